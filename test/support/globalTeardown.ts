@@ -1,4 +1,4 @@
-import type { RedisServerHandle } from './redisServer';
+import type { RedisServerHandle } from '../../src/redisServer';
 
 export default async function globalTeardown(): Promise<void> {
   const redis = (globalThis as { __testRedis?: RedisServerHandle }).__testRedis;

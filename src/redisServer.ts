@@ -1,6 +1,7 @@
 /**
- * A throwaway redis-server for tests: its own free port, no persistence unless asked, its own temp dir.
- * Tests never touch a Redis they did not start, so they may restart or flush this one freely.
+ * A throwaway redis-server: its own free port, no persistence unless asked, its own temp dir. The test
+ * suite runs on one (never on a Redis it did not start), and the demo starts one when nothing answers
+ * at REDIS_URL.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -123,4 +124,33 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     },
   };
   return handle;
+}
+
+/** Whether a Redis answers PING at `url` within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:') return true; // TLS or auth: let the client find out and say so.
+  const port = Number(u.port || 6379);
+  const host = u.hostname || '127.0.0.1';
+  return new Promise<boolean>((resolve) => {
+    const sock = net.connect(port, host);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(false);
+    }, timeoutMs);
+    sock.once('connect', () => {
+      sock.write(u.password ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\nPING\r\n` : 'PING\r\n');
+    });
+    sock.on('data', (d) => {
+      if (d.toString().includes('+PONG') || d.toString().includes('NOAUTH')) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(true);
+      }
+    });
+    sock.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
 }

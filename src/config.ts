@@ -1,0 +1,255 @@
+/**
+ * Configuration: the only module that reads process.env (and `.env`).
+ *
+ * One schema, one defaults table (the zod defaults), one parse, validated at once. A bad value stops
+ * start-up with a message naming the variable, what was expected and what was received.
+ */
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from './simulator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { message: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `expected a whole number from ${min} to ${max}` }).max(max, { message: `expected a whole number from ${min} to ${max}` }));
+
+const num = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, { message: `expected a number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `expected a number from ${min} to ${max}` }).max(max, { message: `expected a number from ${min} to ${max}` }));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(v), {
+    message: 'expected true or false',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
+    );
+
+/**
+ * Every variable the service reads, with its default. Documented one by one in `.env.example`.
+ * Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+ */
+const envSchema = z.object({
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  TENCENTCLOUD_SECRET_ID: z.string().trim().min(1).optional(),
+  TENCENTCLOUD_SECRET_KEY: z.string().trim().min(1).optional(),
+  TENCENTCLOUD_SESSION_TOKEN: z.string().trim().min(1).optional(),
+  TCSS_ENDPOINT: url(['https:', 'http:']).default('https://tcss.intl.tencentcloudapi.com'),
+  TCSS_REGION: z.string().trim().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { message: 'expected a region such as ap-guangzhou' }).optional(),
+  TCSS_RATE_LIMIT: int(1, 1000).default(20),
+  TCSS_PACING_MARGIN_MS: num(0, 1000).default(0.5),
+  TCSS_WINDOW_GUARD_MS: num(0, 1000).default(10),
+  TCSS_MAX_IN_FLIGHT: int(1, 10_000).default(40),
+  TCSS_MAX_ASSETS_PER_CALL: int(1, 100_000).default(100),
+  TCSS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  TCSS_MAX_ATTEMPTS: int(1, 100).default(6),
+  TCSS_BACKOFF_MS: int(1, 3_600_000).default(1_000),
+  QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
+  WORKER_CONCURRENCY: int(1, 10_000).default(64),
+  RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
+  RECORD_TTL_DAYS: int(1, 3650).default(30),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SIM_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SIM_PORT: int(0, 65_535).default(4010),
+  SIM_RATE_LIMIT: int(1, 100_000).default(20),
+  SIM_COUNT_THROTTLED: bool.default(false),
+  SIM_ERROR_RATE: num(0, 1).default(0),
+  SIM_ERROR_CODE: z.string().trim().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, { message: 'expected a Tencent error code such as InternalError' }).default('InternalError'),
+  SIM_LATENCY_MS: int(0, 600_000).default(0),
+  SIM_HANG_RATE: num(0, 1).default(0),
+  SIM_BACKGROUND_RPS: num(0, 100_000).default(0),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface TcssConfig {
+  /** TCSS endpoint URL (`TCSS_ENDPOINT`). */
+  endpoint: URL;
+  /**
+   * The key pair (`TENCENTCLOUD_SECRET_ID`, `TENCENTCLOUD_SECRET_KEY`, `TENCENTCLOUD_SESSION_TOKEN`);
+   * the simulator's demo pair when none is given and the endpoint is on loopback; undefined otherwise
+   * (producers do not need credentials: `requireCredentials` is called by what calls the API).
+   */
+  credentials?: Credentials;
+  region?: string;
+  /** True when no Tencent credentials were given and the endpoint is the local simulator (demo pair). */
+  usingDemoCredentials: boolean;
+  /** The API's limit in requests per second (`TCSS_RATE_LIMIT`). */
+  rateLimit: number;
+  /** Extra spacing added to 1000/rateLimit between calls, absorbing jitter (`TCSS_PACING_MARGIN_MS`). */
+  pacingMarginMs: number;
+  /** The hard ceiling counts sends over 1000 + this many ms (`TCSS_WINDOW_GUARD_MS`). */
+  windowGuardMs: number;
+  /** Most calls in flight (reserved or running) across all workers (`TCSS_MAX_IN_FLIGHT`). */
+  maxInFlight: number;
+  maxAssetsPerCall: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+}
+
+export interface Credentials {
+  secretId: string;
+  secretKey: string;
+  sessionToken?: string;
+}
+
+export interface Config {
+  redisUrl: string;
+  queueName: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  workerConcurrency: number;
+  recordsMaxLen: number;
+  recordTtlSeconds: number;
+  tcss: TcssConfig;
+  simulator: {
+    host: string;
+    port: number;
+    rateLimit: number;
+    countThrottled: boolean;
+    errorRate: number;
+    errorCode: string;
+    latencyMs: number;
+    hangRate: number;
+    backgroundRps: number;
+  };
+}
+
+/** A configuration problem: names every offending variable with what was expected and received. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN']);
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Parses an environment (process.env by default, after loading `.env` if present) into a Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') cleaned[key] = v;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? '?');
+        const received = SECRET_VARS.has(name) ? '(hidden)' : JSON.stringify(cleaned[name]);
+        return `${name}: ${issue.message}, got ${received}`;
+      }),
+    );
+  }
+  const e: Env = parsed.data;
+  const endpoint = new URL(e.TCSS_ENDPOINT);
+  const problems: string[] = [];
+  const haveId = e.TENCENTCLOUD_SECRET_ID !== undefined;
+  const haveKey = e.TENCENTCLOUD_SECRET_KEY !== undefined;
+  if (haveId !== haveKey) {
+    problems.push(
+      `${haveId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID'}: expected it to be set together with ${haveId ? 'TENCENTCLOUD_SECRET_ID' : 'TENCENTCLOUD_SECRET_KEY'}, got nothing`,
+    );
+  }
+  const demo = !haveId && !haveKey && isLoopback(endpoint.hostname);
+  if (endpoint.pathname !== '/' || endpoint.search !== '') {
+    problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${JSON.stringify(e.TCSS_ENDPOINT)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    redisUrl: e.REDIS_URL,
+    queueName: e.QUEUE_NAME,
+    logLevel: e.LOG_LEVEL,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    recordsMaxLen: e.RECORDS_MAX_LEN,
+    recordTtlSeconds: e.RECORD_TTL_DAYS * 86_400,
+    tcss: {
+      endpoint,
+      ...(e.TENCENTCLOUD_SECRET_ID !== undefined && e.TENCENTCLOUD_SECRET_KEY !== undefined
+        ? {
+            credentials: {
+              secretId: e.TENCENTCLOUD_SECRET_ID,
+              secretKey: e.TENCENTCLOUD_SECRET_KEY,
+              ...(e.TENCENTCLOUD_SESSION_TOKEN !== undefined ? { sessionToken: e.TENCENTCLOUD_SESSION_TOKEN } : {}),
+            },
+          }
+        : demo
+          ? { credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY } }
+          : {}),
+      ...(e.TCSS_REGION !== undefined ? { region: e.TCSS_REGION } : {}),
+      usingDemoCredentials: demo,
+      rateLimit: e.TCSS_RATE_LIMIT,
+      pacingMarginMs: e.TCSS_PACING_MARGIN_MS,
+      windowGuardMs: e.TCSS_WINDOW_GUARD_MS,
+      maxInFlight: e.TCSS_MAX_IN_FLIGHT,
+      maxAssetsPerCall: e.TCSS_MAX_ASSETS_PER_CALL,
+      timeoutMs: e.TCSS_TIMEOUT_MS,
+      maxAttempts: e.TCSS_MAX_ATTEMPTS,
+      backoffMs: e.TCSS_BACKOFF_MS,
+    },
+    simulator: {
+      host: e.SIM_HOST,
+      port: e.SIM_PORT,
+      rateLimit: e.SIM_RATE_LIMIT,
+      countThrottled: e.SIM_COUNT_THROTTLED,
+      errorRate: e.SIM_ERROR_RATE,
+      errorCode: e.SIM_ERROR_CODE,
+      latencyMs: e.SIM_LATENCY_MS,
+      hangRate: e.SIM_HANG_RATE,
+      backgroundRps: e.SIM_BACKGROUND_RPS,
+    },
+  };
+}
+
+/** The credentials, for code that calls the API; a ConfigError naming the variables when there are none. */
+export function requireCredentials(tcss: TcssConfig): Credentials {
+  if (tcss.credentials) return tcss.credentials;
+  throw new ConfigError([
+    `TENCENTCLOUD_SECRET_ID: expected Tencent Cloud credentials (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY) for ${tcss.endpoint.origin}, got nothing; to run without them, point TCSS_ENDPOINT at the local simulator (e.g. http://127.0.0.1:4010)`,
+  ]);
+}
+
+let dotenvLoaded = false;
+function readProcessEnv(): NodeJS.ProcessEnv {
+  if (!dotenvLoaded) {
+    // `.env` never overrides what the environment already says.
+    loadDotenv({ quiet: true });
+    dotenvLoaded = true;
+  }
+  return process.env;
+}
+
+/** The names of every variable loadConfig reads (for docs and the .env.example check in tests). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);

@@ -1,0 +1,163 @@
+/**
+ * The job contract: what other services put on the queue. Public: other services (and other languages'
+ * BullMQ clients) depend on it, so it is documented in the README and changes only compatibly.
+ *
+ *   queue  QUEUE_NAME (default "tcss-rescan"), job name "rescan"
+ *   data   {"policyItemId": 2798, "assetIds": [2202462], "assetType": "ASSET_CONTAINER", "batchId": "..."}
+ *
+ * The same schema is checked at the door (producer, CLI) and again in the worker.
+ */
+import { z } from 'zod';
+
+export const JOB_NAME = 'rescan';
+
+/** The asset types ScanComplianceAssetsByPolicyItem documents for `AssetType`. */
+export const ASSET_TYPES = [
+  'ASSET_CONTAINER',
+  'ASSET_IMAGE',
+  'ASSET_HOST',
+  'ASSET_K8S',
+  'ASSET_CONTAINERD',
+  'ASSET_CONTAINERD_CONTAINER',
+] as const;
+export type AssetType = (typeof ASSET_TYPES)[number];
+
+const id = (what: string) =>
+  z
+    .number({ error: (iss) => `${what} must be a positive whole number, got ${describe(iss.input)}` })
+    .refine((n) => Number.isSafeInteger(n) && n > 0, {
+      error: (iss) => `${what} must be a positive whole number no larger than 2^53-1, got ${describe(iss.input)}`,
+    });
+
+/** A rescan request as accepted at the door (before splitting and deduplication). */
+export const rescanRequestSchema = z.strictObject(
+  {
+    policyItemId: id('policyItemId'),
+    assetIds: z
+      .array(id('each asset id'), {
+        error: (iss) => `assetIds must be an array of asset ids, got ${describe(iss.input)}`,
+      })
+      .min(1, { error: 'assetIds must contain at least one asset id' }),
+    assetType: z
+      .enum(ASSET_TYPES, {
+        error: (iss) => `assetType must be one of ${ASSET_TYPES.join(', ')}, got ${describe(iss.input)}`,
+      })
+      .optional(),
+  },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : `a rescan must be an object, got ${describe(iss.input)}`) },
+);
+export type RescanRequest = z.infer<typeof rescanRequestSchema>;
+
+/** What a job carries: a request with at most TCSS_MAX_ASSETS_PER_CALL unique assets, and its batch. */
+export const rescanJobDataSchema = rescanRequestSchema.extend({
+  assetIds: rescanRequestSchema.shape.assetIds.refine((ids) => new Set(ids).size === ids.length, {
+    error: 'assetIds must not contain duplicates',
+  }),
+  /** Shared by the jobs one request was split into. */
+  batchId: z.string().min(1).max(200).optional(),
+});
+export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
+
+/** What the worker returns as the job's result (also what is recorded): see records.ts. */
+export interface RescanResult {
+  taskId: number;
+  requestId: string;
+  policyItemId: number;
+  assetIds: number[];
+  assetType?: AssetType;
+  jobIds: string[];
+  calledAt: string;
+  /** True when the record existed already and no call was made (the job ran again after a crash). */
+  fromRecord?: boolean;
+}
+
+/** Raised for input that breaks the contract: lists every problem, each naming its field. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  readonly code = 'INVALID_RESCAN';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  try {
+    const s = JSON.stringify(v);
+    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return typeof v;
+  }
+}
+
+const MAX_PROBLEMS = 20;
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+/** One line per problem, naming the field; a huge bad array is summarised rather than listed whole. */
+function formatIssues(error: z.ZodError, allowed: string): string[] {
+  const out: string[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.slice(0, MAX_PROBLEMS).map((k) => JSON.stringify(k)).join(', ');
+      out.push(`unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (allowed: ${allowed})`);
+    } else if (issue.path.length > 1) {
+      out.push(`${formatPath(issue.path)}: ${issue.message}`);
+    } else {
+      out.push(issue.message);
+    }
+  }
+  const unique = [...new Set(out)];
+  if (unique.length <= MAX_PROBLEMS) return unique;
+  return [...unique.slice(0, MAX_PROBLEMS), `... and ${unique.length - MAX_PROBLEMS} more problems`];
+}
+
+function missingFieldProblems(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [];
+  const o = input as Record<string, unknown>;
+  const out: string[] = [];
+  if (!('policyItemId' in o)) out.push('policyItemId is required');
+  if (!('assetIds' in o)) out.push('assetIds is required');
+  return out;
+}
+
+/** Validates a rescan request; throws ValidationError listing every problem. */
+export function parseRescanRequest(input: unknown): RescanRequest {
+  const r = rescanRequestSchema.safeParse(input);
+  if (r.success) return r.data;
+  throw new ValidationError(withMissing(input, formatIssues(r.error, 'policyItemId, assetIds, assetType')));
+}
+
+/** Validates job data as the worker sees it; throws ValidationError listing every problem. */
+export function parseRescanJobData(input: unknown): RescanJobData {
+  const r = rescanJobDataSchema.safeParse(input);
+  if (r.success) return r.data;
+  throw new ValidationError(withMissing(input, formatIssues(r.error, 'policyItemId, assetIds, assetType, batchId')));
+}
+
+function withMissing(input: unknown, problems: string[]): string[] {
+  const missing = missingFieldProblems(input);
+  // zod reports a missing field as "must be ..., got nothing"; say "is required" instead.
+  const rest = problems.filter((p) => !missing.some((m) => p.startsWith(m.split(' ')[0]!) && p.includes('got nothing')));
+  return [...missing, ...rest];
+}
+
+/**
+ * Splits a valid request into job payloads: asset ids deduplicated (first occurrence kept), at most
+ * `maxAssetsPerCall` per job; a request that needs several jobs gets one batchId shared by all of them.
+ */
+export function splitRescan(req: RescanRequest, maxAssetsPerCall: number, newBatchId: () => string): RescanJobData[] {
+  const unique = [...new Set(req.assetIds)];
+  const chunks: number[][] = [];
+  for (let i = 0; i < unique.length; i += maxAssetsPerCall) chunks.push(unique.slice(i, i + maxAssetsPerCall));
+  const batchId = chunks.length > 1 ? newBatchId() : undefined;
+  return chunks.map((assetIds) => ({
+    policyItemId: req.policyItemId,
+    assetIds,
+    ...(req.assetType !== undefined ? { assetType: req.assetType } : {}),
+    ...(batchId !== undefined ? { batchId } : {}),
+  }));
+}

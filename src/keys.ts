@@ -1,0 +1,30 @@
+/**
+ * Every Redis key tcss-rescan owns besides BullMQ's (`bull:<queue>:*`) and Bottleneck's (`b_<budget>_*`).
+ * All start with `tcss-rescan:` so they are easy to find, and never contain a secret.
+ */
+export const keys = {
+  /** Stream of TaskId records (see records.ts). */
+  tasks: (queue: string) => `tcss-rescan:${queue}:tasks`,
+  /**
+   * Record of the call that covered one job, looked up before calling. Keyed by the job's id AND its
+   * creation time: BullMQ ids restart at 1 when a queue is obliterated, and a new job must never be
+   * mistaken for an old one that was already sent.
+   */
+  jobTask: (queue: string, job: JobRef) => `tcss-rescan:${queue}:job-task:${job.id}:${job.timestamp}`,
+  /** Hash: worker id -> why it stopped taking jobs (credentials refused). */
+  pausedWorkers: (queue: string) => `tcss-rescan:${queue}:paused-workers`,
+};
+
+/** What identifies a job for good: its id and creation time (ms). */
+export interface JobRef {
+  id: string;
+  timestamp: number;
+}
+
+/** Why a worker stopped taking jobs. */
+export interface PauseInfo {
+  code: string;
+  message: string;
+  requestId?: string;
+  at: string;
+}

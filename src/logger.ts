@@ -1,0 +1,31 @@
+/**
+ * Structured logs (pino, JSON on stdout). Secrets are redacted by path wherever they might be attached,
+ * and the key material is never put into log objects in the first place (see tcss/client.ts).
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'secretKey',
+  '*.secretKey',
+  'sessionToken',
+  '*.sessionToken',
+  'token',
+  '*.token',
+  'credentials',
+  '*.credentials',
+  'authorization',
+  '*.authorization',
+  'headers.Authorization',
+  '*.headers.Authorization',
+];
+
+export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
+  return pino({
+    level,
+    base: { service: 'tcss-rescan', pid: process.pid, ...base },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

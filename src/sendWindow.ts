@@ -1,0 +1,62 @@
+/**
+ * The hard ceiling behind the pacing: at most `limit` sends in any `windowMs`, counted cluster-wide at
+ * the moment each call is about to leave, by Redis's clock.
+ *
+ * Bottleneck spaces calls by when they were *scheduled*; a call that then leaves late (a GC pause, a
+ * busy event loop, a cold start) moves closer to the calls after it, and twenty-one arrivals can fall
+ * inside one second at the server although every slot was 50 ms apart. This sliding log is checked
+ * right before the call is sent, so lateness cannot add up to one call too many. It rarely waits:
+ * the spacing normally keeps every window below the limit already.
+ */
+import type { Redis } from 'ioredis';
+
+// KEYS: [sorted set of send times]  ARGV: limit, windowMs, member
+// Returns 0 when the send may go now (and logs it), else the ms to wait before asking again.
+const SCRIPT = `
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
+local n = redis.call('zcard', KEYS[1])
+if n < limit then
+  redis.call('zadd', KEYS[1], now, ARGV[3] .. ':' .. now)
+  redis.call('pexpire', KEYS[1], window * 2)
+  return 0
+end
+local oldest = redis.call('zrange', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+local wait = tonumber(oldest[2]) + window - now + 1
+if wait < 1 then wait = 1 end
+return wait
+`;
+
+type AcquireCommand = (key: string, limit: number, windowMs: number, member: string) => Promise<number>;
+
+export class SendWindow {
+  private seq = 0;
+  /** Sends that had to wait (a sign of jitter; normally 0). */
+  waits = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly memberPrefix: string,
+  ) {
+    if (!(redis as unknown as Record<string, unknown>).tcssAcquireSend) {
+      redis.defineCommand('tcssAcquireSend', { numberOfKeys: 1, lua: SCRIPT });
+    }
+  }
+
+  /** Resolves when a call may leave now without exceeding the limit in any window. */
+  async acquire(): Promise<void> {
+    const cmd = (this.redis as unknown as { tcssAcquireSend: AcquireCommand }).tcssAcquireSend.bind(this.redis);
+    for (;;) {
+      const wait = Number(await cmd(this.key, this.limit, this.windowMs, `${this.memberPrefix}:${++this.seq}`));
+      if (wait <= 0) return;
+      this.waits++;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

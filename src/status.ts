@@ -1,0 +1,47 @@
+/** Queue status: job counts per state, and workers that stopped because the API refused the credentials. */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { keys, type PauseInfo } from './keys';
+
+export const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'] as const;
+export type JobCounts = Record<(typeof STATES)[number], number>;
+
+export interface QueueStatus {
+  queue: string;
+  counts: JobCounts;
+  /** Whether the whole queue is paused (BullMQ `queue.pause()`). */
+  queuePaused: boolean;
+  /** Workers paused by an AuthFailure-class error, by worker id. */
+  pausedWorkers: Record<string, PauseInfo>;
+}
+
+/**
+ * Counts per state. BullMQ 6 has no `paused` job state any more (jobs of a paused queue stay in `wait`):
+ * `paused` counts the jobs held by a paused queue (waiting + prioritized while paused), 0 otherwise.
+ */
+export async function queueStatus(queue: Queue, redis: Redis): Promise<QueueStatus> {
+  const [c, queuePaused, raw] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+    queue.isPaused(),
+    redis.hgetall(keys.pausedWorkers(queue.name)),
+  ]);
+  const n = (k: string) => Number(c[k] ?? 0);
+  const counts: JobCounts = {
+    waiting: n('waiting'),
+    active: n('active'),
+    delayed: n('delayed'),
+    prioritized: n('prioritized'),
+    completed: n('completed'),
+    failed: n('failed'),
+    paused: queuePaused ? n('waiting') + n('prioritized') : 0,
+  };
+  const pausedWorkers: Record<string, PauseInfo> = {};
+  for (const [id, json] of Object.entries(raw)) {
+    try {
+      pausedWorkers[id] = JSON.parse(json) as PauseInfo;
+    } catch {
+      // A foreign value: ignore it rather than fail the status.
+    }
+  }
+  return { queue: queue.name, counts, queuePaused, pausedWorkers };
+}

@@ -1,0 +1,225 @@
+/**
+ * The processor: job -> validate -> already recorded? -> shared budget -> call -> record.
+ *
+ * What happens to each answer is decided by the error table (tcss/errorTable.ts):
+ *   throttle -> cut the cluster's rate and call again through the budget (attempts are not used up)
+ *   retry    -> throw; BullMQ retries with exponential backoff and jitter up to the job's attempts
+ *   pause    -> this worker stops taking jobs; the job goes back to waiting, untouched
+ *   fail     -> UnrecoverableError: the job fails now, with the code, message and RequestId
+ * A job whose data breaks the contract fails at once, alone, with every problem listed.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
+import IORedis, { type Redis } from 'ioredis';
+import { BACKOFF_TYPE, backoffDelay } from './backoff';
+import { requireCredentials, type Config } from './config';
+import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
+import { budgetId, SharedBudget } from './limiter';
+import { keys, type JobRef, type PauseInfo } from './keys';
+import type { Logger } from './logger';
+import { RecordStore } from './records';
+import { createTcssClient, SCAN_ACTION, TcssApiError, type TcssClient } from './tcss/client';
+
+export interface RescanWorkerOptions {
+  config: Config;
+  logger: Logger;
+  /** Overrides for tests and benchmarks. */
+  concurrency?: number;
+}
+
+export class RescanWorker {
+  readonly id = randomUUID();
+  private pauseInfo: PauseInfo | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly cfg: Config,
+    private readonly log: Logger,
+    private readonly redis: Redis,
+    private readonly records: RecordStore,
+    private readonly budget: SharedBudget,
+    private readonly client: TcssClient,
+    readonly worker: Worker<unknown, RescanResult>,
+  ) {}
+
+  static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
+    const { config: cfg, logger } = opts;
+    const credentials = requireCredentials(cfg.tcss);
+    const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+    const budget = await SharedBudget.create({
+      redisUrl: cfg.redisUrl,
+      id: budgetId(credentials.secretId, cfg.tcss.endpoint.host, SCAN_ACTION),
+      rateLimit: cfg.tcss.rateLimit,
+      marginMs: cfg.tcss.pacingMarginMs,
+      windowGuardMs: cfg.tcss.windowGuardMs,
+      maxInFlight: cfg.tcss.maxInFlight,
+      logger,
+    });
+    const client = createTcssClient(cfg.tcss);
+    let self: RescanWorker | undefined;
+    const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
+      connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
+      concurrency: opts.concurrency ?? cfg.workerConcurrency,
+      autorun: false,
+      // A crashed worker's jobs come back after the lock expires; re-running them is safe (records).
+      lockDuration: 15_000,
+      stalledInterval: 15_000,
+      maxStalledCount: 5,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: MinimalJob) => {
+          if (type !== BACKOFF_TYPE) return -1;
+          const base = Number((job?.opts.backoff as { delay?: number } | undefined)?.delay) || cfg.tcss.backoffMs;
+          return backoffDelay(attemptsMade, base);
+        },
+      },
+    });
+    self = new RescanWorker(cfg, logger, redis, records, budget, client, worker);
+    worker.on('error', (err) => logger.error({ err }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (!job || err instanceof WaitingError || err instanceof DelayedError) return;
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      logger[final ? 'error' : 'warn'](
+        { jobId: job.id, policyItemId: policyItemOf(job.data), attempt: job.attemptsMade, final, reason: err.message },
+        final ? 'job failed' : 'job will be retried',
+      );
+    });
+    await redis.hdel(keys.pausedWorkers(cfg.queueName), self.id);
+    void worker.run();
+    await worker.waitUntilReady();
+    logger.info(
+      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
+      'worker started',
+    );
+    return self;
+  }
+
+  /** Why this worker stopped taking jobs, if it did. */
+  pausedBecause(): PauseInfo | undefined {
+    return this.pauseInfo;
+  }
+
+  /** The shared budget's rate as this process last saw it. */
+  currentRate(): number {
+    return this.budget.currentRate();
+  }
+
+  private async process(job: Job<unknown, RescanResult>, token?: string): Promise<RescanResult> {
+    const jobId = job.id ?? '';
+    if (job.name !== JOB_NAME) {
+      throw new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`);
+    }
+    let data: RescanJobData;
+    try {
+      data = parseRescanJobData(job.data);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        this.log.warn({ jobId, problems: err.problems }, 'invalid job refused');
+        throw new UnrecoverableError(`invalid job: ${err.message}`);
+      }
+      throw err;
+    }
+    const log = this.log.child({ jobId, policyItemId: data.policyItemId });
+
+    const ref = { id: jobId, timestamp: job.timestamp };
+    const existing = await this.records.forJob(ref);
+    if (existing) {
+      log.info({ taskId: existing.taskId, requestId: existing.requestId }, 'already recorded: not calling again');
+      return { ...existing, fromRecord: true };
+    }
+
+    for (let throttles = 0; ; throttles++) {
+      if (this.pauseInfo) return this.putBack(job, token);
+      let outcome: Awaited<ReturnType<TcssClient['scan']>> | 'paused';
+      try {
+        outcome = await this.budget.schedule(async () => {
+          // Jobs queued for the budget when the worker paused must not call with bad credentials.
+          if (this.pauseInfo) return 'paused' as const;
+          return this.client.scan(data);
+        });
+      } catch (err) {
+        if (!(err instanceof TcssApiError)) throw err;
+        const fields = { code: err.code, requestId: err.requestId, attempt: job.attemptsMade + 1, latencyMs: Math.round(err.latencyMs), assets: data.assetIds.length };
+        switch (err.action) {
+          case 'throttle': {
+            const rate = await this.budget.throttled();
+            log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
+            continue;
+          }
+          case 'retry':
+            log.warn(fields, 'transient error');
+            throw new Error(`${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`);
+          case 'pause':
+            await this.pauseForCredentials(err);
+            return this.putBack(job, token);
+          case 'fail':
+            log.error(fields, 'permanent error: job failed');
+            throw new UnrecoverableError(`${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`);
+        }
+      }
+      if (outcome === 'paused') return this.putBack(job, token);
+      const record: RescanResult = {
+        taskId: outcome.taskId,
+        requestId: outcome.requestId,
+        policyItemId: data.policyItemId,
+        assetIds: data.assetIds,
+        ...(data.assetType !== undefined ? { assetType: data.assetType } : {}),
+        jobIds: [jobId],
+        calledAt: new Date().toISOString(),
+      };
+      this.budget.succeeded();
+      await this.saveWithRetries(record, [ref], log);
+      log.info({ taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, attempt: job.attemptsMade + 1, latencyMs: Math.round(outcome.latencyMs) }, 'rescan started: TaskId recorded');
+      return record;
+    }
+  }
+
+  /** The API answered: the record must be written, or the call would be repeated. Redis blips are retried. */
+  private async saveWithRetries(record: RescanResult, jobs: JobRef[], log: Logger): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.records.save(record, jobs);
+        return;
+      } catch (err) {
+        if (i >= 8) throw err;
+        log.warn({ err, taskId: record.taskId, requestId: record.requestId }, 'could not record the TaskId yet: retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** i)));
+      }
+    }
+  }
+
+  private async pauseForCredentials(err: TcssApiError): Promise<void> {
+    if (this.pauseInfo) return;
+    this.pauseInfo = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: new Date().toISOString() };
+    this.log.fatal(
+      { code: err.code, requestId: err.requestId, workerId: this.id },
+      'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
+    );
+    await this.redis.hset(keys.pausedWorkers(this.cfg.queueName), this.id, JSON.stringify(this.pauseInfo)).catch(() => undefined);
+    // Do not wait for active jobs: this job is one of them.
+    void this.worker.pause(true);
+  }
+
+  /** Puts the job back in the queue untouched (no attempt used) and tells BullMQ it moved. */
+  private async putBack(job: Job, token?: string): Promise<never> {
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  /** Stops taking jobs, lets calls in flight finish and be recorded, then closes every connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.worker.close();
+      await this.budget.close();
+      this.client.close();
+      await this.redis.hdel(keys.pausedWorkers(this.cfg.queueName), this.id).catch(() => undefined);
+      await this.redis.quit().catch(() => undefined);
+      this.log.info({ workerId: this.id }, 'worker stopped');
+    })();
+    return this.closing;
+  }
+}
+
+function policyItemOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null ? (data as Record<string, unknown>).policyItemId : undefined;
+}
