@@ -1,0 +1,196 @@
+/**
+ * Simulator options: one type (every field documented with its default), one defaults object, one
+ * merge + validation. The faults subset can be changed at run time (`setFaults`, `POST /_sim/faults`).
+ */
+import { z } from 'zod';
+
+export const DEMO_SECRET_ID = 'AKIDsimulatorDEMO0000000000000000000';
+export const DEMO_SECRET_KEY = 'simulatorDemoSecretKey0000000000';
+
+export interface SimulatorCredential {
+  secretId: string;
+  secretKey: string;
+}
+
+export interface SimulatorOptions {
+  /** Interface to listen on. Default '127.0.0.1' (loopback only). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Accepted key pairs. Default one demo pair, `DEMO_SECRET_ID` / `DEMO_SECRET_KEY`. */
+  credentials?: SimulatorCredential[];
+  /** Requests per second allowed per (SecretId, action), sliding 1 s window by arrival. Default 20. */
+  rateLimit?: number;
+  /** Whether throttled (refused) requests also count toward the window. Default false. */
+  countThrottled?: boolean;
+  /** Fraction (0..1) of requests that pass auth and the rate limit answered with `errorCode`. Default 0. */
+  errorRate?: number;
+  /** Error code used by `errorRate`. Default 'InternalError'. */
+  errorCode?: string;
+  /** Extra delay before every API answer, in ms. Default 0. */
+  latencyMs?: number;
+  /** Up to this many more ms, uniformly random, on top of `latencyMs`. Default 0. */
+  latencyJitterMs?: number;
+  /**
+   * Fraction (0..1) of API requests never answered: the request is processed and logged (a TaskId may
+   * be issued, as when a response is lost), the socket stays open until the client gives up or
+   * `close()`. Default 0.
+   */
+  hangRate?: number;
+  /**
+   * Another consumer of the same keys: this many simulated arrivals per second, evenly spaced, go
+   * through the window of every configured SecretId for ScanComplianceAssetsByPolicyItem. They are
+   * limited and counted like real arrivals, are not in `calls()`, and are counted in `stats()`. Default 0.
+   */
+  backgroundRps?: number;
+  /**
+   * CustomerPolicyItemId (decimal string) → error code answered for it, after auth and the rate
+   * limit, e.g. `{ "404": "ResourceNotFound" }`. Default {}.
+   */
+  forcedErrors?: Record<string, string>;
+  /** Destroy every API request's socket at once, as if the API were down (`/_sim/*` still answers). Default false. */
+  unreachable?: boolean;
+  /** Added to the server's clock when checking X-TC-Timestamp (a client clock that is off). Default 0. */
+  clockOffsetMs?: number;
+  /** SecretIds answered with AuthFailure.SecretIdNotFound (revoked keys). Default []. */
+  revokedSecretIds?: string[];
+  /** First TaskId; later ones follow sequentially, unique per simulator instance. Default 1001. */
+  firstTaskId?: number;
+  /** Largest accepted body in bytes; larger ones get RequestSizeLimitExceeded. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+export type ResolvedSimulatorOptions = Required<SimulatorOptions>;
+
+/** The options that may change while the simulator runs. */
+export const FAULT_KEYS = [
+  'credentials',
+  'rateLimit',
+  'countThrottled',
+  'errorRate',
+  'errorCode',
+  'latencyMs',
+  'latencyJitterMs',
+  'hangRate',
+  'backgroundRps',
+  'forcedErrors',
+  'unreachable',
+  'clockOffsetMs',
+  'revokedSecretIds',
+] as const;
+
+export type SimulatorFaults = Pick<SimulatorOptions, (typeof FAULT_KEYS)[number]>;
+
+export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Object.freeze({
+  host: '127.0.0.1',
+  port: 0,
+  credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }],
+  rateLimit: 20,
+  countThrottled: false,
+  errorRate: 0,
+  errorCode: 'InternalError',
+  latencyMs: 0,
+  latencyJitterMs: 0,
+  hangRate: 0,
+  backgroundRps: 0,
+  forcedErrors: {},
+  unreachable: false,
+  clockOffsetMs: 0,
+  revokedSecretIds: [],
+  firstTaskId: 1001,
+  maxBodyBytes: 1024 * 1024,
+});
+
+/** Error messages name the option, what was expected and what was received. */
+export class SimulatorOptionsError extends Error {
+  override readonly name = 'SimulatorOptionsError';
+  readonly code = 'SIMULATOR_OPTIONS_INVALID';
+}
+
+const expected = (what: string) => ({ error: `expected ${what}` });
+const ERROR_CODE = /^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*$/;
+const errorCode = z.string(expected('a Tencent error code such as `InternalError`')).regex(ERROR_CODE);
+const fraction = z.number(expected('a number from 0 to 1')).min(0).max(1);
+const nonNegativeMs = z.number(expected('a number of ms from 0 up')).min(0).max(600_000);
+
+const shape = {
+  host: z.string(expected('a host name or IP address')).min(1),
+  port: z.number(expected('an integer port from 0 to 65535')).int().min(0).max(65535),
+  credentials: z
+    .array(
+      z.strictObject(
+        {
+          secretId: z.string(expected('a non-empty string')).min(1),
+          secretKey: z.string(expected('a non-empty string')).min(1),
+        },
+        expected('`{secretId, secretKey}`'),
+      ),
+      expected('an array of `{secretId, secretKey}`'),
+    )
+    .refine((creds) => new Set(creds.map((c) => c.secretId)).size === creds.length, {
+      error: 'expected distinct SecretIds',
+    }),
+  rateLimit: z.number(expected('an integer from 1 up')).int().min(1),
+  countThrottled: z.boolean(expected('a boolean')),
+  errorRate: fraction,
+  errorCode,
+  latencyMs: nonNegativeMs,
+  latencyJitterMs: nonNegativeMs,
+  hangRate: fraction,
+  backgroundRps: z.number(expected('a number from 0 to 10000')).min(0).max(10_000),
+  forcedErrors: z.record(
+    z.string().regex(/^[1-9]\d*$/, { error: 'expected CustomerPolicyItemId keys (positive decimal integers)' }),
+    errorCode,
+    expected('an object of CustomerPolicyItemId → error code'),
+  ),
+  unreachable: z.boolean(expected('a boolean')),
+  clockOffsetMs: z.number(expected('a finite number of ms')),
+  revokedSecretIds: z.array(z.string(expected('a string')), expected('an array of SecretIds')),
+  firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
+  maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),
+} satisfies Record<keyof SimulatorOptions, z.ZodType>;
+
+const optionsSchema = z.strictObject(shape, expected('an options object')).partial();
+const faultsSchema = z
+  .strictObject(
+    Object.fromEntries(FAULT_KEYS.map((k) => [k, shape[k]])) as Pick<typeof shape, (typeof FAULT_KEYS)[number]>,
+    expected('an object of faults'),
+  )
+  .partial();
+
+function describeValue(path: readonly PropertyKey[], value: unknown): string {
+  if (path[path.length - 1] === 'secretKey') return '(a secret key, not shown)';
+  if (value === undefined) return 'undefined';
+  const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `unknown ${what} \`${formatPath([...issue.path, k])}\``).join('; ');
+    }
+    const name = issue.path.length > 0 ? ` \`${formatPath(issue.path)}\`` : '';
+    return `${what}${name}: ${issue.message}, got ${describeValue(issue.path, issue.input)}`;
+  });
+  throw new SimulatorOptionsError(`Invalid ${problems.join('; ')}`);
+}
+
+/** Defaults, then the caller's options, validated at once. Throws SimulatorOptionsError. */
+export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
+  const given = parseOrThrow(optionsSchema, options, 'simulator option');
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  return { ...defaultSimulatorOptions, ...defined };
+}
+
+/** Validates a partial set of faults (from code or from `POST /_sim/faults`). Throws SimulatorOptionsError. */
+export function parseSimulatorFaults(faults: unknown): SimulatorFaults {
+  const given = parseOrThrow(faultsSchema, faults, 'simulator fault');
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimulatorFaults;
+}

@@ -1,0 +1,42 @@
+import type { Redis } from 'ioredis';
+import { SendWindow } from '../src/sendWindow';
+import { maxInWindow } from '../src/simulator';
+import { redisClient, uniqueName } from './support/redis';
+
+describe('SendWindow (the hard ceiling at send time)', () => {
+  let redis: Redis;
+  let other: Redis;
+  beforeAll(() => {
+    redis = redisClient();
+    other = redisClient();
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await other.quit();
+  });
+
+  test('lets `limit` sends through at once, holds the next until the oldest leaves the window', async () => {
+    const key = uniqueName('sends');
+    const a = new SendWindow(redis, key, 5, 300, 'a');
+    const b = new SendWindow(other, key, 5, 300, 'b');
+    const times: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).acquire().then(() => times.push(performance.now() - t0))));
+    times.sort((x, y) => x - y);
+    expect(times.filter((t) => t < 150)).toHaveLength(5);
+    // 12 sends, 5 per 300 ms: the last ones wait for two windows to pass.
+    expect(times[11]!).toBeGreaterThanOrEqual(600 - 5);
+    // However the sends were interleaved, no window of 300 ms held more than 5 (1 ms of timer slack).
+    expect(maxInWindow(times, 299)).toBeLessThanOrEqual(5);
+    expect(a.waits + b.waits).toBeGreaterThan(0);
+    await redis.del(key);
+  });
+
+  test('keys expire on their own', async () => {
+    const key = uniqueName('sends');
+    await new SendWindow(redis, key, 5, 300, 'a').acquire();
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600);
+  });
+});

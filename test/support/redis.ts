@@ -1,0 +1,30 @@
+/** Helpers for tests: the suite's own Redis (never a Redis the tests did not start), unique names. */
+import { randomUUID } from 'node:crypto';
+import IORedis, { type Redis } from 'ioredis';
+
+export function testRedisUrl(): string {
+  const url = process.env.TEST_REDIS_URL;
+  if (!url) throw new Error('TEST_REDIS_URL is not set: run the tests with `npm test` (jest globalSetup starts Redis)');
+  return url;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function redisClient(url = testRedisUrl()): Redis {
+  return new IORedis(url, { maxRetriesPerRequest: null });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000, stepMs = 100, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
