@@ -8,9 +8,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import IORedis from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config';
 import { ValidationError } from './job';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
+import type { Simulator, SimulatorOptions } from './simulator';
 import { STATES, queueStatus } from './status';
 
 function config(): Config {
@@ -186,20 +187,20 @@ async function tasksCommand(opts: { policyItem?: number; limit: number; json: bo
   }
 }
 
-async function workerCommand(opts: { concurrency?: number }): Promise<void> {
-  const cfg = config();
-  const logger = createLogger(cfg.logLevel);
-  const { RescanWorker } = await import('./worker');
-  const worker = await RescanWorker.start({ config: cfg, logger, ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
+/**
+ * Keeps the process up until SIGTERM/SIGINT, then runs `stop` (finish calls in flight) and exits 0.
+ * A second signal exits at once: jobs in flight then come back as stalled jobs, nothing is lost.
+ */
+function stopOnSignal(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const stop = (signal: string) => {
+  const onSignal = (signal: string) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now; jobs in flight come back as stalled jobs');
       process.exit(1);
     }
     stopping = true;
     logger.info({ signal }, 'stopping: no new jobs; finishing calls in flight');
-    worker.close().then(
+    stop().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');
@@ -207,11 +208,11 @@ async function workerCommand(opts: { concurrency?: number }): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
-async function simulatorCommand(opts: {
+interface SimulatorFlags {
   port?: number;
   host?: string;
   rateLimit?: number;
@@ -221,25 +222,60 @@ async function simulatorCommand(opts: {
   hangRate?: number;
   backgroundRps?: number;
   countThrottled?: boolean;
-}): Promise<void> {
-  const cfg = config();
-  const { startSimulator } = await import('./simulator');
+}
+
+/** Simulator options: flags first, then SIM_* variables; the configured key pair when one is given. */
+function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOptions {
   const s = cfg.simulator;
   const creds = cfg.tcss.credentials && !cfg.tcss.usingDemoCredentials ? [{ secretId: cfg.tcss.credentials.secretId, secretKey: cfg.tcss.credentials.secretKey }] : undefined;
-  const sim = await startSimulator({
-    host: opts.host ?? s.host,
-    port: opts.port ?? s.port,
-    rateLimit: opts.rateLimit ?? s.rateLimit,
-    errorRate: opts.errorRate ?? s.errorRate,
-    errorCode: opts.errorCode ?? s.errorCode,
-    latencyMs: opts.latencyMs ?? s.latencyMs,
-    hangRate: opts.hangRate ?? s.hangRate,
-    backgroundRps: opts.backgroundRps ?? s.backgroundRps,
-    countThrottled: opts.countThrottled ?? s.countThrottled,
+  return {
+    host: flags.host ?? s.host,
+    port: flags.port ?? s.port,
+    rateLimit: flags.rateLimit ?? s.rateLimit,
+    errorRate: flags.errorRate ?? s.errorRate,
+    errorCode: flags.errorCode ?? s.errorCode,
+    latencyMs: flags.latencyMs ?? s.latencyMs,
+    hangRate: flags.hangRate ?? s.hangRate,
+    backgroundRps: flags.backgroundRps ?? s.backgroundRps,
+    countThrottled: flags.countThrottled ?? s.countThrottled,
     ...(creds ? { credentials: creds } : {}),
+  };
+}
+
+async function workerCommand(opts: { concurrency?: number }): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  const { RescanWorker } = await import('./worker');
+  const worker = await RescanWorker.start({ config: cfg, logger, ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
+  stopOnSignal(logger, () => worker.close());
+}
+
+/** `npm start`: the service on one machine. Without Tencent credentials it calls a local simulator. */
+async function startCommand(): Promise<void> {
+  let cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  const { RescanWorker } = await import('./worker');
+  let sim: Simulator | undefined;
+  if (!cfg.tcss.credentials) {
+    const { startSimulator, DEMO_SECRET_ID, DEMO_SECRET_KEY } = await import('./simulator');
+    sim = await startSimulator(simulatorOptions(cfg));
+    logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
+    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true } };
+  }
+  const worker = await RescanWorker.start({ config: cfg, logger });
+  stopOnSignal(logger, async () => {
+    await worker.close();
+    await sim?.close();
   });
+}
+
+async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
+  const cfg = config();
+  const { startSimulator } = await import('./simulator');
+  const options = simulatorOptions(cfg, flags);
+  const sim = await startSimulator(options);
   process.stdout.write(`TCSS simulator listening on ${sim.url}\n`);
-  process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url}${creds ? '' : ' (demo credentials; no TENCENTCLOUD_SECRET_ID needed)'}\n`);
+  process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url}${options.credentials ? '' : ' (demo credentials; no TENCENTCLOUD_SECRET_ID needed)'}\n`);
   process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls\n`);
   const stop = () => {
     sim.close().then(() => process.exit(0));
@@ -280,6 +316,11 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'most records to print', positiveInt('--limit'), 50)
     .option('--json', 'one JSON object per line', false)
     .action(tasksCommand);
+
+  program
+    .command('start')
+    .description('run the service on this machine: a worker (and, without Tencent credentials, a local simulator)')
+    .action(startCommand);
 
   program
     .command('worker')

@@ -134,7 +134,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`  achieved requests/s      ${summary.achievedRps} (limit ${cfg.tcss.rateLimit})`);
     say(`  most calls in any 1000 ms ${summary.maxInAnyWindow}`);
     say(`  time to drain            ${summary.seconds} s`);
-    if (!throwaway) say(`\nsee the TaskIds: QUEUE_NAME=${cfg.queueName} npx tcss-rescan tasks`);
+    if (!throwaway) say(`\nsee the TaskIds: QUEUE_NAME=${cfg.queueName} npm run cli -- tasks`);
     return summary;
   } finally {
     await Promise.all(workers.map((w) => w.close()));
