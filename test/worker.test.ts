@@ -240,3 +240,31 @@ test('a job whose call was already recorded is not sent again', async () => {
   expect(done.returnvalue).toMatchObject({ taskId: 777, fromRecord: true });
   expect(ctx.sim.calls()).toHaveLength(0);
 });
+
+test('the SecretKey and session token appear nowhere: not in logs, job data, results, records or errors', async () => {
+  const secretId = 'AKIDtestSecretId0000000000000000001';
+  const secretKey = 'tEsT-SeCrEt-KeY-0123456789abcdef';
+  const token = 'tEsT-SeSsIoN-ToKeN-0123456789';
+  await setUp({ credentials: [{ secretId, secretKey }], forcedErrors: { '13': 'OperationDenied' } });
+  await ctx.producer.enqueueMany([...Array.from({ length: 5 }, (_, i) => ({ policyItemId: 12, assetIds: [i + 1] })), { policyItemId: 13, assetIds: [1] }]);
+  const w = worker({ TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey, TENCENTCLOUD_SESSION_TOKEN: token, LOG_LEVEL: 'trace' });
+  await waitFor(async () => {
+    const c = await counts();
+    return c.completed === 5 && c.failed === 1;
+  }, 20_000, 100, `5 completed, 1 failed\n${dump()}`);
+  expect(await w.stop('SIGTERM')).toBe(0);
+  // Everything this run wrote to Redis, and everything the process printed.
+  const everything: string[] = [w.output()];
+  for (const key of await ctx.redis.keys('*')) {
+    const type = await ctx.redis.type(key);
+    if (type === 'string') everything.push(String(await ctx.redis.get(key)));
+    else if (type === 'hash') everything.push(JSON.stringify(await ctx.redis.hgetall(key)));
+    else if (type === 'stream') everything.push(JSON.stringify(await ctx.redis.xrange(key, '-', '+')));
+    else if (type === 'list') everything.push(JSON.stringify(await ctx.redis.lrange(key, '0', '-1')));
+    else if (type === 'zset') everything.push(JSON.stringify(await ctx.redis.zrange(key, '0', '-1')));
+  }
+  const text = everything.join('\n');
+  expect(text).toContain('OperationDenied'); // we did look at the right things
+  expect(text).not.toContain(secretKey);
+  expect(text).not.toContain(token);
+});
