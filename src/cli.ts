@@ -250,7 +250,18 @@ async function workerCommand(opts: { concurrency?: number }): Promise<void> {
   stopOnSignal(logger, () => worker.close());
 }
 
-/** `npm start`: the service on one machine. Without Tencent credentials it calls a local simulator. */
+async function serveCommand(): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  const { startServer } = await import('./server/run');
+  const server = await startServer(cfg, logger);
+  stopOnSignal(logger, () => server.close());
+}
+
+/**
+ * `npm start`: the service on one machine, worker and server in one process. Without Tencent
+ * credentials it calls a local simulator.
+ */
 async function startCommand(): Promise<void> {
   let cfg = config();
   const logger = createLogger(cfg.logLevel);
@@ -262,8 +273,13 @@ async function startCommand(): Promise<void> {
     logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
     cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true } };
   }
+  const { startServer } = await import('./server/run');
+  const { requireServerAccess } = await import('./config');
+  requireServerAccess(cfg.server); // refuse before starting anything
   const worker = await RescanWorker.start({ config: cfg, logger });
+  const server = await startServer(cfg, logger);
   stopOnSignal(logger, async () => {
+    await server.close();
     await worker.close();
     await sim?.close();
   });
@@ -319,8 +335,13 @@ export function buildProgram(): Command {
 
   program
     .command('start')
-    .description('run the service on this machine: a worker (and, without Tencent credentials, a local simulator)')
+    .description('run the service on this machine: worker + server in one process (and, without Tencent credentials, a local simulator)')
     .action(startCommand);
+
+  program
+    .command('serve')
+    .description('the HTTP server: dashboard at /dashboard, API under /v1, /metrics, /healthz, /readyz')
+    .action(serveCommand);
 
   program
     .command('worker')

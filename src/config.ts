@@ -74,6 +74,14 @@ const envSchema = z.object({
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
   RECORD_TTL_DAYS: int(1, 3650).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SERVER_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  SERVER_PORT: int(0, 65_535).default(3000),
+  SERVER_USER: z.string().trim().min(1).max(200).default('admin'),
+  SERVER_PASSWORD: z.string().min(12, { message: 'expected at least 12 characters' }).optional(),
+  SERVER_API_TOKEN: z.string().min(24, { message: 'expected at least 24 characters' }).optional(),
+  SERVER_AUTH: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
+  SERVER_BODY_LIMIT_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+  DASHBOARD_READ_ONLY: bool.default(false),
   SIM_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIM_PORT: int(0, 65_535).default(4010),
   SIM_RATE_LIMIT: int(1, 100_000).default(20),
@@ -113,6 +121,22 @@ export interface TcssConfig {
   backoffMs: number;
 }
 
+export interface ServerConfig {
+  /** Interface the HTTP server listens on (`SERVER_HOST`, default loopback). */
+  host: string;
+  port: number;
+  /** Basic auth user and password for the dashboard and the API (`SERVER_USER`, `SERVER_PASSWORD`). */
+  user: string;
+  password?: string;
+  /** Bearer token for machines (`SERVER_API_TOKEN`). */
+  apiToken?: string;
+  /** `SERVER_AUTH=off` turns auth off; allowed only on loopback (checked by requireServerAccess). */
+  authEnabled: boolean;
+  bodyLimitBytes: number;
+  /** The dashboard shows but cannot change (`DASHBOARD_READ_ONLY`). */
+  dashboardReadOnly: boolean;
+}
+
 export interface Credentials {
   secretId: string;
   secretKey: string;
@@ -127,6 +151,7 @@ export interface Config {
   recordsMaxLen: number;
   recordTtlSeconds: number;
   tcss: TcssConfig;
+  server: ServerConfig;
   simulator: {
     host: string;
     port: number;
@@ -149,7 +174,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN']);
+const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN']);
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -219,6 +244,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       maxAttempts: e.TCSS_MAX_ATTEMPTS,
       backoffMs: e.TCSS_BACKOFF_MS,
     },
+    server: {
+      host: e.SERVER_HOST,
+      port: e.SERVER_PORT,
+      user: e.SERVER_USER,
+      ...(e.SERVER_PASSWORD !== undefined ? { password: e.SERVER_PASSWORD } : {}),
+      ...(e.SERVER_API_TOKEN !== undefined ? { apiToken: e.SERVER_API_TOKEN } : {}),
+      authEnabled: e.SERVER_AUTH === 'on',
+      bodyLimitBytes: e.SERVER_BODY_LIMIT_BYTES,
+      dashboardReadOnly: e.DASHBOARD_READ_ONLY,
+    },
     simulator: {
       host: e.SIM_HOST,
       port: e.SIM_PORT,
@@ -239,6 +274,24 @@ export function requireCredentials(tcss: TcssConfig): Credentials {
   throw new ConfigError([
     `TENCENTCLOUD_SECRET_ID: expected Tencent Cloud credentials (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY) for ${tcss.endpoint.origin}, got nothing; to run without them, point TCSS_ENDPOINT at the local simulator (e.g. http://127.0.0.1:4010)`,
   ]);
+}
+
+/**
+ * The server refuses to start without credentials, unless it listens on loopback only and the
+ * operator turned auth off explicitly (SERVER_AUTH=off).
+ */
+export function requireServerAccess(server: ServerConfig): void {
+  if (!server.authEnabled) {
+    if (!isLoopback(server.host)) {
+      throw new ConfigError([`SERVER_AUTH: expected on when SERVER_HOST is not loopback, got "off" with SERVER_HOST=${JSON.stringify(server.host)}`]);
+    }
+    return;
+  }
+  if (server.password === undefined && server.apiToken === undefined) {
+    throw new ConfigError([
+      'SERVER_PASSWORD: expected a password (basic auth, user SERVER_USER) or SERVER_API_TOKEN (bearer) for the dashboard and the API, got nothing; on loopback only, SERVER_AUTH=off turns auth off',
+    ]);
+  }
 }
 
 let dotenvLoaded = false;

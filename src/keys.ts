@@ -11,6 +11,8 @@ export const keys = {
    * mistaken for an old one that was already sent.
    */
   jobTask: (queue: string, job: JobRef) => `tcss-rescan:${queue}:job-task:${job.id}:${job.timestamp}`,
+  /** Hash of call counters for /metrics (see callMetrics.ts). */
+  metrics: (queue: string) => `tcss-rescan:${queue}:metrics`,
   /** Hash: worker id -> why it stopped taking jobs (credentials refused). */
   pausedWorkers: (queue: string) => `tcss-rescan:${queue}:paused-workers`,
 };
@@ -26,5 +28,12 @@ export interface PauseInfo {
   code: string;
   message: string;
   requestId?: string;
+  /** When it stopped (ISO). */
   at: string;
+  /** Refreshed while the paused worker lives; entries not refreshed for PAUSE_STALE_MS are ignored. */
+  seenAt: string;
 }
+
+/** A paused worker refreshes its entry every PAUSE_REFRESH_MS; older than PAUSE_STALE_MS it is gone. */
+export const PAUSE_REFRESH_MS = 30_000;
+export const PAUSE_STALE_MS = 120_000;

@@ -43,6 +43,12 @@ export function budgetId(secretId: string, endpointHost: string, action: string)
   return `tcss-rescan:budget:${digest.slice(0, 24)}`;
 }
 
+/** The cluster's current rate for a budget, req/s, as the adaptive controller last set it. */
+export async function readBudgetRate(redis: Redis, id: string, maxRate: number): Promise<number> {
+  const rate = Number(await redis.hget(`${id}:rate`, 'rate'));
+  return Number.isFinite(rate) && rate > 0 ? Math.min(rate, maxRate) : maxRate;
+}
+
 export class SharedBudget {
   private lastSuccessReport = 0;
   private rate: number;

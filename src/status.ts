@@ -1,7 +1,7 @@
 /** Queue status: job counts per state, and workers that stopped because the API refused the credentials. */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { keys, type PauseInfo } from './keys';
+import { keys, PAUSE_STALE_MS, type PauseInfo } from './keys';
 
 export const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'] as const;
 export type JobCounts = Record<(typeof STATES)[number], number>;
@@ -11,7 +11,7 @@ export interface QueueStatus {
   counts: JobCounts;
   /** Whether the whole queue is paused (BullMQ `queue.pause()`). */
   queuePaused: boolean;
-  /** Workers paused by an AuthFailure-class error, by worker id. */
+  /** Workers paused by an AuthFailure-class error, by worker id (live ones only). */
   pausedWorkers: Record<string, PauseInfo>;
 }
 
@@ -36,9 +36,12 @@ export async function queueStatus(queue: Queue, redis: Redis): Promise<QueueStat
     paused: queuePaused ? n('waiting') + n('prioritized') : 0,
   };
   const pausedWorkers: Record<string, PauseInfo> = {};
+  const fresh = Date.now() - PAUSE_STALE_MS;
   for (const [id, json] of Object.entries(raw)) {
     try {
-      pausedWorkers[id] = JSON.parse(json) as PauseInfo;
+      const info = JSON.parse(json) as PauseInfo;
+      // A paused worker that was killed cannot remove its entry: it stops refreshing it instead.
+      if (Date.parse(info.seenAt ?? info.at) >= fresh) pausedWorkers[id] = info;
     } catch {
       // A foreign value: ignore it rather than fail the status.
     }

@@ -15,7 +15,8 @@ import { BACKOFF_TYPE, backoffDelay } from './backoff';
 import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { budgetId, SharedBudget } from './limiter';
-import { keys, type JobRef, type PauseInfo } from './keys';
+import { CallMetrics } from './callMetrics';
+import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type TcssClient } from './tcss/client';
@@ -30,7 +31,9 @@ export interface RescanWorkerOptions {
 export class RescanWorker {
   readonly id = randomUUID();
   private pauseInfo: PauseInfo | undefined;
+  private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private readonly metrics: CallMetrics;
 
   private constructor(
     private readonly cfg: Config,
@@ -40,7 +43,9 @@ export class RescanWorker {
     private readonly budget: SharedBudget,
     private readonly client: TcssClient,
     readonly worker: Worker<unknown, RescanResult>,
-  ) {}
+  ) {
+    this.metrics = new CallMetrics(redis, cfg.queueName, log);
+  }
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
@@ -139,6 +144,7 @@ export class RescanWorker {
         });
       } catch (err) {
         if (!(err instanceof TcssApiError)) throw err;
+        this.metrics.call(err.code, err.latencyMs);
         const fields = { code: err.code, requestId: err.requestId, attempt: job.attemptsMade + 1, latencyMs: Math.round(err.latencyMs), assets: data.assetIds.length };
         switch (err.action) {
           case 'throttle': {
@@ -147,6 +153,7 @@ export class RescanWorker {
             continue;
           }
           case 'retry':
+            if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) this.metrics.retry();
             log.warn(fields, 'transient error');
             throw new Error(`${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`);
           case 'pause':
@@ -158,6 +165,7 @@ export class RescanWorker {
         }
       }
       if (outcome === 'paused') return this.putBack(job, token);
+      this.metrics.call('OK', outcome.latencyMs);
       const record: RescanResult = {
         taskId: outcome.taskId,
         requestId: outcome.requestId,
@@ -190,12 +198,20 @@ export class RescanWorker {
 
   private async pauseForCredentials(err: TcssApiError): Promise<void> {
     if (this.pauseInfo) return;
-    this.pauseInfo = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: new Date().toISOString() };
+    const now = new Date().toISOString();
+    this.pauseInfo = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: now, seenAt: now };
     this.log.fatal(
       { code: err.code, requestId: err.requestId, workerId: this.id },
       'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
     );
-    await this.redis.hset(keys.pausedWorkers(this.cfg.queueName), this.id, JSON.stringify(this.pauseInfo)).catch(() => undefined);
+    // Say so in Redis for `status` and /readyz, and keep saying it while this process lives.
+    const publish = () => {
+      const info = { ...this.pauseInfo!, seenAt: new Date().toISOString() };
+      return this.redis.hset(keys.pausedWorkers(this.cfg.queueName), this.id, JSON.stringify(info)).catch(() => undefined);
+    };
+    await publish();
+    this.pauseTimer = setInterval(() => void publish(), PAUSE_REFRESH_MS);
+    this.pauseTimer.unref();
     // Do not wait for active jobs: this job is one of them.
     void this.worker.pause(true);
   }
@@ -209,6 +225,7 @@ export class RescanWorker {
   /** Stops taking jobs, lets calls in flight finish and be recorded, then closes every connection. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.pauseTimer) clearInterval(this.pauseTimer);
       await this.worker.close();
       await this.budget.close();
       this.client.close();
