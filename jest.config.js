@@ -1,9 +1,16 @@
 /** One test command for developers and CI: `npm test` (builds dist/ first, integration tests spawn it). */
 module.exports = {
-  preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    // content-disposition 3 (under @bull-board/fastify -> @fastify/static) ships ES modules only. Node 20
+    // loads it with require(esm); jest's module system cannot (before Node 24.9), so it is compiled to
+    // CommonJS for the tests.
+    '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',
   globalTeardown: '<rootDir>/test/support/globalTeardown.ts',
   testTimeout: 60000,

@@ -45,6 +45,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(creds ? { currentRate: () => readBudgetRate(redis, budgetId(creds.secretId, cfg.tcss.endpoint.host, SCAN_ACTION), cfg.tcss.rateLimit) } : {}),
   });
 
+  // Before any route or scope is registered, so that every scope inherits it.
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) deps.logger.error({ err }, 'http error');
+    // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
+    reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
+  });
   // Open: liveness and readiness.
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -132,11 +139,5 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await scope.register(board.registerPlugin(), { prefix: '/dashboard' });
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) deps.logger.error({ err }, 'http error');
-    // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
-    reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
-  });
   return app;
 }

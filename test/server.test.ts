@@ -1,0 +1,220 @@
+/**
+ * The HTTP server over real HTTP (Fastify inject is not used: auth, body limits and the dashboard go
+ * through the real stack), on the suite's Redis, with a real worker and the simulator behind it.
+ */
+import type { Redis } from 'ioredis';
+import { ConfigError, loadConfig, requireServerAccess, type Config } from '../src/config';
+import { createLogger } from '../src/logger';
+import { RescanProducer } from '../src/producer';
+import { startServer, type RunningServer } from '../src/server/run';
+import { startSimulator, type Simulator } from '../src/simulator';
+import { RescanWorker } from '../src/worker';
+import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+
+jest.setTimeout(60_000);
+
+const PASSWORD = 'correct-horse-battery';
+const TOKEN = 'token-0123456789-0123456789-abcdef';
+
+let sim: Simulator;
+let cfg: Config;
+let server: RunningServer;
+let worker: RescanWorker;
+let producer: RescanProducer;
+let redis: Redis;
+const logger = createLogger('silent');
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+const AUTH = { authorization: basic('admin', PASSWORD) };
+
+async function http(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const res = await fetch(server.url + path, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}
+
+/** Every job the queue holds, in any state (jobs only move between states while the worker runs). */
+const totalJobs = async () => Object.values(await producer.queue.getJobCounts()).reduce((a, b) => a + b, 0);
+
+const postJson = (path: string, payload: unknown, headers: Record<string, string> = AUTH) =>
+  http(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+  cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('srv'),
+    TCSS_ENDPOINT: sim.url,
+    SERVER_PORT: '0',
+    SERVER_PASSWORD: PASSWORD,
+    SERVER_API_TOKEN: TOKEN,
+    SERVER_BODY_LIMIT_BYTES: '4096',
+  });
+  server = await startServer(cfg, logger);
+  worker = await RescanWorker.start({ config: cfg, logger });
+  producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
+  redis = redisClient();
+});
+
+afterAll(async () => {
+  await server.close();
+  await worker.close();
+  await producer.queue.obliterate({ force: true });
+  await producer.close();
+  const keys = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  await sim.close();
+});
+
+describe('access', () => {
+  test.each(['/v1/tasks', '/v1/rescans/1', '/metrics', '/dashboard'])('%s needs credentials (401 without, 401 with wrong ones)', async (path) => {
+    expect((await http(path)).status).toBe(401);
+    expect((await http(path, { headers: { authorization: basic('admin', 'wrong-password-here') } })).status).toBe(401);
+    expect((await http(path, { headers: { authorization: basic('root', PASSWORD) } })).status).toBe(401);
+    expect((await http(path, { headers: { authorization: 'Bearer not-the-token-not-the-token' } })).status).toBe(401);
+  });
+
+  test('POST /v1/rescans needs credentials and enqueues nothing without them', async () => {
+    const before = await totalJobs();
+    expect((await postJson('/v1/rescans', { policyItemId: 1, assetIds: [1] }, {})).status).toBe(401);
+    expect(await totalJobs()).toBe(before);
+  });
+
+  test('basic auth asks the browser for a login', async () => {
+    const res = await http('/dashboard');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="tcss-rescan"/);
+  });
+
+  test('basic auth and the bearer token both get in', async () => {
+    expect((await http('/v1/tasks', { headers: AUTH })).status).toBe(200);
+    expect((await http('/v1/tasks', { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  });
+
+  test('probes are open', async () => {
+    expect((await http('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await http('/readyz')).body).toEqual({ status: 'ready' });
+  });
+
+  test('the server refuses to start without credentials, unless on loopback with auth explicitly off', () => {
+    const base = { REDIS_URL: testRedisUrl(), TCSS_ENDPOINT: sim.url };
+    expect(() => requireServerAccess(loadConfig(base).server)).toThrow(ConfigError);
+    expect(() => requireServerAccess(loadConfig(base).server)).toThrow(/SERVER_PASSWORD/);
+    expect(() => requireServerAccess(loadConfig({ ...base, SERVER_AUTH: 'off', SERVER_HOST: '0.0.0.0' }).server)).toThrow(/SERVER_AUTH/);
+    expect(() => requireServerAccess(loadConfig({ ...base, SERVER_AUTH: 'off' }).server)).not.toThrow();
+    expect(() => loadConfig({ ...base, SERVER_PASSWORD: 'short' })).toThrow(/SERVER_PASSWORD: expected at least 12 characters, got \(hidden\)/);
+  });
+});
+
+describe('API', () => {
+  test('a rescan enqueued over HTTP is processed, and GET /v1/rescans/:jobId returns its TaskId', async () => {
+    const res = await postJson('/v1/rescans', { policyItemId: 2798, assetIds: [2202462, 2202462, 7], assetType: 'ASSET_CONTAINER' });
+    expect(res.status).toBe(202);
+    expect(res.body.jobIds).toHaveLength(1);
+    const jobId = res.body.jobIds[0] as string;
+    const done = await waitFor(async () => {
+      const r = await http(`/v1/rescans/${jobId}`, { headers: AUTH });
+      return r.body?.state === 'completed' ? r : undefined;
+    }, 20_000);
+    const issued = sim.calls().find((c) => c.taskId === done.body.taskId);
+    expect(issued).toBeDefined();
+    expect(issued!.assetIds).toEqual([2202462, 7]);
+    expect(done.body).toMatchObject({ jobId, state: 'completed', attempts: 1, requestId: issued!.requestId, lastError: null, data: { policyItemId: 2798, assetIds: [2202462, 7], assetType: 'ASSET_CONTAINER' } });
+
+    const tasks = await http('/v1/tasks?policyItemId=2798', { headers: AUTH });
+    expect(tasks.status).toBe(200);
+    expect(tasks.body.tasks[0]).toMatchObject({ taskId: done.body.taskId, policyItemId: 2798, jobIds: [jobId] });
+  });
+
+  test('an array is accepted; a big request is split into jobs sharing a batch id', async () => {
+    const many = Array.from({ length: 250 }, (_, i) => i + 1);
+    const res = await postJson('/v1/rescans', [{ policyItemId: 5, assetIds: [1] }, { policyItemId: 6, assetIds: many }]);
+    expect(res.status).toBe(202);
+    expect(res.body.jobIds).toHaveLength(1 + 3);
+    expect(res.body.batchIds[0]).toBeNull();
+    expect(res.body.batchIds[1]).toEqual(expect.any(String));
+  });
+
+  test('400 lists every problem, naming each rescan and field; nothing is enqueued', async () => {
+    const before = await totalJobs();
+    const res = await postJson('/v1/rescans', [{ policyItemId: 1, assetIds: [1] }, { policyItemId: -1, assetIds: [], assetType: 'NOPE', extra: true }]);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toContain('nothing was enqueued');
+    expect(res.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^#2: policyItemId must be a positive whole number/),
+        expect.stringMatching(/^#2: assetIds must contain at least one asset id/),
+        expect.stringMatching(/^#2: assetType must be one of/),
+        expect.stringMatching(/^#2: unknown field "extra"/),
+      ]),
+    );
+    expect(await totalJobs()).toBe(before);
+  });
+
+  test('malformed JSON, an empty array and an oversized body are refused with a reason', async () => {
+    const bad = await postJson('/v1/rescans', '{"policyItemId": 1,');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/JSON/i);
+    expect((await postJson('/v1/rescans', [])).status).toBe(400);
+    const big = await postJson('/v1/rescans', { policyItemId: 1, assetIds: Array.from({ length: 2000 }, (_, i) => i + 1) });
+    expect(big.status).toBe(413);
+  });
+
+  test('GET /v1/rescans/:jobId answers 404 for an unknown job; /v1/tasks validates its query and paginates', async () => {
+    expect((await http('/v1/rescans/does-not-exist', { headers: AUTH })).status).toBe(404);
+    const bad = await http('/v1/tasks?policyItemId=abc&limit=0&cursor=x', { headers: AUTH });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toHaveLength(3);
+    await waitFor(async () => ((await producer.queue.getJobCounts('completed')).completed ?? 0) >= 5, 20_000);
+    const first = await http('/v1/tasks?limit=2', { headers: AUTH });
+    expect(first.body.tasks).toHaveLength(2);
+    const second = await http(`/v1/tasks?limit=2&cursor=${first.body.next}`, { headers: AUTH });
+    expect(second.body.tasks).toHaveLength(2);
+    const ids = [...first.body.tasks, ...second.body.tasks].map((t: { id: string }) => t.id);
+    expect(new Set(ids).size).toBe(4);
+    expect(ids).toEqual([...ids].sort().reverse());
+  });
+});
+
+describe('/metrics', () => {
+  test('exposes the named series in Prometheus format', async () => {
+    await waitFor(async () => ((await producer.queue.getJobCounts('completed')).completed ?? 0) >= 5, 20_000);
+    const res = await http('/metrics', { headers: AUTH });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const m = res.text;
+    expect(m).toMatch(/^tcss_rescan_calls_total\{code="OK"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^# TYPE tcss_rescan_throttled_calls_total counter$/m);
+    expect(m).toMatch(/^# TYPE tcss_rescan_retries_total counter$/m);
+    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_count [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_jobs\{state="completed"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_jobs\{state="waiting"\} \d+$/m);
+    expect(m).toMatch(/^tcss_rescan_limiter_rate 20$/m);
+    expect(m).toMatch(/^tcss_rescan_paused_workers 0$/m);
+  });
+});
+
+describe('/readyz', () => {
+  test('reports a worker paused by an AuthFailure, with the reason', async () => {
+    sim.setFaults({ revokedSecretIds: ['AKIDsimulatorDEMO0000000000000000000'] });
+    try {
+      await producer.enqueue({ policyItemId: 77, assetIds: [1] });
+      const res = await waitFor(async () => {
+        const r = await http('/readyz');
+        return r.status === 503 ? r : undefined;
+      }, 20_000);
+      expect(res.body.status).toBe('paused');
+      expect(res.body.reason).toContain('AuthFailure.SecretIdNotFound');
+      expect(worker.pausedBecause()?.code).toBe('AuthFailure.SecretIdNotFound');
+    } finally {
+      sim.setFaults({ revokedSecretIds: [] });
+    }
+  });
+});
