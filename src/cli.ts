@@ -367,9 +367,11 @@ export function buildProgram(): Command {
     .command('demo')
     .description('simulator + worker + a sample workload, end to end on this machine')
     .option('--jobs <n>', 'sample rescans to enqueue', positiveInt('--jobs'), 200)
-    .action(async (opts: { jobs: number }) => {
+    .option('--keep-running', 'keep the dashboard up after the summary, until Ctrl-C', false)
+    .action(async (opts: { jobs: number; keepRunning: boolean }) => {
       const { runDemo } = await import('./demo');
-      await runDemo({ jobs: opts.jobs });
+      await runDemo({ jobs: opts.jobs, keepRunning: opts.keepRunning });
+      process.exit(0);
     });
 
   return program;

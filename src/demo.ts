@@ -1,9 +1,11 @@
 /**
  * `npm run demo`: the whole path on this machine, against the simulator. Redis at REDIS_URL (or a
- * throwaway redis-server when nothing answers there), the simulator on a free port, two workers sharing
- * one budget, a sample workload on the queue `<QUEUE_NAME>-demo`, then a summary of what happened.
+ * throwaway redis-server when nothing answers there), the simulator, two workers sharing one budget,
+ * the server with the dashboard (a fresh random password, printed), a sample workload on the queue
+ * `<QUEUE_NAME>-demo` with a progress bar, then a summary of what happened.
  * It never calls the real API, whatever credentials the environment holds.
  */
+import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
@@ -11,6 +13,7 @@ import { RescanProducer } from './producer';
 import { RecordStore } from './records';
 import { redisAnswers, redisServerBinary, startRedisServer, type RedisServerHandle } from './redisServer';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY, startSimulator } from './simulator';
+import { startServer, type RunningServer } from './server/run';
 import { queueStatus } from './status';
 import { RescanWorker } from './worker';
 
@@ -19,6 +22,8 @@ export interface DemoOptions {
   /** Worker instances (each with its own connections, sharing the budget through Redis). Default 2. */
   workers?: number;
   out?: NodeJS.WritableStream;
+  /** Keep the server (and workers) running after the summary, until Ctrl-C. Default false. */
+  keepRunning?: boolean;
 }
 
 export interface DemoSummary {
@@ -73,17 +78,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // SIM_PORT when free (so reruns share one budget's keys in Redis), any free port otherwise.
   const sim = await startSimulator({ ...simOptions, port: base.simulator.port }).catch(() => startSimulator({ ...simOptions, port: 0 }));
   say(`TCSS simulator: ${sim.url} (sliding 1-second window, ${Math.round(base.tcss.rateLimit) || 20} req/s)`);
+  const password = randomBytes(12).toString('base64url');
   const cfg: Config = {
     ...base,
     redisUrl,
     queueName: `${base.queueName}-demo`,
     tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true },
+    server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
   };
 
   const producer = new RescanProducer({ redisUrl, queueName: cfg.queueName, maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, maxAttempts: cfg.tcss.maxAttempts, backoffMs: cfg.tcss.backoffMs });
   const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
   const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
   const workers: RescanWorker[] = [];
+  let server: RunningServer | undefined;
   try {
     // The demo queue is ours: start it empty so the numbers below are this run's.
     await producer.queue.obliterate({ force: true });
@@ -92,21 +100,27 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     const nWorkers = opts.workers ?? 2;
     for (let i = 0; i < nWorkers; i++) workers.push(await RescanWorker.start({ config: cfg, logger }));
     say(`${nWorkers} workers on queue ${cfg.queueName}, sharing one budget of ${cfg.tcss.rateLimit} req/s through Redis`);
+    // SERVER_PORT when free, any free port otherwise.
+    server = await startServer(cfg, logger).catch(() => startServer({ ...cfg, server: { ...cfg.server, port: 0 } }, logger));
+    say(`dashboard: ${server.url}/dashboard  (user ${cfg.server.user}, password ${password})`);
 
     const { jobIds } = await producer.enqueueMany(sampleRescans(opts.jobs));
     say(`enqueued ${opts.jobs} rescans as ${jobIds.length} jobs (requests over ${cfg.tcss.maxAssetsPerCall} assets are split)`);
 
     const started = Date.now();
+    const tty = (out as NodeJS.WriteStream).isTTY === true;
     let last = '';
     for (;;) {
       const { counts } = await queueStatus(producer.queue, redis);
       const done = counts.completed + counts.failed;
-      const line = `  ${done}/${jobIds.length} done (completed ${counts.completed}, failed ${counts.failed}), ${sim.stats().total} calls`;
-      if (line !== last) say(line);
+      const line = `${progressBar(done, jobIds.length)} ${done}/${jobIds.length} jobs (failed ${counts.failed}), ${sim.stats().total} calls, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+      if (tty) out.write(`\r${line}`);
+      else if (line !== last) say(line);
       last = line;
       if (done >= jobIds.length) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, tty ? 200 : 1000));
     }
+    if (tty) out.write('\n');
     const seconds = (Date.now() - started) / 1000;
     const stats = sim.stats();
     const calls = sim.calls();
@@ -135,12 +149,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`  most calls in any 1000 ms ${summary.maxInAnyWindow}`);
     say(`  time to drain            ${summary.seconds} s`);
     if (!throwaway) say(`\nsee the TaskIds: QUEUE_NAME=${cfg.queueName} npm run cli -- tasks`);
+    if (opts.keepRunning) {
+      say(`\nstill serving the dashboard at ${server.url}/dashboard: Ctrl-C to stop`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
     return summary;
   } finally {
+    await server?.close();
     await Promise.all(workers.map((w) => w.close()));
     await producer.close();
     redis.disconnect();
     await sim.close();
     if (throwaway) await throwaway.stop();
   }
+}
+
+/** `[##########..........]` */
+export function progressBar(done: number, total: number, width = 30): string {
+  const filled = total > 0 ? Math.round((Math.min(done, total) / total) * width) : width;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
