@@ -69,8 +69,10 @@ const envSchema = z.object({
   TCSS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TCSS_MAX_ATTEMPTS: int(1, 100).default(6),
   TCSS_BACKOFF_MS: int(1, 3_600_000).default(1_000),
+  TCSS_COALESCE: bool.default(true),
+  TCSS_COALESCE_WINDOW_MS: int(0, 60_000).default(20),
   QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
-  WORKER_CONCURRENCY: int(1, 10_000).default(64),
+  WORKER_CONCURRENCY: int(1, 10_000).default(200),
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
   RECORD_TTL_DAYS: int(1, 3650).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -119,6 +121,10 @@ export interface TcssConfig {
   timeoutMs: number;
   maxAttempts: number;
   backoffMs: number;
+  /** Merge jobs waiting at the same moment for the same (policyItemId, assetType) (`TCSS_COALESCE`). */
+  coalesce: boolean;
+  /** How long a new group waits for company before asking for a slot (`TCSS_COALESCE_WINDOW_MS`). */
+  coalesceWindowMs: number;
 }
 
 export interface ServerConfig {
@@ -243,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       timeoutMs: e.TCSS_TIMEOUT_MS,
       maxAttempts: e.TCSS_MAX_ATTEMPTS,
       backoffMs: e.TCSS_BACKOFF_MS,
+      coalesce: e.TCSS_COALESCE,
+      coalesceWindowMs: e.TCSS_COALESCE_WINDOW_MS,
     },
     server: {
       host: e.SERVER_HOST,

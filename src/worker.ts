@@ -1,5 +1,6 @@
 /**
- * The processor: job -> validate -> already recorded? -> shared budget -> call -> record.
+ * The processor: job -> validate -> already recorded? -> group (coalescer) -> shared budget -> call
+ * -> record for every job of the group.
  *
  * What happens to each answer is decided by the error table (tcss/errorTable.ts):
  *   throttle -> cut the cluster's rate and call again through the budget (attempts are not used up)
@@ -16,10 +17,27 @@ import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { budgetId, SharedBudget } from './limiter';
 import { CallMetrics } from './callMetrics';
+import { Coalescer, type Group } from './coalescer';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
-import { createTcssClient, SCAN_ACTION, TcssApiError, type TcssClient } from './tcss/client';
+import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
+
+/** What a job brings to its group. */
+interface GroupPayload {
+  ref: JobRef;
+  data: RescanJobData;
+}
+
+/** Jobs merge only with jobs for the same check item and asset type. */
+function groupKey(data: RescanJobData): string {
+  return `${data.policyItemId}|${data.assetType ?? ''}`;
+}
+
+/** Thrown to every member of a group when the worker paused for credentials: each job goes back. */
+class PausedSignal extends Error {
+  override readonly name = 'PausedSignal';
+}
 
 export interface RescanWorkerOptions {
   config: Config;
@@ -34,6 +52,7 @@ export class RescanWorker {
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly metrics: CallMetrics;
+  private readonly coalescer: Coalescer<GroupPayload, RescanResult>;
 
   private constructor(
     private readonly cfg: Config,
@@ -45,6 +64,12 @@ export class RescanWorker {
     readonly worker: Worker<unknown, RescanResult>,
   ) {
     this.metrics = new CallMetrics(redis, cfg.queueName, log);
+    this.coalescer = new Coalescer({
+      enabled: cfg.tcss.coalesce,
+      windowMs: cfg.tcss.coalesceWindowMs,
+      maxAssets: cfg.tcss.maxAssetsPerCall,
+      run: (group) => this.runGroup(group),
+    });
   }
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
@@ -133,51 +158,77 @@ export class RescanWorker {
       return { ...existing, fromRecord: true };
     }
 
+    if (this.pauseInfo) return this.putBack(job, token);
+    let record: RescanResult;
+    try {
+      record = await this.coalescer.submit(groupKey(data), { assetIds: data.assetIds, payload: { ref, data } });
+    } catch (err) {
+      if (err instanceof PausedSignal) return this.putBack(job, token);
+      if (!(err instanceof TcssApiError)) throw err;
+      const fields = { code: err.code, requestId: err.requestId, attempt: job.attemptsMade + 1 };
+      const reason = `${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`;
+      if (err.action === 'fail') {
+        log.error(fields, 'permanent error: job failed');
+        throw new UnrecoverableError(reason);
+      }
+      // 'retry' (and anything unexpected): BullMQ retries with backoff while attempts remain.
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) this.metrics.retry();
+      log.warn(fields, 'transient error');
+      throw new Error(reason);
+    }
+    log.info(
+      { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
+      'rescan started: TaskId recorded',
+    );
+    return record;
+  }
+
+  /**
+   * One call for a group of jobs (see coalescer.ts): through the budget, called again when throttled,
+   * recorded for every job it covered. Errors other than throttles go to each job (retry or fail).
+   */
+  private async runGroup(group: Group<GroupPayload>): Promise<RescanResult> {
+    const first = group.members[0]!.payload.data;
+    const log = this.log.child({ policyItemId: first.policyItemId });
     for (let throttles = 0; ; throttles++) {
-      if (this.pauseInfo) return this.putBack(job, token);
-      let outcome: Awaited<ReturnType<TcssClient['scan']>> | 'paused';
+      let outcome: ScanOk | 'paused';
       try {
         outcome = await this.budget.schedule(async () => {
-          // Jobs queued for the budget when the worker paused must not call with bad credentials.
+          group.closed = true; // the call leaves with the members it has
+          // Groups queued for the budget when the worker paused must not call with bad credentials.
           if (this.pauseInfo) return 'paused' as const;
-          return this.client.scan(data);
+          return this.client.scan({ policyItemId: first.policyItemId, assetIds: group.assetIds, ...(first.assetType ? { assetType: first.assetType } : {}) });
         });
       } catch (err) {
         if (!(err instanceof TcssApiError)) throw err;
         this.metrics.call(err.code, err.latencyMs);
-        const fields = { code: err.code, requestId: err.requestId, attempt: job.attemptsMade + 1, latencyMs: Math.round(err.latencyMs), assets: data.assetIds.length };
-        switch (err.action) {
-          case 'throttle': {
-            const rate = await this.budget.throttled();
-            log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
-            continue;
-          }
-          case 'retry':
-            if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) this.metrics.retry();
-            log.warn(fields, 'transient error');
-            throw new Error(`${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`);
-          case 'pause':
-            await this.pauseForCredentials(err);
-            return this.putBack(job, token);
-          case 'fail':
-            log.error(fields, 'permanent error: job failed');
-            throw new UnrecoverableError(`${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`);
+        const fields = { code: err.code, requestId: err.requestId, latencyMs: Math.round(err.latencyMs), assets: group.assetIds.length, jobIds: group.members.map((m) => m.payload.ref.id) };
+        if (err.action === 'throttle') {
+          const rate = await this.budget.throttled();
+          log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
+          continue;
         }
+        if (err.action === 'pause') {
+          await this.pauseForCredentials(err);
+          throw new PausedSignal();
+        }
+        log.warn(fields, 'call failed');
+        throw err;
       }
-      if (outcome === 'paused') return this.putBack(job, token);
+      if (outcome === 'paused') throw new PausedSignal();
       this.metrics.call('OK', outcome.latencyMs);
       const record: RescanResult = {
         taskId: outcome.taskId,
         requestId: outcome.requestId,
-        policyItemId: data.policyItemId,
-        assetIds: data.assetIds,
-        ...(data.assetType !== undefined ? { assetType: data.assetType } : {}),
-        jobIds: [jobId],
+        policyItemId: first.policyItemId,
+        assetIds: group.assetIds,
+        ...(first.assetType !== undefined ? { assetType: first.assetType } : {}),
+        jobIds: group.members.map((m) => m.payload.ref.id),
         calledAt: new Date().toISOString(),
       };
       this.budget.succeeded();
-      await this.saveWithRetries(record, [ref], log);
-      log.info({ taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, attempt: job.attemptsMade + 1, latencyMs: Math.round(outcome.latencyMs) }, 'rescan started: TaskId recorded');
+      await this.saveWithRetries(record, group.members.map((m) => m.payload.ref), log);
+      log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
     }
   }

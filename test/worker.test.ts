@@ -36,6 +36,8 @@ async function setUp(simOptions: Parameters<typeof startSimulator>[0] = {}): Pro
     TCSS_ENDPOINT: sim.url,
     TCSS_TIMEOUT_MS: '2000',
     WORKER_CONCURRENCY: '32',
+    // One call per job, so that calls can be matched to jobs one to one; coalescing has its own test.
+    TCSS_COALESCE: 'false',
   };
   ctx = { queueName, sim, producer, redis: redisClient(), workers: [], env };
   return ctx;
@@ -267,4 +269,48 @@ test('the SecretKey and session token appear nowhere: not in logs, job data, res
   expect(text).toContain('OperationDenied'); // we did look at the right things
   expect(text).not.toContain(secretKey);
   expect(text).not.toContain(token);
+});
+
+test('coalescing: jobs waiting together for the same check item share calls; each records the TaskId that covered it', async () => {
+  await setUp();
+  const requests = Array.from({ length: 300 }, (_, i) => ({ policyItemId: 100 + (i % 3), assetIds: [i + 1, (i % 7) + 1] }));
+  await ctx.producer.enqueueMany(requests);
+  worker({ TCSS_COALESCE: 'true', TCSS_MAX_ASSETS_PER_CALL: '40', WORKER_CONCURRENCY: '300' });
+  await waitFor(async () => (await counts()).completed === 300, 60_000, 250, `300 completed\n${dump()}`);
+  const calls = ctx.sim.calls().filter((c) => c.code === 'OK');
+  const byTask = new Map(calls.map((c) => [c.taskId!, c]));
+  // Far fewer calls than jobs, none over the limit of assets, no asset twice in one call.
+  expect(calls.length).toBeLessThan(60);
+  for (const c of calls) {
+    expect(c.assetIds!.length).toBeLessThanOrEqual(40);
+    expect(new Set(c.assetIds).size).toBe(c.assetIds!.length);
+  }
+  const covered = new Map<number, number>();
+  for (const job of await allJobs()) {
+    const data = job.data as { policyItemId: number; assetIds: number[] };
+    const r = job.returnvalue;
+    const call = byTask.get(r.taskId)!;
+    expect(call).toBeDefined();
+    expect(call.policyItemId).toBe(data.policyItemId);
+    for (const a of data.assetIds) expect(call.assetIds).toContain(a);
+    expect(r.jobIds).toContain(job.id);
+    covered.set(r.taskId, (covered.get(r.taskId) ?? 0) + 1);
+  }
+  // Every call covered exactly the jobs its record names.
+  for (const [taskId, n] of covered) expect(n).toBe(new Set((await allJobs()).filter((j) => j.returnvalue.taskId === taskId).map((j) => j.id)).size);
+});
+
+test('coalescing: a merged call that fails permanently fails each of its jobs with the reason', async () => {
+  await setUp({ forcedErrors: { '404': 'ResourceNotFound' } });
+  await ctx.producer.enqueueMany(Array.from({ length: 6 }, (_, i) => ({ policyItemId: 404, assetIds: [i + 1] })));
+  worker({ TCSS_COALESCE: 'true', TCSS_COALESCE_WINDOW_MS: '200' });
+  await waitFor(async () => (await counts()).failed === 6, 20_000, 100, `6 failed\n${dump()}`);
+  const calls = ctx.sim.calls();
+  expect(calls).toHaveLength(1);
+  expect([...calls[0]!.assetIds!].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+  for (const job of await allJobs()) {
+    expect(job.failedReason).toContain('ResourceNotFound');
+    expect(job.failedReason).toContain(calls[0]!.requestId);
+    expect(job.attemptsMade).toBe(1);
+  }
 });
