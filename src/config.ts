@@ -69,6 +69,7 @@ const envSchema = z.object({
   TCSS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TCSS_MAX_ATTEMPTS: int(1, 100).default(6),
   TCSS_BACKOFF_MS: int(1, 3_600_000).default(1_000),
+  TCSS_ADAPTIVE_RATE: bool.default(true),
   TCSS_COALESCE: bool.default(true),
   TCSS_COALESCE_WINDOW_MS: int(0, 60_000).default(20),
   QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
@@ -121,6 +122,8 @@ export interface TcssConfig {
   timeoutMs: number;
   maxAttempts: number;
   backoffMs: number;
+  /** Cut the cluster's rate on RequestLimitExceeded and probe back up (`TCSS_ADAPTIVE_RATE`). */
+  adaptiveRate: boolean;
   /** Merge jobs waiting at the same moment for the same (policyItemId, assetType) (`TCSS_COALESCE`). */
   coalesce: boolean;
   /** How long a new group waits for company before asking for a slot (`TCSS_COALESCE_WINDOW_MS`). */
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       timeoutMs: e.TCSS_TIMEOUT_MS,
       maxAttempts: e.TCSS_MAX_ATTEMPTS,
       backoffMs: e.TCSS_BACKOFF_MS,
+      adaptiveRate: e.TCSS_ADAPTIVE_RATE,
       coalesce: e.TCSS_COALESCE,
       coalesceWindowMs: e.TCSS_COALESCE_WINDOW_MS,
     },

@@ -84,6 +84,7 @@ export class RescanWorker {
       marginMs: cfg.tcss.pacingMarginMs,
       windowGuardMs: cfg.tcss.windowGuardMs,
       maxInFlight: cfg.tcss.maxInFlight,
+      adapt: cfg.tcss.adaptiveRate,
       logger,
     });
     const client = createTcssClient(cfg.tcss);
@@ -252,8 +253,10 @@ export class RescanWorker {
     const now = new Date().toISOString();
     this.pauseInfo = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: now, seenAt: now };
     this.log.fatal(
-      { code: err.code, requestId: err.requestId, workerId: this.id },
-      'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
+      { code: err.code, requestId: err.requestId, workerId: this.id, apiMessage: err.message },
+      err.code === 'AuthFailure.SignatureExpire'
+        ? "CLOCK OFF: the API refused the request's timestamp (more than 5 minutes from its clock): this worker stops taking jobs; the backlog waits. Fix this machine's clock (NTP) and restart the worker."
+        : 'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
     );
     // Say so in Redis for `status` and /readyz, and keep saying it while this process lives.
     const publish = () => {
