@@ -300,6 +300,44 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+async function schedulesSyncCommand(opts: { file: string; json: boolean }): Promise<void> {
+  const out = { json: opts.json };
+  const cfg = config();
+  const { parseSchedulesFile, syncSchedules, formatSyncReport, SchedulesError } = await import('./schedules');
+  let text: string;
+  try {
+    text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
+  } catch (err) {
+    fail(out, `cannot read ${opts.file}: ${(err as Error).message}`);
+  }
+  let entries;
+  try {
+    entries = parseSchedulesFile(text, { maxAssetsPerCall: cfg.tcss.maxAssetsPerCall });
+  } catch (err) {
+    if (err instanceof SchedulesError) fail(out, `refused ${opts.file}: nothing was changed`, err.problems);
+    throw err;
+  }
+  const producer = producerFor(cfg);
+  try {
+    const report = await syncSchedules(producer.queue, entries, producer.jobOptions());
+    process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : formatSyncReport(report) + '\n');
+  } finally {
+    await producer.close();
+  }
+}
+
+async function schedulesListCommand(opts: { json: boolean }): Promise<void> {
+  const cfg = config();
+  const { listSchedules, formatScheduleList } = await import('./schedules');
+  const producer = producerFor(cfg);
+  try {
+    const list = await listSchedules(producer.queue);
+    process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : formatScheduleList(list) + '\n');
+  } finally {
+    await producer.close();
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('tcss-rescan')
     .description('Rate-limited rescans of Tencent Cloud TCSS compliance check items, through a BullMQ queue')
@@ -342,6 +380,19 @@ export function buildProgram(): Command {
     .command('serve')
     .description('the HTTP server: dashboard at /dashboard, API under /v1, /metrics, /healthz, /readyz')
     .action(serveCommand);
+
+  const schedules = program.command('schedules').description('scheduled (e.g. nightly) rescans from a YAML file');
+  schedules
+    .command('sync')
+    .description("make the queue's schedules match the file exactly (add, update, remove); a bad file changes nothing")
+    .requiredOption('--file <path>', 'schedules YAML file (see examples/schedules.yaml; "-" reads stdin)')
+    .option('--json', 'print {"added","updated","removed","unchanged"}', false)
+    .action(schedulesSyncCommand);
+  schedules
+    .command('list')
+    .description('each schedule with its next run time')
+    .option('--json', 'machine-readable output', false)
+    .action(schedulesListCommand);
 
   program
     .command('worker')
