@@ -76,6 +76,22 @@ export function parseJsonLines(text: string): { items: unknown[]; lines: number[
   return { items, lines, problems };
 }
 
+/** Problems of requests against the job contract; with `label`, each says which request (`line N: ...`). */
+function contractProblems(requests: unknown[], label?: (i: number) => string): string[] {
+  try {
+    validateAll(requests, label);
+    return [];
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    // validateAll labels only when there are several requests; a labelled single one needs it too.
+    return label && requests.length === 1 ? err.problems.map((p) => `${label(0)}: ${p}`) : err.problems;
+  }
+}
+
+function lineOf(problem: string): number {
+  return Number(/^line (\d+)/.exec(problem)?.[1] ?? 0);
+}
+
 interface Output {
   json: boolean;
 }
@@ -93,7 +109,6 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
   const out = { json: opts.json };
   const cfg = config();
   let requests: unknown[];
-  let where: (i: number) => string;
   if (opts.file !== undefined) {
     if (opts.policyItem !== undefined || opts.assets !== undefined || opts.assetType !== undefined) {
       fail(out, 'use either --file or --policy-item/--assets/--asset-type, not both');
@@ -106,8 +121,10 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
     }
     const parsed = parseJsonLines(text);
     requests = parsed.items;
-    where = (i) => `line ${parsed.lines[i]}`;
-    if (parsed.problems.length > 0) fail(out, `refused ${opts.file}: nothing was enqueued`, parsed.problems);
+    const where = (i: number) => `line ${parsed.lines[i]}`;
+    // Every bad line at once, JSON and contract problems alike, in line order.
+    const problems = [...parsed.problems, ...contractProblems(requests, where)].sort((a, b) => lineOf(a) - lineOf(b));
+    if (problems.length > 0) fail(out, `refused ${opts.file}: nothing was enqueued`, problems);
     if (requests.length === 0) fail(out, `refused ${opts.file}: it holds no rescans`);
   } else {
     if (opts.policyItem === undefined || opts.assets === undefined) {
@@ -115,14 +132,8 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
     }
     const assetIds = opts.assets.split(',').map((s) => idArg(s));
     requests = [{ policyItemId: opts.policyItem, assetIds, ...(opts.assetType !== undefined ? { assetType: opts.assetType } : {}) }];
-    where = () => 'rescan';
-  }
-  // Validate every request first, naming each bad one by line; nothing is enqueued if any is bad.
-  try {
-    validateAll(requests, where);
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    fail(out, `refused${opts.file !== undefined ? ` ${opts.file}` : ''}: nothing was enqueued`, err.problems);
+    const problems = contractProblems(requests);
+    if (problems.length > 0) fail(out, 'refused: nothing was enqueued', problems);
   }
 
   const producer = producerFor(cfg);

@@ -185,6 +185,13 @@ export class ConfigError extends Error {
 
 const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN']);
 
+/** A received value as an error message may show it: secrets hidden, passwords in URLs masked. */
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (SECRET_VARS.has(name)) return '(hidden)';
+  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'));
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -196,31 +203,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
     const v = env[key];
     if (v !== undefined && v.trim() !== '') cleaned[key] = v;
   }
+  // Every problem at once: the schema's, and the checks across variables (run on the raw values, so
+  // they are reported even when another variable is invalid).
+  const problems: string[] = [];
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? '?');
-        const received = SECRET_VARS.has(name) ? '(hidden)' : JSON.stringify(cleaned[name]);
-        return `${name}: ${issue.message}, got ${received}`;
-      }),
-    );
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      problems.push(`${name}: ${issue.message}, got ${shown(name, cleaned[name])}`);
+    }
   }
-  const e: Env = parsed.data;
-  const endpoint = new URL(e.TCSS_ENDPOINT);
-  const problems: string[] = [];
-  const haveId = e.TENCENTCLOUD_SECRET_ID !== undefined;
-  const haveKey = e.TENCENTCLOUD_SECRET_KEY !== undefined;
+  const haveId = cleaned.TENCENTCLOUD_SECRET_ID !== undefined;
+  const haveKey = cleaned.TENCENTCLOUD_SECRET_KEY !== undefined;
   if (haveId !== haveKey) {
     problems.push(
       `${haveId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID'}: expected it to be set together with ${haveId ? 'TENCENTCLOUD_SECRET_ID' : 'TENCENTCLOUD_SECRET_KEY'}, got nothing`,
     );
   }
-  const demo = !haveId && !haveKey && isLoopback(endpoint.hostname);
-  if (endpoint.pathname !== '/' || endpoint.search !== '') {
-    problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${JSON.stringify(e.TCSS_ENDPOINT)}`);
+  const rawEndpoint = cleaned.TCSS_ENDPOINT?.trim();
+  if (rawEndpoint !== undefined && URL.canParse(rawEndpoint)) {
+    const u = new URL(rawEndpoint);
+    if (u.pathname !== '/' || u.search !== '') problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${JSON.stringify(rawEndpoint)}`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e: Env = parsed.data;
+  const endpoint = new URL(e.TCSS_ENDPOINT);
+  const demo = !haveId && !haveKey && isLoopback(endpoint.hostname);
 
   return {
     redisUrl: e.REDIS_URL,

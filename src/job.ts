@@ -54,7 +54,11 @@ export const rescanJobDataSchema = rescanRequestSchema.extend({
     error: 'assetIds must not contain duplicates',
   }),
   /** Shared by the jobs one request was split into. */
-  batchId: z.string().min(1).max(200).optional(),
+  batchId: z
+    .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${describe(iss.input)}` })
+    .min(1, { error: 'batchId must be a string of 1 to 200 characters, got ""' })
+    .max(200, { error: (iss) => `batchId must be a string of 1 to 200 characters, got ${String((iss.input as string).length)} characters` })
+    .optional(),
 });
 export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
 

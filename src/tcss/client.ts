@@ -103,6 +103,13 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   const e = (err ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown; httpCode?: unknown; type?: unknown; name?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
   const requestId = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : undefined;
+  // node-fetch's system errors carry Node's code (ECONNREFUSED, ETIMEDOUT...): faults below the API.
+  const systemCode = e.type === 'system' || (typeof e.code === 'string' && /^E[A-Z0-9_]+$/.test(e.code));
+  if (systemCode) {
+    const code = String(e.code ?? '');
+    const kind = /^(ETIMEDOUT|ESOCKETTIMEDOUT)$/.test(code) ? 'Timeout' : 'NetworkError';
+    return new TcssApiError(kind, code && !message.includes(code) ? `${code}: ${message}` : message, requestId, latencyMs);
+  }
   if (typeof e.code === 'string' && /^[A-Z][A-Za-z]+(\.[A-Za-z0-9]+)*$/.test(e.code)) {
     return new TcssApiError(e.code, message, requestId, latencyMs);
   }

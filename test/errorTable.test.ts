@@ -1,0 +1,212 @@
+/**
+ * The error table (src/tcss/errorTable.ts) and how the client maps what the SDK / node-fetch throw onto
+ * it (toTcssError in src/tcss/client.ts): first with errors shaped as the SDK makes them, then through
+ * the real client against tiny local servers (a Tencent error answer, a 502, a hang, a closed port).
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
+import { loadConfig } from '../src/config';
+import { KNOWN_CODES, actionFor, type ErrorAction } from '../src/tcss/errorTable';
+import { TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
+
+const TABLE: Record<ErrorAction, string[]> = {
+  throttle: [
+    'RequestLimitExceeded',
+    'RequestLimitExceeded.UinLimitExceeded',
+    'RequestLimitExceeded.IPLimitExceeded',
+    'RequestLimitExceeded.GlobalRegionUinLimitExceeded',
+  ],
+  retry: ['InternalError', 'ServiceUnavailable', 'NetworkError', 'Timeout', 'HttpError'],
+  pause: [
+    'AuthFailure',
+    'AuthFailure.SignatureFailure',
+    'AuthFailure.SecretIdNotFound',
+    'AuthFailure.SignatureExpire',
+    'AuthFailure.InvalidAuthorization',
+    'UnauthorizedOperation',
+  ],
+  fail: [
+    'InvalidParameter',
+    'InvalidParameter.MissingParameter',
+    'InvalidParameterValue',
+    'MissingParameter',
+    'UnknownParameter',
+    'OperationDenied',
+    'ResourceNotFound',
+  ],
+};
+
+describe('actionFor', () => {
+  for (const [action, codes] of Object.entries(TABLE) as [ErrorAction, string[]][]) {
+    test.each(codes)(`%s -> ${action}`, (code) => {
+      expect(actionFor(code)).toBe(action);
+    });
+  }
+
+  test.each(['SomethingNew', 'Brand.New.Code', '', 'requestlimitexceeded', 'InternalErrorX'])('unknown code %j -> retry', (code) => {
+    expect(actionFor(code)).toBe('retry');
+  });
+
+  test('a family prefix only matches at a dot boundary', () => {
+    expect(actionFor('AuthFailureX')).toBe('retry');
+    expect(actionFor('RequestLimitExceededX')).toBe('retry');
+  });
+
+  test('every exact code in the table has one of the four actions', () => {
+    expect(KNOWN_CODES.length).toBeGreaterThan(20);
+    for (const code of KNOWN_CODES) expect(['throttle', 'retry', 'pause', 'fail']).toContain(actionFor(code));
+  });
+});
+
+/** An error as the SDK's parseResponse makes it for `{"Response":{"Error":{...},"RequestId":...}}`. */
+function sdkError(code: string, message: string, requestId: string): TencentCloudSDKHttpException {
+  const e = new TencentCloudSDKHttpException(message, requestId, 'trace-1');
+  (e as unknown as { code: string }).code = code;
+  return e;
+}
+
+describe('toTcssError', () => {
+  test('an SDK error with a Tencent code keeps code, message and RequestId', () => {
+    const e = toTcssError(sdkError('RequestLimitExceeded.UinLimitExceeded', 'too many requests', 'req-42'), 12);
+    expect(e).toBeInstanceOf(TcssApiError);
+    expect(e.name).toBe('TcssApiError');
+    expect(e.code).toBe('RequestLimitExceeded.UinLimitExceeded');
+    expect(e.action).toBe('throttle');
+    expect(e.requestId).toBe('req-42');
+    expect(e.message).toBe('RequestLimitExceeded.UinLimitExceeded: too many requests');
+    expect(e.latencyMs).toBe(12);
+    expect(e.httpStatus).toBeUndefined();
+
+    const auth = toTcssError(sdkError('AuthFailure.SignatureFailure', 'bad signature', 'req-43'), 1);
+    expect([auth.code, auth.action, auth.requestId]).toEqual(['AuthFailure.SignatureFailure', 'pause', 'req-43']);
+    const bad = toTcssError(sdkError('InvalidParameterValue', 'no such item', ''), 1);
+    expect([bad.code, bad.action, bad.requestId]).toEqual(['InvalidParameterValue', 'fail', undefined]);
+  });
+
+  test('an SDK error for an HTTP status (httpCode 502) -> HttpError, retry, with the status', () => {
+    const raw = new TencentCloudSDKHttpException('Bad Gateway', '', 'trace-2');
+    (raw as unknown as { httpCode: number }).httpCode = 502;
+    const e = toTcssError(raw, 5);
+    expect(e.code).toBe('HttpError');
+    expect(e.action).toBe('retry');
+    expect(e.httpStatus).toBe(502);
+    expect(e.message).toContain('502');
+    expect(e.message).toContain('Bad Gateway');
+  });
+
+  test('a node-fetch timeout -> Timeout, retry', () => {
+    const raw = Object.assign(new Error('network timeout at: https://tcss.intl.tencentcloudapi.com/'), { name: 'FetchError', type: 'request-timeout' });
+    const e = toTcssError(raw, 10_000);
+    expect(e.code).toBe('Timeout');
+    expect(e.action).toBe('retry');
+    expect(e.message).toContain('network timeout');
+    expect(toTcssError(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }), 1).code).toBe('Timeout');
+  });
+
+  test.each(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND'])('a node-fetch system error (%s) -> NetworkError, retry', (code) => {
+    const raw = Object.assign(new Error(`request to http://127.0.0.1:1/ failed, reason: connect ${code} 127.0.0.1:1`), {
+      name: 'FetchError',
+      type: 'system',
+      code,
+      errno: code,
+    });
+    const e = toTcssError(raw, 3);
+    expect(e.code).toBe('NetworkError');
+    expect(e.action).toBe('retry');
+    expect(e.message).toContain(code);
+  });
+
+  test('anything else -> NetworkError; a TcssApiError passes through unchanged', () => {
+    expect(toTcssError(new Error('socket hang up'), 1).code).toBe('NetworkError');
+    expect(toTcssError('a string', 1).message).toBe('NetworkError: a string');
+    expect(toTcssError(undefined, 1).code).toBe('NetworkError');
+    const original = new TcssApiError('InternalError', 'x', 'r', 1);
+    expect(toTcssError(original, 99)).toBe(original);
+  });
+});
+
+/** The real client (demo credentials, 300 ms timeout) against whatever listens on `port`. */
+function clientFor(port: number) {
+  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: '300' }).tcss);
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function scanError(port: number): Promise<TcssApiError> {
+  const client = clientFor(port);
+  try {
+    await client.scan({ policyItemId: 2798, assetIds: [2202462] });
+  } catch (err) {
+    expect(err).toBeInstanceOf(TcssApiError);
+    return err as TcssApiError;
+  } finally {
+    client.close();
+  }
+  throw new Error('expected the scan to fail');
+}
+
+describe('the real client maps what actually comes back', () => {
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+
+  function track<S extends net.Server>(server: S): S {
+    servers.push(server);
+    server.on('connection', (s: net.Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    return server;
+  }
+
+  afterEach(async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  });
+
+  test('a Tencent error answer -> its code, RequestId and action', async () => {
+    const port = await listen(
+      track(
+        http.createServer((_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ Response: { Error: { Code: 'RequestLimitExceeded', Message: 'slow down' }, RequestId: 'req-real-1' } }));
+        }),
+      ),
+    );
+    const e = await scanError(port);
+    expect([e.code, e.action, e.requestId]).toEqual(['RequestLimitExceeded', 'throttle', 'req-real-1']);
+  });
+
+  test('HTTP 502 -> HttpError with the status', async () => {
+    const port = await listen(
+      track(
+        http.createServer((_req, res) => {
+          res.writeHead(502, 'Bad Gateway');
+          res.end('bad gateway');
+        }),
+      ),
+    );
+    const e = await scanError(port);
+    expect([e.code, e.action, e.httpStatus]).toEqual(['HttpError', 'retry', 502]);
+  });
+
+  test('no answer within TCSS_TIMEOUT_MS -> Timeout', async () => {
+    const port = await listen(track(net.createServer(() => undefined)));
+    const started = Date.now();
+    const e = await scanError(port);
+    expect([e.code, e.action]).toEqual(['Timeout', 'retry']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  test('connection refused -> NetworkError', async () => {
+    const probe = net.createServer();
+    const port = await listen(probe);
+    await new Promise((r) => probe.close(r));
+    const e = await scanError(port);
+    expect(e.action).toBe('retry');
+    expect(e.code).toBe('NetworkError');
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * TaskId records (src/records.ts) against the suite's real Redis: one MULTI/EXEC per save, per-job keys
+ * keyed by id AND timestamp, newest-first listing with a cursor, filtering, and the capped stream.
+ */
+import type { Redis } from 'ioredis';
+import type { RescanResult } from '../src/job';
+import { keys, type JobRef } from '../src/keys';
+import { RecordStore } from '../src/records';
+import { redisClient, uniqueName, waitFor } from './support/redis';
+
+let redis: Redis;
+let queueName: string;
+let store: RecordStore;
+
+function record(taskId: number, policyItemId = 2798, jobIds: string[] = [String(taskId)]): RescanResult {
+  return {
+    taskId,
+    requestId: `req-${taskId}`,
+    policyItemId,
+    assetIds: [taskId * 10, taskId * 10 + 1],
+    assetType: 'ASSET_CONTAINER',
+    jobIds,
+    calledAt: new Date(1_700_000_000_000 + taskId).toISOString(),
+  };
+}
+
+async function cleanup(queue: string): Promise<void> {
+  const found = await redis.keys(`tcss-rescan:${queue}:*`);
+  if (found.length > 0) await redis.del(...found);
+}
+
+beforeAll(() => {
+  redis = redisClient();
+});
+
+beforeEach(() => {
+  queueName = uniqueName('test-records');
+  store = new RecordStore(redis, { queueName, maxLen: 1_000_000, ttlSeconds: 3600 });
+});
+
+afterEach(async () => {
+  await cleanup(queueName);
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+describe('RecordStore.save', () => {
+  test('writes one stream entry and a key per job, with the TTL', async () => {
+    const jobs: JobRef[] = [
+      { id: '1', timestamp: 1_700_000_000_001 },
+      { id: '2', timestamp: 1_700_000_000_002 },
+    ];
+    const rec = record(555, 2798, ['1', '2']);
+    const id = await store.save(rec, jobs);
+    expect(id).toMatch(/^\d+-\d+$/);
+    expect(store.streamKey).toBe(keys.tasks(queueName));
+    expect(store.streamKey).toBe(`tcss-rescan:${queueName}:tasks`);
+
+    const entries = await redis.xrange(store.streamKey, '-', '+');
+    expect(entries).toHaveLength(1);
+    const [entryId, fields] = entries[0]!;
+    expect(entryId).toBe(id);
+    const asObject: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) asObject[fields[i]!] = fields[i + 1]!;
+    expect(JSON.parse(asObject.record!)).toEqual(rec);
+    expect(asObject.policyItemId).toBe('2798');
+    expect(asObject.taskId).toBe('555');
+
+    for (const job of jobs) {
+      const key = keys.jobTask(queueName, job);
+      expect(key).toBe(`tcss-rescan:${queueName}:job-task:${job.id}:${job.timestamp}`);
+      expect(JSON.parse((await redis.get(key))!)).toEqual(rec);
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+  });
+
+  test('does it in one MULTI/EXEC (stream entry and job keys together or not at all)', async () => {
+    const own = redisClient();
+    const base = redisClient();
+    // monitor() opens a connection of its own; `base` has to be closed as well.
+    const monitor = await base.monitor();
+    const seen: { args: string[]; source: string }[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ args, source }));
+    try {
+      const info = String(await own.call('CLIENT', 'INFO'));
+      const addr = /\baddr=(\S+)/.exec(info)?.[1];
+      expect(addr).toBeDefined();
+      const s = new RecordStore(own, { queueName, maxLen: 1_000_000, ttlSeconds: 60 });
+      await s.save(record(7, 1, ['a', 'b']), [
+        { id: 'a', timestamp: 1 },
+        { id: 'b', timestamp: 2 },
+      ]);
+      const mine = () => seen.filter((e) => e.source === addr).map((e) => e.args[0]!.toLowerCase());
+      await waitFor(() => mine().includes('exec'), 5_000, 20, 'EXEC in MONITOR');
+      const cmds = mine().filter((c) => c !== 'client' && c !== 'info');
+      expect(cmds).toEqual(['multi', 'xadd', 'set', 'set', 'exec']);
+    } finally {
+      monitor.disconnect();
+      await Promise.all([own.quit(), base.quit()]);
+    }
+  });
+
+  test('returns the stream id, and ids grow with each save', async () => {
+    const a = await store.save(record(1), [{ id: '1', timestamp: 1 }]);
+    const b = await store.save(record(2), [{ id: '2', timestamp: 2 }]);
+    const [am, as] = a.split('-').map(Number) as [number, number];
+    const [bm, bs] = b.split('-').map(Number) as [number, number];
+    expect(bm > am || (bm === am && bs > as)).toBe(true);
+  });
+});
+
+describe('RecordStore.forJob', () => {
+  test('finds the record by job id and timestamp, and not for the same id with another timestamp', async () => {
+    const rec = record(9001, 2798, ['17']);
+    await store.save(rec, [{ id: '17', timestamp: 1_700_000_000_123 }]);
+    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_123 })).resolves.toEqual(rec);
+    // A queue obliterated and refilled reuses id 17; that new job was never sent.
+    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_124 })).resolves.toBeUndefined();
+    await expect(store.forJob({ id: '18', timestamp: 1_700_000_000_123 })).resolves.toBeUndefined();
+  });
+
+  test('records of another queue are not seen', async () => {
+    await store.save(record(1), [{ id: '1', timestamp: 5 }]);
+    const otherName = uniqueName('test-records-other');
+    const other = new RecordStore(redis, { queueName: otherName, maxLen: 1000, ttlSeconds: 60 });
+    await expect(other.forJob({ id: '1', timestamp: 5 })).resolves.toBeUndefined();
+    await expect(other.count()).resolves.toBe(0);
+    await expect(other.list()).resolves.toEqual({ records: [] });
+  });
+});
+
+describe('RecordStore.list and count', () => {
+  async function saveMany(n: number, policyOf: (i: number) => number = () => 2798): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 1; i <= n; i++) ids.push(await store.save(record(i, policyOf(i)), [{ id: String(i), timestamp: i }]));
+    return ids;
+  }
+
+  test('an empty store', async () => {
+    await expect(store.count()).resolves.toBe(0);
+    await expect(store.list()).resolves.toEqual({ records: [] });
+  });
+
+  test('newest first, each with its stream id', async () => {
+    const ids = await saveMany(5);
+    await expect(store.count()).resolves.toBe(5);
+    const { records } = await store.list();
+    expect(records.map((r) => r.taskId)).toEqual([5, 4, 3, 2, 1]);
+    expect(records.map((r) => r.id)).toEqual([...ids].reverse());
+    expect(records[0]).toEqual({ id: ids[4], ...record(5) });
+  });
+
+  test('pages with `before: next` continue without overlap or gaps', async () => {
+    await saveMany(7);
+    const p1 = await store.list({ limit: 3 });
+    expect(p1.records.map((r) => r.taskId)).toEqual([7, 6, 5]);
+    expect(p1.next).toBe(p1.records[2]!.id);
+    const p2 = await store.list({ limit: 3, before: p1.next! });
+    expect(p2.records.map((r) => r.taskId)).toEqual([4, 3, 2]);
+    const p3 = await store.list({ limit: 3, before: p2.next! });
+    expect(p3.records.map((r) => r.taskId)).toEqual([1]);
+    expect(p3.next).toBeUndefined();
+  });
+
+  test('filters by policyItemId, also across pages and past scan windows', async () => {
+    // 500 records, one in 50 for policy 7: the filter has to scan past several internal pages.
+    await saveMany(500, (i) => (i % 50 === 0 ? 7 : 2798));
+    await expect(store.count()).resolves.toBe(500);
+    const all = await store.list({ policyItemId: 7 });
+    expect(all.records.map((r) => r.taskId)).toEqual([500, 450, 400, 350, 300, 250, 200, 150, 100, 50]);
+    expect(all.records.every((r) => r.policyItemId === 7)).toBe(true);
+
+    const p1 = await store.list({ policyItemId: 7, limit: 4 });
+    const p2 = await store.list({ policyItemId: 7, limit: 4, before: p1.next! });
+    const p3 = await store.list({ policyItemId: 7, limit: 4, before: p2.next! });
+    expect([...p1.records, ...p2.records, ...p3.records].map((r) => r.taskId)).toEqual(all.records.map((r) => r.taskId));
+    expect(p3.next).toBeUndefined();
+
+    await expect(store.list({ policyItemId: 12345 })).resolves.toEqual({ records: [] });
+    expect((await store.list({ limit: 10 })).records).toHaveLength(10);
+  });
+
+  test('the stream is capped near maxLen (MAXLEN ~ trims whole nodes, so the bound is loose)', async () => {
+    const small = new RecordStore(redis, { queueName, maxLen: 1000, ttlSeconds: 60 });
+    const total = 3000;
+    for (let start = 1; start <= total; start += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => small.save(record(start + k), [])));
+    }
+    const count = await small.count();
+    expect(count).toBeGreaterThanOrEqual(1000);
+    expect(count).toBeLessThan(1500);
+    // What is kept is the newest.
+    const { records } = await small.list({ limit: 1 });
+    expect(records[0]!.taskId).toBe(total);
+  });
+});
