@@ -218,3 +218,26 @@ describe('/readyz', () => {
     }
   });
 });
+
+describe('dashboard', () => {
+  test('read-only mode refuses changes that the normal mode makes', async () => {
+    const readOnly = await startServer(loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD, DASHBOARD_READ_ONLY: 'true' }), logger);
+    try {
+      const pause = (base: string) => fetch(`${base}/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`, { method: 'PUT', headers: AUTH });
+      const refused = await pause(readOnly.url);
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(await producer.queue.isPaused()).toBe(false);
+      // The same request on the normal server does pause the queue (so the refusal above is the mode).
+      expect((await pause(server.url)).status).toBe(200);
+      expect(await producer.queue.isPaused()).toBe(true);
+    } finally {
+      await producer.queue.resume();
+      await readOnly.close();
+    }
+  });
+
+  test('the server listens on loopback unless told otherwise', () => {
+    expect(loadConfig({}).server.host).toBe('127.0.0.1');
+    expect(loadConfig({}).simulator.host).toBe('127.0.0.1');
+  });
+});
