@@ -4,18 +4,12 @@
  * AssetType (optional enum), nothing else. IDs must also be safe integers: the simulator keeps them as
  * JS numbers, and rejecting anything beyond 2^53 - 1 catches clients that round big IDs.
  */
+import { ASSET_TYPES, type AssetType } from '../job';
 import { JsonNumber, JsonSyntaxError, parseExactJson, type JsonValue } from './exactJson';
 
-export const ASSET_TYPES = [
-  'ASSET_CONTAINER',
-  'ASSET_IMAGE',
-  'ASSET_HOST',
-  'ASSET_K8S',
-  'ASSET_CONTAINERD',
-  'ASSET_CONTAINERD_CONTAINER',
-] as const;
-
-export type ScanAssetType = (typeof ASSET_TYPES)[number];
+// The API's documented AssetType values are the job contract's (one list, in job.ts).
+export { ASSET_TYPES };
+export type ScanAssetType = AssetType;
 
 export interface ScanParams {
   policyItemId: number;
