@@ -115,7 +115,6 @@ export class RescanWorker {
         final ? 'job failed' : 'job will be retried',
       );
     });
-    await redis.hdel(keys.pausedWorkers(cfg.queueName), self.id);
     void worker.run();
     await worker.waitUntilReady();
     logger.info(
