@@ -5,6 +5,11 @@
  * rate we can use is the limit minus what they spend, which we cannot see. When the API says
  * RequestLimitExceeded we cut our rate; while it stays quiet we probe back up towards the limit.
  *
+ * Probing is fast far below the rate at which we were last throttled (the "ceiling") and slow near it,
+ * so that we spend long stretches just under what the other users leave us and are throttled rarely
+ * (like TCP CUBIC's plateau). A ceiling not confirmed by a throttle for `ceilingMemoryMs` is
+ * forgotten: the other user may have gone, and we climb back to the limit at the fast pace.
+ *
  * State lives in one Redis hash per budget and changes only inside a Lua script, so every worker sees
  * the same rate and concurrent throttles from many workers count as one cut. The script also writes
  * the new spacing straight into the Bottleneck limiter's settings, atomically with the decision.
@@ -17,12 +22,18 @@ export interface AdaptiveRateOptions {
   maxRate: number;
   /** Lowest rate it will cut to. Default maxRate / 20. */
   minRate?: number;
-  /** Multiplier applied on a throttle. Default 0.75. */
+  /** Multiplier applied on a throttle. Default 0.85. */
   decreaseFactor?: number;
   /** A throttle within this many ms of the last cut is part of the same burst. Default 1000. */
   decreaseCooldownMs?: number;
-  /** Step added after each quiet interval, in req/s. Default maxRate / 40. */
+  /** Step added after each quiet interval far below the ceiling, in req/s. Default maxRate / 40. */
   increaseStep?: number;
+  /** Step near the ceiling (above `nearCeiling` × ceiling), in req/s. Default maxRate / 400. */
+  slowStep?: number;
+  /** Where "near the ceiling" begins, as a fraction of it. Default 0.9. */
+  nearCeiling?: number;
+  /** A ceiling not confirmed by a throttle for this long is forgotten, ms. Default 60000. */
+  ceilingMemoryMs?: number;
   /** Quiet time before each step up, in ms. Default 1000. */
   increaseIntervalMs?: number;
   /** Extra spacing added to 1000 / rate when writing minTime. Default 0. */
@@ -37,7 +48,8 @@ export interface RateDecision {
 }
 
 // KEYS: [state hash, Bottleneck settings hash]
-// ARGV: event, maxRate, minRate, decreaseFactor, decreaseCooldownMs, increaseStep, increaseIntervalMs, marginMs
+// ARGV: event, maxRate, minRate, decreaseFactor, decreaseCooldownMs, increaseStep, increaseIntervalMs,
+//       marginMs, slowStep, nearCeiling, ceilingMemoryMs
 const SCRIPT = `
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -49,28 +61,36 @@ local cooldown = tonumber(ARGV[5])
 local step = tonumber(ARGV[6])
 local interval = tonumber(ARGV[7])
 local margin = tonumber(ARGV[8])
+local slowStep = tonumber(ARGV[9])
+local near = tonumber(ARGV[10])
+local memory = tonumber(ARGV[11])
 
-local s = redis.call('hmget', KEYS[1], 'rate', 'lastDecrease', 'lastChange')
+local s = redis.call('hmget', KEYS[1], 'rate', 'lastDecrease', 'lastChange', 'ceiling')
 local rate = tonumber(s[1]) or maxRate
 local lastDecrease = tonumber(s[2]) or 0
 local lastChange = tonumber(s[3]) or now
+local ceiling = tonumber(s[4]) or 0
 if rate > maxRate then rate = maxRate end
+if now - lastDecrease >= memory then ceiling = 0 end
 local old = rate
 
 if event == 'throttle' then
   if now - lastDecrease >= cooldown then
+    ceiling = rate
     rate = math.max(minRate, rate * factor)
     lastDecrease = now
     lastChange = now
   end
 elseif event == 'success' then
   if rate < maxRate and now - lastChange >= interval and now - lastDecrease >= interval then
-    rate = math.min(maxRate, rate + step)
+    local inc = step
+    if ceiling > 0 and rate >= ceiling * near then inc = slowStep end
+    rate = math.min(maxRate, rate + inc)
     lastChange = now
   end
 end
 
-redis.call('hset', KEYS[1], 'rate', tostring(rate), 'lastDecrease', lastDecrease, 'lastChange', lastChange)
+redis.call('hset', KEYS[1], 'rate', tostring(rate), 'lastDecrease', lastDecrease, 'lastChange', lastChange, 'ceiling', tostring(ceiling))
 redis.call('pexpire', KEYS[1], 3600000)
 local changed = 0
 if rate ~= old then
@@ -95,9 +115,12 @@ export class AdaptiveRate {
   ) {
     this.o = {
       minRate: options.maxRate / 20,
-      decreaseFactor: 0.75,
+      decreaseFactor: 0.85,
       decreaseCooldownMs: 1000,
       increaseStep: options.maxRate / 40,
+      slowStep: options.maxRate / 400,
+      nearCeiling: 0.9,
+      ceilingMemoryMs: 60_000,
       increaseIntervalMs: 1000,
       marginMs: 0,
       ...options,
@@ -125,6 +148,9 @@ export class AdaptiveRate {
       o.increaseStep,
       o.increaseIntervalMs,
       o.marginMs,
+      o.slowStep,
+      o.nearCeiling,
+      o.ceilingMemoryMs,
     );
     return { rate: Number(rate), changed: changed === 1 };
   }

@@ -62,13 +62,18 @@ export const rescanJobDataSchema = rescanRequestSchema.extend({
 });
 export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
 
-/** What the worker returns as the job's result (also what is recorded): see records.ts. */
+/**
+ * A call's record (in the TaskId stream: the call's asset ids) and a job's result (the job's return
+ * value and per-job record: that job's asset ids). See records.ts.
+ */
 export interface RescanResult {
   taskId: number;
   requestId: string;
   policyItemId: number;
+  /** In the stream: every asset id of the call. In a job's result: the job's own. */
   assetIds: number[];
   assetType?: AssetType;
+  /** Every job the call covered (more than one when jobs were merged). */
   jobIds: string[];
   calledAt: string;
   /** True when the record existed already and no call was made (the job ran again after a crash). */

@@ -87,7 +87,7 @@ export class SharedBudget {
             marginMs: opts.marginMs,
             ...opts.adaptive,
           });
-    const window = new SendWindow(client, `${opts.id}:sends`, opts.rateLimit, 1000 + opts.windowGuardMs, randomUUID());
+    const window = new SendWindow(client, `${opts.id}:sends`, adaptive ? `${opts.id}:rate` : `${opts.id}:no-rate`, opts.rateLimit, 1000 + opts.windowGuardMs, randomUUID());
     const budget = new SharedBudget(limiter, connection, adaptive, window, opts);
     // Settings in Redis outlive processes: make them match this process's configuration (another
     // process may have run with other values), starting from the cluster's current adapted rate.

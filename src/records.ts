@@ -42,12 +42,15 @@ export class RecordStore {
     this.streamKey = keys.tasks(opts.queueName);
   }
 
-  /** Writes one call's record for every job it covered (`jobs`: the same jobs as `record.jobIds`). */
-  async save(record: RescanResult, jobs: JobRef[]): Promise<string> {
+  /**
+   * Writes one call's record to the stream, and for every job it covered (`jobs`: the same jobs as
+   * `record.jobIds`) that job's view of it (`forJob(ref)`, by default the record itself).
+   */
+  async save(record: RescanResult, jobs: JobRef[], forJob: (ref: JobRef) => RescanResult = () => record): Promise<string> {
     const json = JSON.stringify(record);
     const multi = this.redis.multi();
     multi.xadd(this.streamKey, 'MAXLEN', '~', String(this.opts.maxLen), '*', 'record', json, 'policyItemId', String(record.policyItemId), 'taskId', String(record.taskId));
-    for (const job of jobs) multi.set(keys.jobTask(this.opts.queueName, job), json, 'EX', this.opts.ttlSeconds);
+    for (const job of jobs) multi.set(keys.jobTask(this.opts.queueName, job), JSON.stringify(forJob(job)), 'EX', this.opts.ttlSeconds);
     const results = await multi.exec();
     if (!results) throw new Error('recording the TaskId failed: transaction aborted');
     for (const [err] of results) if (err) throw err;

@@ -10,13 +10,22 @@
  */
 import type { Redis } from 'ioredis';
 
-// KEYS: [sorted set of send times]  ARGV: limit, windowMs, member
+// KEYS: [sorted set of send times, adaptive rate hash]  ARGV: limit, windowMs, member
+// The count allowed per window follows the cluster's adaptive rate (adaptiveRate.ts) when it is below
+// the limit: a cut takes effect on the very next send, not only on calls scheduled after it.
 // Returns 0 when the send may go now (and logs it), else the ms to wait before asking again.
 const SCRIPT = `
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
+local maxLimit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local rate = tonumber(redis.call('hget', KEYS[2], 'rate'))
+local limit = maxLimit
+if rate then
+  limit = math.floor(rate * window / 1000 + 1e-9)
+  if limit > maxLimit then limit = maxLimit end
+  if limit < 1 then limit = 1 end
+end
 redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
 local n = redis.call('zcard', KEYS[1])
 if n < limit then
@@ -30,7 +39,7 @@ if wait < 1 then wait = 1 end
 return wait
 `;
 
-type AcquireCommand = (key: string, limit: number, windowMs: number, member: string) => Promise<number>;
+type AcquireCommand = (key: string, rateKey: string, limit: number, windowMs: number, member: string) => Promise<number>;
 
 export class SendWindow {
   private seq = 0;
@@ -40,12 +49,14 @@ export class SendWindow {
   constructor(
     private readonly redis: Redis,
     private readonly key: string,
+    /** The adaptive rate's hash (see adaptiveRate.ts); a key that does not exist means: the limit. */
+    private readonly rateKey: string,
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly memberPrefix: string,
   ) {
     if (!(redis as unknown as Record<string, unknown>).tcssAcquireSend) {
-      redis.defineCommand('tcssAcquireSend', { numberOfKeys: 1, lua: SCRIPT });
+      redis.defineCommand('tcssAcquireSend', { numberOfKeys: 2, lua: SCRIPT });
     }
   }
 
@@ -53,7 +64,7 @@ export class SendWindow {
   async acquire(): Promise<void> {
     const cmd = (this.redis as unknown as { tcssAcquireSend: AcquireCommand }).tcssAcquireSend.bind(this.redis);
     for (;;) {
-      const wait = Number(await cmd(this.key, this.limit, this.windowMs, `${this.memberPrefix}:${++this.seq}`));
+      const wait = Number(await cmd(this.key, this.rateKey, this.limit, this.windowMs, `${this.memberPrefix}:${++this.seq}`));
       if (wait <= 0) return;
       this.waits++;
       await new Promise((r) => setTimeout(r, wait));

@@ -180,7 +180,7 @@ export class RescanWorker {
       { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
       'rescan started: TaskId recorded',
     );
-    return record;
+    return jobView(record, data);
   }
 
   /**
@@ -227,17 +227,18 @@ export class RescanWorker {
         calledAt: new Date().toISOString(),
       };
       this.budget.succeeded();
-      await this.saveWithRetries(record, group.members.map((m) => m.payload.ref), log);
+      const byRef = new Map(group.members.map((m) => [m.payload.ref, m.payload.data]));
+      await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, byRef.get(ref)!), log);
       log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
     }
   }
 
   /** The API answered: the record must be written, or the call would be repeated. Redis blips are retried. */
-  private async saveWithRetries(record: RescanResult, jobs: JobRef[], log: Logger): Promise<void> {
+  private async saveWithRetries(record: RescanResult, jobs: JobRef[], forJob: (ref: JobRef) => RescanResult, log: Logger): Promise<void> {
     for (let i = 0; ; i++) {
       try {
-        await this.records.save(record, jobs);
+        await this.records.save(record, jobs, forJob);
         return;
       } catch (err) {
         if (i >= 8) throw err;
@@ -288,6 +289,15 @@ export class RescanWorker {
     })();
     return this.closing;
   }
+}
+
+/**
+ * A job's view of the call that covered it: the call's TaskId, RequestId and jobs, with the job's own
+ * assets (the call's full asset list is in the stream record). Kept small on purpose: with coalescing,
+ * one call's full record copied into each of its jobs would grow with the square of the call's size.
+ */
+function jobView(call: RescanResult, data: RescanJobData): RescanResult {
+  return { ...call, assetIds: data.assetIds };
 }
 
 function policyItemOf(data: unknown): unknown {

@@ -15,7 +15,7 @@ describe('AdaptiveRate (cluster-wide AIMD in Redis)', () => {
   });
 
   function make(client: Redis, state: string, settings: string, extra = {}): AdaptiveRate {
-    return new AdaptiveRate(client, state, settings, { maxRate: 20, decreaseCooldownMs: 300, increaseIntervalMs: 300, increaseStep: 1, marginMs: 0.5, ...extra });
+    return new AdaptiveRate(client, state, settings, { maxRate: 20, decreaseFactor: 0.75, decreaseCooldownMs: 300, increaseIntervalMs: 300, increaseStep: 1, slowStep: 1, marginMs: 0.5, ...extra });
   }
 
   test('starts at the limit; a burst of throttles from many workers is one cut', async () => {
@@ -43,6 +43,20 @@ describe('AdaptiveRate (cluster-wide AIMD in Redis)', () => {
       await a.report('success');
     }
     expect((await a.report('get')).rate).toBe(20);
+  });
+
+  test('probes slowly near the rate it was last throttled at, and forgets that ceiling after a while', async () => {
+    const a = make(redis, uniqueName('aimd'), uniqueName('settings'), { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.9, ceilingMemoryMs: 2000 });
+    await a.report('throttle'); // ceiling 20, rate 15
+    const steps: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await sleep(320);
+      steps.push((await a.report('success')).rate);
+    }
+    // 15 -> 17 -> 19 (fast, below 0.9 x 20 = 18) -> 19.25 (slow, near the ceiling)
+    expect(steps).toEqual([17, 19, 19.25]);
+    await sleep(2000); // no throttle for ceilingMemoryMs: the ceiling is forgotten, fast steps again
+    expect((await a.report('success')).rate).toBe(20);
   });
 
   test('never cuts below the floor', async () => {

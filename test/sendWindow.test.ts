@@ -17,8 +17,8 @@ describe('SendWindow (the hard ceiling at send time)', () => {
 
   test('lets `limit` sends through at once, holds the next until the oldest leaves the window', async () => {
     const key = uniqueName('sends');
-    const a = new SendWindow(redis, key, 5, 300, 'a');
-    const b = new SendWindow(other, key, 5, 300, 'b');
+    const a = new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a');
+    const b = new SendWindow(other, key, `${key}:no-rate`, 5, 300, 'b');
     const times: number[] = [];
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).acquire().then(() => times.push(performance.now() - t0))));
@@ -32,9 +32,24 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     await redis.del(key);
   });
 
+  test("follows the cluster's adaptive rate when it is below the limit", async () => {
+    const key = uniqueName('sends');
+    const rateKey = `${key}:rate`;
+    // Limit 10 per 500 ms; the adaptive rate says 6/s, i.e. 3 per 500 ms.
+    await redis.hset(rateKey, 'rate', '6');
+    const w = new SendWindow(redis, key, rateKey, 10, 500, 'a');
+    const t0 = performance.now();
+    const times: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => w.acquire().then(() => times.push(performance.now() - t0))));
+    times.sort((x, y) => x - y);
+    expect(times.filter((t) => t < 250)).toHaveLength(3);
+    expect(times[3]!).toBeGreaterThanOrEqual(500 - 5);
+    await redis.del(key, rateKey);
+  });
+
   test('keys expire on their own', async () => {
     const key = uniqueName('sends');
-    await new SendWindow(redis, key, 5, 300, 'a').acquire();
+    await new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a').acquire();
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(600);
