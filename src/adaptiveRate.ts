@@ -24,7 +24,8 @@ export interface AdaptiveRateOptions {
   minRate?: number;
   /** Multiplier applied on a throttle. Default 0.85. */
   decreaseFactor?: number;
-  /** A throttle within this many ms of the last cut is part of the same burst. Default 1000. */
+  /** A throttle within this many ms of the last cut is part of the same burst. Default 500 (cuts
+   * take effect on the next send, so a burst of refusals is only the calls already on their way). */
   decreaseCooldownMs?: number;
   /** Step added after each quiet interval far below the ceiling, in req/s. Default maxRate / 40. */
   increaseStep?: number;
@@ -116,7 +117,7 @@ export class AdaptiveRate {
     this.o = {
       minRate: options.maxRate / 20,
       decreaseFactor: 0.85,
-      decreaseCooldownMs: 1000,
+      decreaseCooldownMs: 500,
       increaseStep: options.maxRate / 40,
       slowStep: options.maxRate / 400,
       nearCeiling: 0.9,

@@ -73,8 +73,11 @@ export interface RescanResult {
   /** In the stream: every asset id of the call. In a job's result: the job's own. */
   assetIds: number[];
   assetType?: AssetType;
-  /** Every job the call covered (more than one when jobs were merged). */
+  /** In the stream: every job the call covered. In a job's result: that job. */
   jobIds: string[];
+  /** In a job's result: how many jobs and unique assets the call covered (more than its own when merged). */
+  callJobs?: number;
+  callAssets?: number;
   calledAt: string;
   /** True when the record existed already and no call was made (the job ran again after a crash). */
   fromRecord?: boolean;

@@ -180,7 +180,7 @@ export class RescanWorker {
       { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
       'rescan started: TaskId recorded',
     );
-    return jobView(record, data);
+    return jobView(record, ref, data);
   }
 
   /**
@@ -228,7 +228,7 @@ export class RescanWorker {
       };
       this.budget.succeeded();
       const byRef = new Map(group.members.map((m) => [m.payload.ref, m.payload.data]));
-      await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, byRef.get(ref)!), log);
+      await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, ref, byRef.get(ref)!), log);
       log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
     }
@@ -292,12 +292,13 @@ export class RescanWorker {
 }
 
 /**
- * A job's view of the call that covered it: the call's TaskId, RequestId and jobs, with the job's own
- * assets (the call's full asset list is in the stream record). Kept small on purpose: with coalescing,
- * one call's full record copied into each of its jobs would grow with the square of the call's size.
+ * A job's view of the call that covered it: the call's TaskId and RequestId, the job's own assets and
+ * id, and how many jobs and assets the call covered (the full lists are in the stream record). Kept
+ * small on purpose: with coalescing, a call's lists copied into each of its jobs would grow with the
+ * square of the call's size.
  */
-function jobView(call: RescanResult, data: RescanJobData): RescanResult {
-  return { ...call, assetIds: data.assetIds };
+function jobView(call: RescanResult, ref: JobRef, data: RescanJobData): RescanResult {
+  return { ...call, assetIds: data.assetIds, jobIds: [ref.id], callJobs: call.jobIds.length, callAssets: call.assetIds.length };
 }
 
 function policyItemOf(data: unknown): unknown {

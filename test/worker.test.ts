@@ -293,11 +293,20 @@ test('coalescing: jobs waiting together for the same check item share calls; eac
     expect(call).toBeDefined();
     expect(call.policyItemId).toBe(data.policyItemId);
     for (const a of data.assetIds) expect(call.assetIds).toContain(a);
-    expect(r.jobIds).toContain(job.id);
+    expect(r.jobIds).toEqual([job.id]);
+    expect(r.assetIds).toEqual(data.assetIds);
+    expect(r.callAssets).toBe(call.assetIds!.length);
     covered.set(r.taskId, (covered.get(r.taskId) ?? 0) + 1);
   }
-  // Every call covered exactly the jobs its record names.
-  for (const [taskId, n] of covered) expect(n).toBe(new Set((await allJobs()).filter((j) => j.returnvalue.taskId === taskId).map((j) => j.id)).size);
+  // Each call's record in the stream names exactly the jobs whose results carry its TaskId.
+  const store = new RecordStore(ctx.redis, { queueName: ctx.queueName, maxLen: 10_000, ttlSeconds: 60 });
+  const { records } = await store.list({ limit: 1000 });
+  expect(records).toHaveLength(calls.length);
+  for (const rec of records) {
+    expect(rec.jobIds).toHaveLength(covered.get(rec.taskId)!);
+    expect(rec.assetIds).toEqual(byTask.get(rec.taskId)!.assetIds);
+  }
+  for (const job of await allJobs()) expect(job.returnvalue.callJobs).toBe(covered.get(job.returnvalue.taskId));
 });
 
 test('coalescing: a merged call that fails permanently fails each of its jobs with the reason', async () => {
