@@ -1,8 +1,15 @@
 /**
  * Every Redis key tcss-rescan owns besides BullMQ's (`bull:<queue>:*`) and Bottleneck's (`b_<budget>_*`).
- * All start with `tcss-rescan:` so they are easy to find, and never contain a secret.
+ * All start with `tcss-rescan:` so they are easy to find, and never contain a secret (budget ids are
+ * hashes, see limiter.ts).
  */
 export const keys = {
+  /** The adaptive rate's state for a budget (adaptiveRate.ts). */
+  budgetRate: (budgetId: string) => `${budgetId}:rate`,
+  /** Sorted set of recent send times for a budget (sendWindow.ts). */
+  budgetSends: (budgetId: string) => `${budgetId}:sends`,
+  /** Bottleneck's settings hash for a budget (its own naming: `b_<id>_settings`). */
+  bottleneckSettings: (budgetId: string) => `b_${budgetId}_settings`,
   /** Stream of TaskId records (see records.ts). */
   tasks: (queue: string) => `tcss-rescan:${queue}:tasks`,
   /**

@@ -15,6 +15,7 @@ import Bottleneck from 'bottleneck';
 import type { Redis } from 'ioredis';
 import { AdaptiveRate, type AdaptiveRateOptions } from './adaptiveRate';
 import { createBottleneckConnection } from './bottleneckConnection';
+import { keys } from './keys';
 import { SendWindow } from './sendWindow';
 import type { Logger } from './logger';
 
@@ -45,7 +46,7 @@ export function budgetId(secretId: string, endpointHost: string, action: string)
 
 /** The cluster's current rate for a budget, req/s, as the adaptive controller last set it. */
 export async function readBudgetRate(redis: Redis, id: string, maxRate: number): Promise<number> {
-  const rate = Number(await redis.hget(`${id}:rate`, 'rate'));
+  const rate = Number(await redis.hget(keys.budgetRate(id), 'rate'));
   return Number.isFinite(rate) && rate > 0 ? Math.min(rate, maxRate) : maxRate;
 }
 
@@ -82,12 +83,14 @@ export class SharedBudget {
     const adaptive =
       opts.adapt === false
         ? undefined
-        : new AdaptiveRate(client, `${opts.id}:rate`, `b_${opts.id}_settings`, {
+        : new AdaptiveRate(client, keys.budgetRate(opts.id), keys.bottleneckSettings(opts.id), {
             maxRate: opts.rateLimit,
             marginMs: opts.marginMs,
             ...opts.adaptive,
           });
-    const window = new SendWindow(client, `${opts.id}:sends`, adaptive ? `${opts.id}:rate` : `${opts.id}:no-rate`, opts.rateLimit, 1000 + opts.windowGuardMs, randomUUID());
+    // Without adaptation the ceiling reads a rate key nobody writes: the limit holds.
+    const rateKey = adaptive ? keys.budgetRate(opts.id) : `${keys.budgetRate(opts.id)}:unused`;
+    const window = new SendWindow(client, keys.budgetSends(opts.id), rateKey, opts.rateLimit, 1000 + opts.windowGuardMs, randomUUID());
     const budget = new SharedBudget(limiter, connection, adaptive, window, opts);
     // Settings in Redis outlive processes: make them match this process's configuration (another
     // process may have run with other values), starting from the cluster's current adapted rate.
@@ -132,16 +135,6 @@ export class SharedBudget {
   /** The rate this process last saw (req/s). */
   currentRate(): number {
     return this.rate;
-  }
-
-  /** Sends the hard ceiling held back in this process (jitter that the spacing did not absorb). */
-  ceilingWaits(): number {
-    return this.window.waits;
-  }
-
-  /** Calls queued locally, waiting for the budget. */
-  queued(): number {
-    return this.limiter.queued();
   }
 
   async close(): Promise<void> {
