@@ -10,13 +10,16 @@ import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from './simulator';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const message = `expected a whole number from ${min} to ${max}`;
+  // The regex admits only digits, so the number is whole; one message per variable, whatever is wrong.
+  return z
     .string()
     .trim()
-    .regex(/^-?\d+$/, { message: `expected a whole number from ${min} to ${max}` })
+    .regex(/^-?\d+$/, { message })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `expected a whole number from ${min} to ${max}` }).max(max, { message: `expected a whole number from ${min} to ${max}` }));
+    .pipe(z.number().min(min, { message }).max(max, { message }));
+};
 
 const num = (min: number, max: number) =>
   z

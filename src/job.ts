@@ -114,7 +114,8 @@ function formatIssues(error: z.ZodError, allowed: string): string[] {
   const out: string[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.slice(0, MAX_PROBLEMS).map((k) => JSON.stringify(k)).join(', ');
+      // A hostile key can be huge: quote each one shortened, like values.
+      const keys = issue.keys.slice(0, MAX_PROBLEMS).map((k) => describe(k)).join(', ');
       out.push(`unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (allowed: ${allowed})`);
     } else if (issue.path.length > 1) {
       out.push(`${formatPath(issue.path)}: ${issue.message}`);

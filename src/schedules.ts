@@ -247,6 +247,37 @@ function planParts(name: string, request: ReturnType<typeof parseRescanRequest>,
   return chunks.map((data, i) => ({ id: chunks.length === 1 ? name : `${name}#${i + 1}`, data: parseRescanJobData(data) }));
 }
 
+/** Largest schedules file accepted, and deepest flow nesting ([ or {) in it. */
+const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_NESTING = 64;
+
+/** The line where `[`/`{` nesting first goes deeper than MAX_NESTING (outside quotes and comments). */
+function deepestNesting(text: string): { line: number } | undefined {
+  let depth = 0;
+  let line = 1;
+  let quote: string | undefined;
+  let comment = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      line++;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c === quote && text[i - 1] !== '\\') quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#') comment = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_NESTING) return { line };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 /**
  * Parses and validates a schedules file. Throws SchedulesError listing every problem, each prefixed
  * with the entry's name (`entry #N` when the name is missing or bad); YAML syntax errors give the line.
@@ -256,6 +287,10 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
   if (!Number.isSafeInteger(max) || max < 1) {
     throw new RangeError(`Expected \`maxAssetsPerCall\` to be a whole number from 1 and up, got ${show(max)}`);
   }
+  // The YAML parser recurses: a hostile file (huge, or nested thousands deep) must be refused before it.
+  const tooDeep = deepestNesting(text);
+  if (text.length > MAX_FILE_BYTES) throw new SchedulesError([`the file is ${text.length} bytes; at most ${MAX_FILE_BYTES} are accepted`]);
+  if (tooDeep) throw new SchedulesError([`invalid YAML at line ${tooDeep.line}: nested more than ${MAX_NESTING} levels deep`]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -7,10 +7,16 @@
  * inside one second at the server although every slot was 50 ms apart. This sliding log is checked
  * right before the call is sent, so lateness cannot add up to one call too many. It rarely waits:
  * the spacing normally keeps every window below the limit already.
+ *
+ * The log lives in Redis. If Redis loses it (restarted without persistence, a failover, keys evicted),
+ * an empty log would let a full window of calls go at once, on top of the ones the server saw in the
+ * last second. So a marker key that never expires says "this Redis has a log"; when the marker is
+ * missing, the script assumes the last window was full at the smooth pace and seeds the log with that.
+ * The first calls after a loss (or on a brand-new Redis) then wait at most one spacing interval.
  */
 import type { Redis } from 'ioredis';
 
-// KEYS: [sorted set of send times, adaptive rate hash]  ARGV: limit, windowMs, member
+// KEYS: [sorted set of send times, adaptive rate hash, marker]  ARGV: limit, windowMs, member
 // The count allowed per window follows the cluster's adaptive rate (adaptiveRate.ts) when it is below
 // the limit: a cut takes effect on the very next send, not only on calls scheduled after it.
 // Returns 0 when the send may go now (and logs it), else the ms to wait before asking again.
@@ -26,6 +32,13 @@ if rate then
   if limit > maxLimit then limit = maxLimit end
   if limit < 1 then limit = 1 end
 end
+if redis.call('exists', KEYS[3]) == 0 then
+  redis.call('set', KEYS[3], now)
+  for i = 1, maxLimit do
+    redis.call('zadd', KEYS[1], now - window + math.floor(i * window / maxLimit), 'assumed:' .. i .. ':' .. now)
+  end
+  redis.call('pexpire', KEYS[1], window * 2)
+end
 redis.call('zremrangebyscore', KEYS[1], '-inf', now - window)
 local n = redis.call('zcard', KEYS[1])
 if n < limit then
@@ -39,7 +52,7 @@ if wait < 1 then wait = 1 end
 return wait
 `;
 
-type AcquireCommand = (key: string, rateKey: string, limit: number, windowMs: number, member: string) => Promise<number>;
+type AcquireCommand = (key: string, rateKey: string, markerKey: string, limit: number, windowMs: number, member: string) => Promise<number>;
 
 export class SendWindow {
   private seq = 0;
@@ -56,7 +69,7 @@ export class SendWindow {
     private readonly memberPrefix: string,
   ) {
     if (!(redis as unknown as Record<string, unknown>).tcssAcquireSend) {
-      redis.defineCommand('tcssAcquireSend', { numberOfKeys: 2, lua: SCRIPT });
+      redis.defineCommand('tcssAcquireSend', { numberOfKeys: 3, lua: SCRIPT });
     }
   }
 
@@ -64,7 +77,7 @@ export class SendWindow {
   async acquire(): Promise<void> {
     const cmd = (this.redis as unknown as { tcssAcquireSend: AcquireCommand }).tcssAcquireSend.bind(this.redis);
     for (;;) {
-      const wait = Number(await cmd(this.key, this.rateKey, this.limit, this.windowMs, `${this.memberPrefix}:${++this.seq}`));
+      const wait = Number(await cmd(this.key, this.rateKey, `${this.key}:marker`, this.limit, this.windowMs, `${this.memberPrefix}:${++this.seq}`));
       if (wait <= 0) return;
       this.waits++;
       await new Promise((r) => setTimeout(r, wait));

@@ -53,6 +53,9 @@ export class RescanWorker {
   private closing: Promise<void> | undefined;
   private readonly metrics: CallMetrics;
   private readonly coalescer: Coalescer<GroupPayload, RescanResult>;
+  /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
+  private readonly pauseGate: Promise<never>;
+  private closeGate: (signal: PausedSignal) => void = () => undefined;
 
   private constructor(
     private readonly cfg: Config,
@@ -64,6 +67,8 @@ export class RescanWorker {
     readonly worker: Worker<unknown, RescanResult>,
   ) {
     this.metrics = new CallMetrics(redis, cfg.queueName, log);
+    this.pauseGate = new Promise<never>((_, reject) => (this.closeGate = reject));
+    this.pauseGate.catch(() => undefined);
     this.coalescer = new Coalescer({
       enabled: cfg.tcss.coalesce,
       windowMs: cfg.tcss.coalesceWindowMs,
@@ -193,12 +198,14 @@ export class RescanWorker {
     for (let throttles = 0; ; throttles++) {
       let outcome: ScanOk | 'paused';
       try {
-        outcome = await this.budget.schedule(async () => {
+        const call = this.budget.schedule(async () => {
           group.closed = true; // the call leaves with the members it has
           // Groups queued for the budget when the worker paused must not call with bad credentials.
           if (this.pauseInfo) return 'paused' as const;
           return this.client.scan({ policyItemId: first.policyItemId, assetIds: group.assetIds, ...(first.assetType ? { assetType: first.assetType } : {}) });
         });
+        // On a pause, the group's jobs go back at once rather than when the budget reaches them.
+        outcome = await Promise.race([call, this.pauseGate]);
       } catch (err) {
         if (!(err instanceof TcssApiError)) throw err;
         this.metrics.call(err.code, err.latencyMs);
@@ -263,6 +270,7 @@ export class RescanWorker {
       const info = { ...this.pauseInfo!, seenAt: new Date().toISOString() };
       return this.redis.hset(keys.pausedWorkers(this.cfg.queueName), this.id, JSON.stringify(info)).catch(() => undefined);
     };
+    this.closeGate(new PausedSignal());
     await publish();
     this.pauseTimer = setInterval(() => void publish(), PAUSE_REFRESH_MS);
     this.pauseTimer.unref();

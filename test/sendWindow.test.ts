@@ -17,6 +17,7 @@ describe('SendWindow (the hard ceiling at send time)', () => {
 
   test('lets `limit` sends through at once, holds the next until the oldest leaves the window', async () => {
     const key = uniqueName('sends');
+    await redis.set(`${key}:marker`, '1'); // a log that has been running (see the loss test below)
     const a = new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a');
     const b = new SendWindow(other, key, `${key}:no-rate`, 5, 300, 'b');
     const times: number[] = [];
@@ -37,6 +38,7 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     const rateKey = `${key}:rate`;
     // Limit 10 per 500 ms; the adaptive rate says 6/s, i.e. 3 per 500 ms.
     await redis.hset(rateKey, 'rate', '6');
+    await redis.set(`${key}:marker`, '1');
     const w = new SendWindow(redis, key, rateKey, 10, 500, 'a');
     const t0 = performance.now();
     const times: number[] = [];
@@ -45,6 +47,23 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     expect(times.filter((t) => t < 250)).toHaveLength(3);
     expect(times[3]!).toBeGreaterThanOrEqual(500 - 5);
     await redis.del(key, rateKey);
+  });
+
+  test('when Redis lost the log, it assumes the last window was full: no burst after a restart', async () => {
+    const key = uniqueName('sends');
+    const w = new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a');
+    await w.acquire();
+    // As after a restart without persistence: every key gone.
+    await redis.del(key, `${key}:marker`);
+    const t0 = performance.now();
+    const times: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, () => w.acquire().then(() => times.push(performance.now() - t0))));
+    times.sort((x, y) => x - y);
+    // An empty log would let all 5 go at once; seeded, they leave at the smooth pace (300 / 5 ms).
+    expect(times.filter((t) => t < 100)).toHaveLength(1);
+    expect(times[4]!).toBeGreaterThanOrEqual(4 * 60 - 10);
+    expect(maxInWindow(times, 299)).toBeLessThanOrEqual(5);
+    await redis.del(key, `${key}:marker`);
   });
 
   test('keys expire on their own', async () => {

@@ -52,6 +52,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
     reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
   });
+  // JSON bodies: plain JSON.parse, whose `__proto__` is an ordinary own key (it never touches a
+  // prototype), so the contract's validation names it as an unknown field; Fastify's default parser
+  // would refuse such a body as "not valid JSON" without saying why. Syntax errors say where.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(Object.assign(new Error(`the body is not valid JSON: ${(err as Error).message}`), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
+    }
+  });
   // Open: liveness and readiness.
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
