@@ -18,6 +18,7 @@ import { startRedisServer, type RedisServerHandle } from '../../src/redisServer'
 import { DEMO_SECRET_ID, SCAN_ACTION, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
 import { checkFaultInvariant, recordSummary, type AcceptedJob, type InvariantOptions, type InvariantReport } from './faultInvariant';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess';
+import { sleep, waitFor } from './redis';
 
 export interface FaultEnvOptions {
   /** Name used in the summary line and the queue name. */
@@ -194,15 +195,9 @@ export class FaultEnv {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };
 
-/** Polls until `check` is truthy; throws with `what` after `timeoutMs`. */
-export async function until<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, stepMs = 100): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
+/** Polls until `check` is truthy; throws with `what` after `timeoutMs` (waitFor, arguments in this order). */
+export function until<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, stepMs = 100): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+  return waitFor(check, timeoutMs, stepMs, what);
 }
