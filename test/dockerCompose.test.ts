@@ -59,6 +59,17 @@ test('workers scale out, reach redis by service name, and only read variables th
   for (const name of Object.keys(worker.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
 });
 
+test('the server serves inside the network, published on the host loopback only, with auth from the environment', () => {
+  const server = compose.services.server!;
+  expect(server.command).toEqual(['serve']);
+  expect(server.environment?.SERVER_HOST).toBe('0.0.0.0');
+  expect(server.environment?.SERVER_PASSWORD).toBe('${SERVER_PASSWORD:-}');
+  expect(server.environment?.REDIS_URL).toBe('redis://redis:6379');
+  for (const p of server.ports ?? []) expect(p.startsWith('127.0.0.1:')).toBe(true);
+  const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
+  for (const name of Object.keys(server.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
+});
+
 test('the simulator is a profile for local use, on loopback only', () => {
   const sim = compose.services.simulator!;
   expect(sim.profiles).toEqual(['sim']);

@@ -236,6 +236,16 @@ describe('dashboard', () => {
     }
   });
 
+  test('neither /metrics nor the dashboard API shows the SecretKey', async () => {
+    const key = cfg.tcss.credentials!.secretKey;
+    const metrics = await http('/metrics', { headers: AUTH });
+    const queues = await http('/dashboard/api/queues?activeQueue=' + encodeURIComponent(cfg.queueName) + '&status=completed', { headers: AUTH });
+    expect(metrics.status).toBe(200);
+    expect(queues.status).toBe(200);
+    expect(queues.text).toContain('taskId'); // the jobs, with their results, are in there
+    expect(metrics.text + queues.text).not.toContain(key);
+  });
+
   test('the server listens on loopback unless told otherwise', () => {
     expect(loadConfig({}).server.host).toBe('127.0.0.1');
     expect(loadConfig({}).simulator.host).toBe('127.0.0.1');
