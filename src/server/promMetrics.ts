@@ -46,8 +46,10 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
   collectDefaultMetrics({ register: registry, prefix: 'tcss_rescan_process_' });
   const calls = new CallMetrics(opts.redis, opts.queue.name);
   let snapshot: ReturnType<CallMetrics['snapshot']> | undefined;
-  // One Redis read per scrape, shared by the series below.
+  // One Redis read per scrape for the call counters and one for the queue, shared by the series below.
   const fresh = () => (snapshot ??= calls.snapshot().finally(() => setImmediate(() => (snapshot = undefined))));
+  let status: ReturnType<typeof queueStatus> | undefined;
+  const freshStatus = () => (status ??= queueStatus(opts.queue, opts.redis).finally(() => setImmediate(() => (status = undefined))));
 
   new Counter({
     name: 'tcss_rescan_calls_total',
@@ -89,7 +91,7 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const s = await queueStatus(opts.queue, opts.redis);
+      const s = await freshStatus();
       for (const state of STATES) this.set({ state }, s.counts[state]);
     },
   });
@@ -98,7 +100,7 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
     help: 'Workers that stopped taking jobs because the API refused the credentials',
     registers: [registry],
     async collect() {
-      this.set(Object.keys((await queueStatus(opts.queue, opts.redis)).pausedWorkers).length);
+      this.set(Object.keys((await freshStatus()).pausedWorkers).length);
     },
   });
   if (opts.currentRate) {
