@@ -95,8 +95,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   try {
     // The demo queue is ours: start it empty so the numbers below are this run's.
     await producer.queue.obliterate({ force: true });
-    await redis.del(records.streamKey);
-    for (const key of await redis.keys(`tcss-rescan:${cfg.queueName}:*`)) await redis.del(key);
+    // Its records too (the stream included); SCAN, not KEYS, as this may be someone's real Redis.
+    for await (const batch of redis.scanStream({ match: `tcss-rescan:${cfg.queueName}:*`, count: 500 })) {
+      if ((batch as string[]).length > 0) await redis.del(...(batch as string[]));
+    }
     const nWorkers = opts.workers ?? 2;
     for (let i = 0; i < nWorkers; i++) workers.push(await RescanWorker.start({ config: cfg, logger }));
     say(`${nWorkers} workers on queue ${cfg.queueName}, sharing one budget of ${cfg.tcss.rateLimit} req/s through Redis`);
