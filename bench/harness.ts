@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { TcssConfig } from '../src/config';
-import { budgetId, readBudgetRate } from '../src/limiter';
+import { budgetId, readBudgetRate } from '../src/budget';
 import { RescanProducer } from '../src/producer';
 import type { RedisServerHandle } from '../src/redisServer';
 import { DEMO_SECRET_ID, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';

@@ -1,13 +1,15 @@
 /**
  * Every Redis key tcss-rescan owns besides BullMQ's (`bull:<queue>:*`) and Bottleneck's (`b_<budget>_*`).
  * All start with `tcss-rescan:` so they are easy to find, and never contain a secret (budget ids are
- * hashes, see limiter.ts).
+ * hashes, see budget/budgetId.ts).
  */
 export const keys = {
-  /** The adaptive rate's state for a budget (adaptiveRate.ts). */
+  /** The budget controller's state (rate, guard) for a budget (budget/adaptiveRate.ts). */
   budgetRate: (budgetId: string) => `${budgetId}:rate`,
-  /** Sorted set of recent send times for a budget (sendWindow.ts). */
+  /** Sorted set of recent send times for a budget (budget/sendWindow.ts). */
   budgetSends: (budgetId: string) => `${budgetId}:sends`,
+  /** Never expires: "this Redis has kept the send log" (budget/sendWindow.ts). */
+  budgetSendsMarker: (budgetId: string) => `${budgetId}:sends:marker`,
   /** Bottleneck's settings hash for a budget (its own naming: `b_<id>_settings`). */
   bottleneckSettings: (budgetId: string) => `b_${budgetId}_settings`,
   /** Stream of TaskId records (see records.ts). */

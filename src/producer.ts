@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { JOB_NAME, ValidationError, parseRescanRequest, splitRescan, type RescanJobData, type RescanRequest } from './job';
-import { BACKOFF_TYPE } from './backoff';
+import { BACKOFF_TYPE } from './budget';
 
 export interface ProducerOptions {
   /** Redis URL. Default redis://127.0.0.1:6379. */

@@ -12,10 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
-import { BACKOFF_TYPE, backoffDelay } from './backoff';
+import { BACKOFF_TYPE, backoffDelay, budgetId, SharedBudget } from './budget';
 import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
-import { budgetId, SharedBudget } from './limiter';
 import { CallMetrics } from './callMetrics';
 import { Coalescer, type Group } from './coalescer';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
@@ -211,7 +210,7 @@ export class RescanWorker {
         this.metrics.call(err.code, err.latencyMs);
         const fields = { code: err.code, requestId: err.requestId, latencyMs: Math.round(err.latencyMs), assets: group.assetIds.length, jobIds: group.members.map((m) => m.payload.ref.id) };
         if (err.action === 'throttle') {
-          const rate = await this.budget.throttled();
+          const rate = await this.budget.throttled(err);
           log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
           continue;
         }

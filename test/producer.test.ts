@@ -3,7 +3,7 @@
  * job options, all-or-nothing bulk validation, priority.
  */
 import { JOB_NAME, ValidationError, parseRescanJobData } from '../src/job';
-import { BACKOFF_TYPE } from '../src/backoff';
+import { BACKOFF_TYPE } from '../src/budget';
 import { RescanProducer, validateAll, type ProducerOptions } from '../src/producer';
 import { testRedisUrl, uniqueName } from './support/redis';
 

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { ValidationError } from '../job';
 import type { Logger } from '../logger';
-import { budgetId, readBudgetRate } from '../limiter';
+import { budgetId, readBudgetRate } from '../budget';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
 import { queueStatus } from '../status';

@@ -12,7 +12,7 @@
  */
 import IORedis, { type Redis } from 'ioredis';
 import type { RescanJobData } from '../../src/job';
-import { budgetId } from '../../src/limiter';
+import { budgetId } from '../../src/budget';
 import { RescanProducer } from '../../src/producer';
 import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
 import { DEMO_SECRET_ID, SCAN_ACTION, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';

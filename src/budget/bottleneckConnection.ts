@@ -83,3 +83,10 @@ export function createBottleneckConnection(url: string, options: RedisOptions = 
 export function createStockBottleneckConnection(url: string): Bottleneck.IORedisConnection {
   return new Bottleneck.IORedisConnection({ client: new IORedis(url, { maxRetriesPerRequest: null }) } as Bottleneck.IORedisConnectionOptions);
 }
+
+/** The connection's ioredis client, once connected and Bottleneck's scripts are defined on it. */
+export async function connectionClient(connection: Bottleneck.IORedisConnection): Promise<Redis> {
+  // Despite its typings, the connection's `ready` is a promise, not a method.
+  const { client } = await (connection as unknown as { ready: Promise<{ client: Redis }> }).ready;
+  return client;
+}

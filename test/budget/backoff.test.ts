@@ -1,5 +1,5 @@
 /** Retry delays (src/backoff.ts): exponential with equal jitter, capped; pure, so tested with injected randomness. */
-import { BACKOFF_TYPE, MAX_BACKOFF_MS, backoffDelay } from '../src/backoff';
+import { BACKOFF_TYPE, MAX_BACKOFF_MS, backoffDelay } from '../../src/budget/backoff';
 
 /** The un-jittered delay for `attempt`: base * 2^(attempt-1), capped. */
 const full = (attempt: number, base: number) => Math.min(MAX_BACKOFF_MS, base * 2 ** (attempt - 1));

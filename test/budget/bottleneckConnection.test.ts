@@ -5,9 +5,9 @@
  * independence from the callers' clocks, which the stock scripts do not have (test 2).
  */
 import Bottleneck from 'bottleneck';
-import { createBottleneckConnection, createStockBottleneckConnection, normaliseScriptError, scriptWithRedisClock } from '../src/bottleneckConnection';
-import { maxInWindow } from '../src/simulator';
-import { redisClient, testRedisUrl, uniqueName } from './support/redis';
+import { createBottleneckConnection, createStockBottleneckConnection, normaliseScriptError, scriptWithRedisClock } from '../../src/budget/bottleneckConnection';
+import { maxInWindow } from '../../src/simulator';
+import { redisClient, testRedisUrl, uniqueName } from '../support/redis';
 
 type Conn = Bottleneck.IORedisConnection;
 

@@ -1,7 +1,12 @@
 import type { Redis } from 'ioredis';
-import { SendWindow } from '../src/sendWindow';
-import { maxInWindow } from '../src/simulator';
-import { redisClient, uniqueName } from './support/redis';
+import { SEND_LOG_RETAIN_MS } from '../../src/budget/adaptiveRate';
+import { SendWindow } from '../../src/budget/sendWindow';
+import { maxInWindow } from '../../src/simulator';
+import { redisClient, uniqueName } from '../support/redis';
+
+// The window is 1000 + guard ms; a guard of -700 makes it 300 ms, so that the tests run fast.
+const W300 = -700;
+const keysOf = (key: string, state = `${key}:no-state`) => ({ sends: key, state, marker: `${key}:marker` });
 
 describe('SendWindow (the hard ceiling at send time)', () => {
   let redis: Redis;
@@ -18,8 +23,8 @@ describe('SendWindow (the hard ceiling at send time)', () => {
   test('lets `limit` sends through at once, holds the next until the oldest leaves the window', async () => {
     const key = uniqueName('sends');
     await redis.set(`${key}:marker`, '1'); // a log that has been running (see the loss test below)
-    const a = new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a');
-    const b = new SendWindow(other, key, `${key}:no-rate`, 5, 300, 'b');
+    const a = new SendWindow(redis, keysOf(key), 5, W300, 'a');
+    const b = new SendWindow(other, keysOf(key), 5, W300, 'b');
     const times: number[] = [];
     // The log's own entries, scored by Redis's clock when each send was allowed (collected as they
     // come, before the log prunes them): the ceiling's promise is about those, not about when this
@@ -53,10 +58,10 @@ describe('SendWindow (the hard ceiling at send time)', () => {
   test("follows the cluster's adaptive rate when it is below the limit", async () => {
     const key = uniqueName('sends');
     const rateKey = `${key}:rate`;
-    // Limit 10 per 500 ms; the adaptive rate says 6/s, i.e. 3 per 500 ms.
-    await redis.hset(rateKey, 'rate', '6');
+    // Limit 10 per 500 ms (guard -500); the controller says 6/s, i.e. 3 per 500 ms.
+    await redis.hset(rateKey, 'rate', '6', 'guard', '-500');
     await redis.set(`${key}:marker`, '1');
-    const w = new SendWindow(redis, key, rateKey, 10, 500, 'a');
+    const w = new SendWindow(redis, keysOf(key, rateKey), 10, 0, 'a');
     const t0 = performance.now();
     const times: number[] = [];
     await Promise.all(Array.from({ length: 6 }, () => w.acquire().then(() => times.push(performance.now() - t0))));
@@ -68,7 +73,7 @@ describe('SendWindow (the hard ceiling at send time)', () => {
 
   test('when Redis lost the log, it assumes the last window was full: no burst after a restart', async () => {
     const key = uniqueName('sends');
-    const w = new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a');
+    const w = new SendWindow(redis, keysOf(key), 5, W300, 'a');
     await w.acquire();
     // As after a restart without persistence: every key gone.
     await redis.del(key, `${key}:marker`);
@@ -85,9 +90,9 @@ describe('SendWindow (the hard ceiling at send time)', () => {
 
   test('keys expire on their own', async () => {
     const key = uniqueName('sends');
-    await new SendWindow(redis, key, `${key}:no-rate`, 5, 300, 'a').acquire();
+    await new SendWindow(redis, keysOf(key), 5, W300, 'a').acquire();
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(600);
+    expect(ttl).toBeLessThanOrEqual(2 * SEND_LOG_RETAIN_MS);
   });
 });

@@ -1,0 +1,301 @@
+/**
+ * The budget's controller: the cluster-wide rate and send-time guard, changed only inside one Lua
+ * script, so every worker sees the same values and a burst of throttles from many workers is one event.
+ *
+ * When the API says RequestLimitExceeded, our own send log (sendWindow.ts) says how many calls we sent
+ * in the second before the refused one left (`sent`, by Redis's clock). That tells two causes apart:
+ *
+ * - `sent` ≥ the limit: we spent the whole budget ourselves, so the refusal is our own timing (calls
+ *   that left on time arrived closer together than they left: network jitter, a late process). The
+ *   rate stays; the guard (the send log counts `limit` sends per 1000 + guard ms, and calls are spaced
+ *   by the same window) widens by `guardWidenMs`. While no throttle comes it narrows again, fast down to
+ *   `guardWidenMs` above the guard that last failed, slowly below it (that guard is forgotten after
+ *   `ceilingMemoryMs`), down to `minGuardMs`.
+ * - `sent` < the limit: someone else spends the key (console, tccli, another service). The server
+ *   counted more than `limit` arrivals while `sent - 1` of them were ours besides the refused one, so the
+ *   others spent at least `limit - (sent - 1)`, and what is left for us is at most `sent - 1`: the rate
+ *   is set to that at once (not cut by a fixed factor and probed back for a minute). Then it probes
+ *   up, fast far below the rate that was refused (the "ceiling"), slowly near it, as TCP CUBIC's
+ *   plateau; a ceiling not confirmed for `ceilingMemoryMs` is forgotten (the other user may be gone).
+ * - The send time unknown (a process of an older version): cut by `decreaseFactor`.
+ *
+ * The spacing between call starts is ONE formula, `spacing` in the script below:
+ *     spacing = (1000 + guard) / rate + margin
+ * so the pacing (Bottleneck's minTime, written here atomically with each decision) and the send-time
+ * ceiling (`floor(rate × (1000 + guard) / 1000)` sends per 1000 + guard ms) always agree. docs/budget.md
+ * explains the numbers.
+ */
+import type { Redis } from 'ioredis';
+import { defineScript, replyNumber } from './script';
+
+/** Tuning of the controller. Times are in Redis's clock (TIME), so machines' clocks do not matter. */
+export interface AdaptiveRateOptions {
+  /** Highest rate (req/s), the configured limit. */
+  maxRate: number;
+  /** Lowest rate it will cut to. Default maxRate / 20. */
+  minRate?: number;
+  /** Multiplier applied on a throttle whose send time is unknown. Default 0.85. */
+  decreaseFactor?: number;
+  /** A throttle within this many ms of the last one is part of the same burst. Default 500 (decisions
+   * take effect on the next send, so a burst of refusals is only the calls already on their way). */
+  decreaseCooldownMs?: number;
+  /** Step added after each quiet interval far below the ceiling, in req/s; also the least cut when
+   * another consumer is diagnosed. Default maxRate / 40. */
+  increaseStep?: number;
+  /** Step near the ceiling (above `nearCeiling` × ceiling), in req/s. Default maxRate / 400. */
+  slowStep?: number;
+  /** Where "near the ceiling" begins, as a fraction of it. Default 0.9. */
+  nearCeiling?: number;
+  /** A ceiling (rate or guard) not confirmed by a throttle for this long is forgotten, ms. Default 60000. */
+  ceilingMemoryMs?: number;
+  /** Quiet time before each step up of the rate, in ms. Default 1000. */
+  increaseIntervalMs?: number;
+  /** Extra ms added to every spacing. Default 0. */
+  marginMs?: number;
+  /** The guard a new budget starts with, ms (TCSS_WINDOW_GUARD_MS). */
+  guardMs: number;
+  /** Narrowest guard, ms. Default 0. */
+  minGuardMs?: number;
+  /** Widest guard, ms. Default 200 (the rate's ceiling then is limit × 1000 / 1200). */
+  maxGuardMs?: number;
+  /** Widening on a throttle of our own timing, ms. Default 10. */
+  guardWidenMs?: number;
+  /** Narrowing per quiet interval far from the last failed guard, ms. Default 1. */
+  guardNarrowMs?: number;
+  /** Narrowing per quiet interval within `guardWidenMs` of the last failed guard, ms. Default 0.2. */
+  guardSlowNarrowMs?: number;
+  /** Quiet time before each narrowing, ms. Default 1000. */
+  guardIntervalMs?: number;
+}
+
+/**
+ * get: read (no write). sync: also write the spacing into Bottleneck's settings. throttle: the API
+ * refused a call that left at `sentAtMs` (Redis ms; 0 if unknown). success: a quiet interval may have passed.
+ */
+export type RateEvent = 'get' | 'sync' | 'throttle' | 'success';
+
+/** Why the last throttle changed what it changed. */
+export type ThrottleCause = 'none' | 'own-timing' | 'other-consumer' | 'unknown';
+
+export interface RateDecision {
+  /** The cluster's rate, req/s. */
+  rate: number;
+  /** The send-time guard, ms. */
+  guardMs: number;
+  /** Ms between call starts, cluster-wide (Bottleneck's minTime). */
+  spacingMs: number;
+  /** Rate or guard changed by this event. */
+  changed: boolean;
+  cause: ThrottleCause;
+  /** Our sends in the second before the refused call left (itself included); -1 when not counted. */
+  sent: number;
+}
+
+const CAUSES: readonly ThrottleCause[] = ['none', 'own-timing', 'other-consumer', 'unknown'];
+
+/** Sends older than this are dropped from the log; a throttle reported later than this is 'unknown'. */
+export const SEND_LOG_RETAIN_MS = 6000;
+
+const script = defineScript({
+  name: 'adaptRate',
+  keys: ['state', 'settings', 'sends'] as const,
+  args: [
+    'event',
+    'sentAt',
+    'maxRate',
+    'minRate',
+    'factor',
+    'cooldown',
+    'step',
+    'interval',
+    'margin',
+    'slowStep',
+    'near',
+    'memory',
+    'guard0',
+    'minGuard',
+    'maxGuard',
+    'widen',
+    'narrow',
+    'slowNarrow',
+    'guardInterval',
+    'retain',
+  ] as const,
+  lua: `
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local maxRate = tonumber(A.maxRate)
+local minRate = tonumber(A.minRate)
+local margin = tonumber(A.margin)
+local memory = tonumber(A.memory)
+local minGuard = tonumber(A.minGuard)
+local maxGuard = tonumber(A.maxGuard)
+local widen = tonumber(A.widen)
+
+-- THE spacing formula (see the file comment).
+local function spacing(rate, guard)
+  return (1000 + guard) / rate + margin
+end
+
+local s = redis.call('hmget', K.state, 'rate', 'guard', 'lastDecrease', 'lastChange', 'ceiling', 'lastGuardChange', 'guardFloor', 'lastThrottle')
+local rate = tonumber(s[1]) or maxRate
+local guard = tonumber(s[2]) or tonumber(A.guard0)
+local lastDecrease = tonumber(s[3]) or 0
+local lastChange = tonumber(s[4]) or now
+local ceiling = tonumber(s[5]) or 0
+local lastGuardChange = tonumber(s[6]) or 0
+local guardFloor = tonumber(s[7]) or -1
+local lastThrottle = tonumber(s[8]) or 0
+if rate > maxRate then rate = maxRate end
+if guard > maxGuard then guard = maxGuard end
+if guard < minGuard then guard = minGuard end
+if now - lastDecrease >= memory then ceiling = 0 end
+if now - lastThrottle >= memory then guardFloor = -1 end
+local oldRate = rate
+local oldGuard = guard
+local cause = 'none'
+local sent = -1
+local event = A.event
+
+if event == 'throttle' then
+  if now - lastThrottle >= tonumber(A.cooldown) then
+    lastThrottle = now
+    local sentAt = tonumber(A.sentAt)
+    if sentAt > 0 and now - sentAt < tonumber(A.retain) then
+      sent = 0
+      for _, m in ipairs(redis.call('zrangebyscore', K.sends, '(' .. (sentAt - 1000), sentAt)) do
+        if string.sub(m, 1, 8) ~= 'assumed:' then sent = sent + 1 end
+      end
+    end
+    if sent >= math.floor(maxRate + 1e-9) then
+      cause = 'own-timing'
+      guardFloor = guard
+      guard = math.min(maxGuard, guard + widen)
+      lastGuardChange = now
+    else
+      ceiling = rate
+      if sent > 0 then
+        cause = 'other-consumer'
+        rate = math.min(sent - 1, rate - tonumber(A.step))
+      else
+        cause = 'unknown'
+        rate = rate * tonumber(A.factor)
+      end
+      if rate < minRate then rate = minRate end
+      lastDecrease = now
+      lastChange = now
+    end
+  end
+elseif event == 'success' then
+  local interval = tonumber(A.interval)
+  if rate < maxRate and now - lastChange >= interval and now - lastThrottle >= interval then
+    local inc = tonumber(A.step)
+    if ceiling > 0 and rate >= ceiling * tonumber(A.near) then inc = tonumber(A.slowStep) end
+    rate = math.min(maxRate, rate + inc)
+    lastChange = now
+  end
+  local gi = tonumber(A.guardInterval)
+  if guard > minGuard and now - lastGuardChange >= gi and now - lastThrottle >= gi then
+    local dec = tonumber(A.narrow)
+    if guardFloor >= 0 and guard <= guardFloor + widen then dec = tonumber(A.slowNarrow) end
+    guard = math.max(minGuard, guard - dec)
+    lastGuardChange = now
+  end
+end
+
+local changed = 0
+if rate ~= oldRate or guard ~= oldGuard then changed = 1 end
+if event == 'throttle' or event == 'success' then
+  redis.call('hset', K.state, 'rate', tostring(rate), 'guard', tostring(guard), 'lastDecrease', lastDecrease, 'lastChange', lastChange,
+    'ceiling', tostring(ceiling), 'lastGuardChange', lastGuardChange, 'guardFloor', tostring(guardFloor), 'lastThrottle', lastThrottle)
+  redis.call('pexpire', K.state, 3600000)
+end
+local sp = spacing(rate, guard)
+if (changed == 1 or event == 'sync') and redis.call('exists', K.settings) == 1 then
+  redis.call('hset', K.settings, 'minTime', tostring(sp))
+end
+return {tostring(rate), tostring(guard), tostring(sp), changed, cause, sent}
+`,
+  parse: (reply): RateDecision => {
+    if (!Array.isArray(reply) || reply.length !== 6) throw new Error('expected 6 items');
+    const cause = CAUSES.find((c) => c === reply[4]);
+    if (!cause) throw new Error('unknown cause');
+    return {
+      rate: replyNumber(reply[0]),
+      guardMs: replyNumber(reply[1]),
+      spacingMs: replyNumber(reply[2]),
+      changed: replyNumber(reply[3]) === 1,
+      cause,
+      sent: replyNumber(reply[5]),
+    };
+  },
+});
+
+export interface AdaptiveRateKeys {
+  /** The controller's state hash (keys.budgetRate). */
+  state: string;
+  /** Bottleneck's settings hash (keys.bottleneckSettings): minTime is written there. */
+  settings: string;
+  /** The send log (keys.budgetSends), counted on a throttle. */
+  sends: string;
+}
+
+export class AdaptiveRate {
+  private readonly o: Required<AdaptiveRateOptions>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: AdaptiveRateKeys,
+    options: AdaptiveRateOptions,
+  ) {
+    this.o = {
+      minRate: options.maxRate / 20,
+      decreaseFactor: 0.85,
+      decreaseCooldownMs: 500,
+      increaseStep: options.maxRate / 40,
+      slowStep: options.maxRate / 400,
+      nearCeiling: 0.9,
+      ceilingMemoryMs: 60_000,
+      increaseIntervalMs: 1000,
+      marginMs: 0,
+      minGuardMs: 0,
+      maxGuardMs: 200,
+      guardWidenMs: 10,
+      guardNarrowMs: 1,
+      guardSlowNarrowMs: 0.2,
+      guardIntervalMs: 1000,
+      ...options,
+    };
+    const o = this.o;
+    if (!(o.decreaseFactor > 0 && o.decreaseFactor < 1)) throw new Error(`Expected decreaseFactor to be between 0 and 1, got ${o.decreaseFactor}`);
+    if (!(o.minGuardMs >= 0 && o.minGuardMs <= o.maxGuardMs)) throw new Error(`Expected 0 ≤ minGuardMs ≤ maxGuardMs, got ${o.minGuardMs} and ${o.maxGuardMs}`);
+    if (!(o.minRate > 0 && o.minRate <= o.maxRate)) throw new Error(`Expected 0 < minRate ≤ maxRate, got ${o.minRate}`);
+  }
+
+  /** Reports an event and returns the cluster's rate, guard and spacing after it. */
+  report(event: RateEvent, sentAtMs = 0): Promise<RateDecision> {
+    const o = this.o;
+    return script.run(this.redis, this.keys, {
+      event,
+      sentAt: sentAtMs,
+      maxRate: o.maxRate,
+      minRate: o.minRate,
+      factor: o.decreaseFactor,
+      cooldown: o.decreaseCooldownMs,
+      step: o.increaseStep,
+      interval: o.increaseIntervalMs,
+      margin: o.marginMs,
+      slowStep: o.slowStep,
+      near: o.nearCeiling,
+      memory: o.ceilingMemoryMs,
+      guard0: o.guardMs,
+      minGuard: o.minGuardMs,
+      maxGuard: o.maxGuardMs,
+      widen: o.guardWidenMs,
+      narrow: o.guardNarrowMs,
+      slowNarrow: o.guardSlowNarrowMs,
+      guardInterval: o.guardIntervalMs,
+      retain: SEND_LOG_RETAIN_MS,
+    });
+  }
+}
