@@ -230,6 +230,7 @@ interface SimulatorFlags {
   errorRate?: number;
   errorCode?: string;
   latencyMs?: number;
+  jitterMs?: number;
   hangRate?: number;
   backgroundRps?: number;
   countThrottled?: boolean;
@@ -246,6 +247,7 @@ function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOpt
     errorRate: flags.errorRate ?? s.errorRate,
     errorCode: flags.errorCode ?? s.errorCode,
     latencyMs: flags.latencyMs ?? s.latencyMs,
+    ...(flags.jitterMs !== undefined ? { arrivalJitterMs: flags.jitterMs } : {}),
     hangRate: flags.hangRate ?? s.hangRate,
     backgroundRps: flags.backgroundRps ?? s.backgroundRps,
     countThrottled: flags.countThrottled ?? s.countThrottled,
@@ -420,6 +422,7 @@ export function buildProgram(): Command {
     .option('--error-rate <f>', 'fraction of calls answered with --error-code', fraction('--error-rate'))
     .option('--error-code <code>', 'error code for --error-rate (default InternalError)')
     .option('--latency-ms <ms>', 'extra latency per answer', nonNegative('--latency-ms'))
+    .option('--jitter-ms <ms>', "delay each request's arrival (when the rate limit counts it) by a random 0 to this many ms, as a real network does", nonNegative('--jitter-ms'))
     .option('--hang-rate <f>', 'fraction of calls never answered', fraction('--hang-rate'))
     .option('--background-rps <n>', 'another consumer of the same key spending this many req/s', nonNegative('--background-rps'))
     .addOption(new Option('--count-throttled', 'refused calls count toward the window too'))

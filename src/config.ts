@@ -65,7 +65,7 @@ const envSchema = z.object({
   TCSS_ENDPOINT: url(['https:', 'http:']).default('https://tcss.intl.tencentcloudapi.com'),
   TCSS_REGION: z.string().trim().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { message: 'expected a region such as ap-guangzhou' }).optional(),
   TCSS_RATE_LIMIT: int(1, 1000).default(20),
-  TCSS_PACING_MARGIN_MS: num(0, 1000).default(1.25),
+  TCSS_PACING_MARGIN_MS: num(0, 1000).default(0),
   TCSS_WINDOW_GUARD_MS: num(0, 1000).default(25),
   TCSS_MAX_IN_FLIGHT: int(1, 10_000).default(40),
   TCSS_MAX_ASSETS_PER_CALL: int(1, 100_000).default(100),
@@ -115,9 +115,9 @@ export interface TcssConfig {
   usingDemoCredentials: boolean;
   /** The API's limit in requests per second (`TCSS_RATE_LIMIT`). */
   rateLimit: number;
-  /** Extra spacing added to 1000/rateLimit between calls, absorbing jitter (`TCSS_PACING_MARGIN_MS`). */
+  /** Extra ms on top of the spacing (1000 + guard) / rate between calls (`TCSS_PACING_MARGIN_MS`). */
   pacingMarginMs: number;
-  /** The hard ceiling counts sends over 1000 + this many ms (`TCSS_WINDOW_GUARD_MS`). */
+  /** The send-time guard a new budget starts with: the ceiling counts over 1000 + guard ms (`TCSS_WINDOW_GUARD_MS`); the controller moves it. */
   windowGuardMs: number;
   /** Most calls in flight (reserved or running) across all workers (`TCSS_MAX_IN_FLIGHT`). */
   maxInFlight: number;

@@ -302,6 +302,30 @@ describe('simulator: rate limit', () => {
   });
 });
 
+describe('simulator: arrival jitter', () => {
+  it('delays each arrival by a random 0 to arrivalJitterMs: sent together, counted spread out, each within the bound', async () => {
+    const sim = await start({ arrivalJitterMs: 300 });
+    const sentAt = performance.timeOrigin + performance.now();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call(sim, scan(i + 1))));
+    const doneAt = performance.timeOrigin + performance.now();
+    expect(results.map(codeOf)).toEqual(Array(12).fill('OK'));
+    const arrivals = sim.calls().map((c) => c.arrivalMs).sort((a, b) => a - b);
+    // 12 uniform draws from 0..300 ms span less than 100 ms with probability below 1e-3.
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(100);
+    for (const a of arrivals) {
+      expect(a).toBeGreaterThanOrEqual(sentAt);
+      expect(a).toBeLessThanOrEqual(doneAt);
+    }
+  });
+
+  it('is a fault: set at run time, validated with its name', async () => {
+    const sim = await start();
+    sim.setFaults({ arrivalJitterMs: 50 });
+    expect(sim.faults().arrivalJitterMs).toBe(50);
+    expect(() => sim.setFaults({ arrivalJitterMs: -1 })).toThrow('arrivalJitterMs');
+  });
+});
+
 describe('simulator: faults', () => {
   it('forcedErrors answers a permanent error for one policy item, after auth and the rate limit', async () => {
     const sim = await start({ forcedErrors: { '404': 'ResourceNotFound' } });

@@ -32,6 +32,12 @@ export interface SimulatorOptions {
   /** Up to this many more ms, uniformly random, on top of `latencyMs`. Default 0. */
   latencyJitterMs?: number;
   /**
+   * Network jitter on the way in: each API request's arrival (the moment the rate limit counts it) is
+   * delayed by a uniformly random 0 to this many ms, so calls sent evenly arrive unevenly, as over a
+   * real network. Default 0.
+   */
+  arrivalJitterMs?: number;
+  /**
    * Fraction (0..1) of API requests never answered: the request is processed and logged (a TaskId may
    * be issued, as when a response is lost), the socket stays open until the client gives up or
    * `close()`. Default 0.
@@ -71,6 +77,7 @@ export const FAULT_KEYS = [
   'errorCode',
   'latencyMs',
   'latencyJitterMs',
+  'arrivalJitterMs',
   'hangRate',
   'backgroundRps',
   'forcedErrors',
@@ -91,6 +98,7 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
   errorCode: 'InternalError',
   latencyMs: 0,
   latencyJitterMs: 0,
+  arrivalJitterMs: 0,
   hangRate: 0,
   backgroundRps: 0,
   forcedErrors: {},
@@ -136,6 +144,7 @@ const shape = {
   errorCode,
   latencyMs: nonNegativeMs,
   latencyJitterMs: nonNegativeMs,
+  arrivalJitterMs: nonNegativeMs,
   hangRate: fraction,
   backgroundRps: z.number(expected('a number from 0 to 10000')).min(0).max(10_000),
   forcedErrors: z.record(

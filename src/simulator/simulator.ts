@@ -282,7 +282,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, arrivalMs: number, path: string, query: string): Promise<void> => {
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, receivedMs: number, path: string, query: string): Promise<void> => {
+    // arrivalJitterMs: the request "arrives" (is counted) up to that many ms after it was received.
+    const jitterMs = faults.arrivalJitterMs > 0 ? Math.random() * faults.arrivalJitterMs : 0;
+    const arrivalMs = receivedMs + jitterMs;
+    if (jitterMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          pendingTimers.delete(timer);
+          resolve();
+        }, jitterMs);
+        pendingTimers.add(timer);
+      });
+      if (closed) return;
+    }
     const seq = nextSeq++;
     const read = await readBody(req, opts.maxBodyBytes);
     if (read === null || closed) return;
