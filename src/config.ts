@@ -75,6 +75,7 @@ const envSchema = z.object({
   TCSS_ADAPTIVE_RATE: bool.default(true),
   TCSS_COALESCE: bool.default(true),
   TCSS_COALESCE_WINDOW_MS: int(0, 60_000).default(20),
+  TCSS_WARM_UP: bool.default(true),
   QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
   WORKER_CONCURRENCY: int(1, 10_000).default(200),
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
@@ -131,6 +132,8 @@ export interface TcssConfig {
   coalesce: boolean;
   /** How long a new group waits for company before asking for a slot (`TCSS_COALESCE_WINDOW_MS`). */
   coalesceWindowMs: number;
+  /** Open the connection and run the SDK's path once before the first call (`TCSS_WARM_UP`, tcss/warmUp.ts). */
+  warmUp: boolean;
 }
 
 export interface ServerConfig {
@@ -266,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       adaptiveRate: e.TCSS_ADAPTIVE_RATE,
       coalesce: e.TCSS_COALESCE,
       coalesceWindowMs: e.TCSS_COALESCE_WINDOW_MS,
+      warmUp: e.TCSS_WARM_UP,
     },
     server: {
       host: e.SERVER_HOST,

@@ -22,6 +22,14 @@ import type { Logger } from './logger';
 import { RecordStore } from './records';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
 
+/**
+ * Locks are renewed every LOCK_DURATION_MS / 2 (BullMQ's default), so a live worker loses a job only if
+ * its event loop or Redis stalls for 2 s; a killed worker's jobs are back in the queue within
+ * LOCK_DURATION_MS + STALLED_INTERVAL_MS = 6 s (BullMQ: 30 s + 30 s by default; 15 + 15 here before).
+ */
+export const LOCK_DURATION_MS = 4_000;
+export const STALLED_INTERVAL_MS = 2_000;
+
 /** What a job brings to its group. */
 interface GroupPayload {
   ref: JobRef;
@@ -92,14 +100,21 @@ export class RescanWorker {
       logger,
     });
     const client = createTcssClient(cfg.tcss);
+    // Before the first slot: the connection open and the SDK's path run once, the budget's script
+    // loaded, so that the first calls of a fresh process leave on time (tcss/warmUp.ts).
+    if (cfg.tcss.warmUp) {
+      const [warm] = await Promise.all([client.warmUp(), budget.warmUp()]);
+      logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
+    }
     let self: RescanWorker | undefined;
     const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
       connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
       autorun: false,
-      // A crashed worker's jobs come back after the lock expires; re-running them is safe (records).
-      lockDuration: 15_000,
-      stalledInterval: 15_000,
+      // A crashed worker's jobs come back after its locks expire and a stalled check sees them (at most
+      // lockDuration + stalledInterval, docs/budget.md); re-running them is safe (records).
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
       maxStalledCount: 5,
       settings: {
         backoffStrategy: (attemptsMade: number, type?: string, _err?: Error, job?: MinimalJob) => {

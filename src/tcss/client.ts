@@ -16,6 +16,7 @@ import type { TcssConfig } from '../config';
 import { requireCredentials } from '../config';
 import type { AssetType } from '../job';
 import { actionFor, type ErrorAction } from './errorTable';
+import { warmUp } from './warmUp';
 
 export const TCSS_SERVICE = 'tcss';
 export const TCSS_VERSION = '2020-11-01';
@@ -54,6 +55,8 @@ export class TcssApiError extends Error {
 
 export interface TcssClient {
   scan(params: ScanParams): Promise<ScanOk>;
+  /** Opens the connection and runs the SDK's path once, calling nothing (warmUp.ts). */
+  warmUp(): Promise<{ ms: number; status?: number; error?: string }>;
   close(): void;
 }
 
@@ -168,6 +171,7 @@ export function createTcssClient(cfg: TcssConfig): TcssClient {
       }
       return { taskId, requestId, latencyMs };
     },
+    warmUp: () => warmUp({ origin: cfg.endpoint.origin, agent, service: TCSS_SERVICE, version: TCSS_VERSION, timeoutMs: cfg.timeoutMs }),
     close(): void {
       agent.destroy();
     },
