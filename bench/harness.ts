@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { TcssConfig } from '../src/config';
-import { budgetId, readBudgetRate } from '../src/budget';
+import { budgetId, readBudgetGuard, readBudgetRate } from '../src/budget';
 import { RescanProducer } from '../src/producer';
 import type { RedisServerHandle } from '../src/redisServer';
 import { DEMO_SECRET_ID, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
@@ -41,13 +41,21 @@ export interface SectionResult {
 
 let runNumber = 0;
 
+/** What a run sets in the simulator. Refused arrivals count toward the window unless a run says otherwise (the real API's behaviour). */
+export interface RunFaults {
+  backgroundRps?: number;
+  countThrottled?: boolean;
+  /** Each arrival delayed by a random 0..this many ms (simulator `arrivalJitterMs`). */
+  arrivalJitterMs?: number;
+}
+
 /**
  * A clean start: empty Redis (the bench's own server), the simulator's log and windows cleared, its
  * faults set. Returns a producer on a new queue.
  */
-export async function freshRun(h: Harness, faults: { backgroundRps?: number; countThrottled?: boolean } = {}): Promise<RescanProducer> {
+export async function freshRun(h: Harness, faults: RunFaults = {}): Promise<RescanProducer> {
   await h.redis.flushall();
-  const all: SimulatorFaults = { backgroundRps: faults.backgroundRps ?? 0, countThrottled: faults.countThrottled ?? false };
+  const all: SimulatorFaults = { backgroundRps: faults.backgroundRps ?? 0, countThrottled: faults.countThrottled ?? true, arrivalJitterMs: faults.arrivalJitterMs ?? 0 };
   await h.sim.setFaults(all);
   await h.sim.reset();
   return new RescanProducer({ redisUrl: h.redisServer.url, queueName: `bench-${++runNumber}` });
@@ -80,6 +88,8 @@ export interface TimedRunResult {
   redisCpuMsPerCall: number;
   /** Our shared budget's rate (req/s) in Redis at the end; undefined for the baselines. */
   budgetRateAtEnd?: number;
+  /** Our send-time guard (ms) in Redis at the end; undefined for the baselines. */
+  budgetGuardAtEnd?: number;
 }
 
 /**
@@ -92,7 +102,7 @@ export async function timedRun(
   impl: Implementation,
   processes: number,
   seconds: number,
-  faults: { backgroundRps?: number; countThrottled?: boolean } = {},
+  faults: RunFaults = {},
 ): Promise<TimedRunResult> {
   const producer = await freshRun(h, faults);
   let children: Child[] = [];
@@ -106,10 +116,9 @@ export async function timedRun(
     await sleep(seconds * 1000 - (performance.now() - started));
     const cpuEnd = children.reduce((s, c) => s + cpuMs(c.pid), 0);
     const redisCpuEnd = cpuMs(h.redisServer.pid);
-    const budgetRateAtEnd =
-      impl.kind === 'ours'
-        ? await readBudgetRate(h.redis, budgetId(DEMO_SECRET_ID, new URL(h.sim.url).host, SCAN_ACTION), h.opts.rateLimit)
-        : undefined;
+    const id = budgetId(DEMO_SECRET_ID, new URL(h.sim.url).host, SCAN_ACTION);
+    const budgetRateAtEnd = impl.kind === 'ours' ? await readBudgetRate(h.redis, id, h.opts.rateLimit) : undefined;
+    const budgetGuardAtEnd = impl.kind === 'ours' ? await readBudgetGuard(h.redis, id, h.defaults.tcss.windowGuardMs) : undefined;
     await Promise.all(children.map((c) => c.stop('SIGKILL')));
     // Calls already sent still arrive: let them land before reading the log.
     await sleep(h.opts.simLatencyMs + 200);
@@ -122,6 +131,7 @@ export async function timedRun(
       workerCpuMsPerCall: (cpuEnd - cpuStart) / n,
       redisCpuMsPerCall: (redisCpuEnd - redisCpuStart) / n,
       ...(budgetRateAtEnd !== undefined ? { budgetRateAtEnd } : {}),
+      ...(budgetGuardAtEnd !== undefined ? { budgetGuardAtEnd } : {}),
     };
   } finally {
     await Promise.all(children.map((c) => c.stop('SIGKILL')));

@@ -20,6 +20,24 @@ export interface BenchOptions {
   tunedProcessCounts: number[];
   tunedMarginMs: number;
   tunedGuardMs: number;
+  /** Network: process counts for the long and jitter runs. */
+  networkProcessCounts: number[];
+  /** Network: the long run without jitter, seconds; its last `longTailSeconds` are judged. */
+  longSeconds: number;
+  longTailSeconds: number;
+  /** Network: arrival jitter (simulator arrivalJitterMs) and how long ours runs with it, seconds. */
+  jitterMs: number;
+  jitterSeconds: number;
+  /** Network: how long each alternative runs with jitter, seconds (they do not adapt: a short run says it). */
+  jitterAltSeconds: number;
+  /** Fresh start: how many times 4 fresh processes start together, and how long each run lasts. */
+  freshRepeats: number;
+  freshProcesses: number;
+  freshSeconds: number;
+  /** Kill -9 of one of two workers: repeats, jobs in the backlog, seconds before the kill. */
+  killRepeats: number;
+  killJobs: number;
+  killAfterSeconds: number;
   /** Sharing: the other consumer's rate, req/s (simulator background consumer). */
   backgroundRps: number;
   /** Sharing: worker processes of ours. */
@@ -53,11 +71,23 @@ const full: BenchOptions = {
   pacingProcessCounts: [1, 2, 4],
   pacingSeconds: 10,
   tunedProcessCounts: [1, 4],
-  tunedMarginMs: 0.25,
+  tunedMarginMs: 0,
   tunedGuardMs: 5,
   backgroundRps: 5,
   sharingProcesses: 2,
-  sharingSeconds: 12,
+  sharingSeconds: 30,
+  networkProcessCounts: [2, 4],
+  longSeconds: 60,
+  longTailSeconds: 40,
+  jitterMs: 50,
+  jitterSeconds: 60,
+  jitterAltSeconds: 20,
+  freshRepeats: 3,
+  freshProcesses: 4,
+  freshSeconds: 4,
+  killRepeats: 2,
+  killJobs: 600,
+  killAfterSeconds: 4,
   coalesceJobs: 10_000,
   coalescePolicyItems: 50,
   coalesceConcurrency: 2000,
@@ -77,7 +107,14 @@ const quick: BenchOptions = {
   pacingProcessCounts: [2],
   pacingSeconds: 6,
   tunedProcessCounts: [],
-  sharingSeconds: 6,
+  sharingSeconds: 10,
+  networkProcessCounts: [2],
+  longSeconds: 20,
+  longTailSeconds: 10,
+  jitterSeconds: 20,
+  jitterAltSeconds: 8,
+  freshRepeats: 1,
+  killRepeats: 1,
   coalesceJobs: 2000,
   uncoalescedJobs: 100,
   drainTimeoutSeconds: 60,
@@ -85,8 +122,21 @@ const quick: BenchOptions = {
   rssAfterSeconds: 3,
 };
 
-export function benchOptions(argv: string[]): BenchOptions {
-  const unknown = argv.filter((a) => a !== '--quick');
-  if (unknown.length > 0) throw new Error(`unknown argument(s) ${unknown.join(' ')}; usage: npm run bench [-- --quick]`);
-  return argv.includes('--quick') ? quick : full;
+export interface BenchArgs {
+  opts: BenchOptions;
+  /** Section numbers to run (`--only 2,5`); every section when empty. */
+  only: number[];
+}
+
+export function benchOptions(argv: string[]): BenchArgs {
+  const usage = 'usage: npm run bench [-- --quick] [--only 1,2,...]';
+  let only: number[] = [];
+  let quickMode = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quickMode = true;
+    else if (a === '--only' && /^\d+(,\d+)*$/.test(argv[i + 1] ?? '')) only = argv[++i]!.split(',').map(Number);
+    else throw new Error(`unknown argument ${JSON.stringify(a)}; ${usage}`);
+  }
+  return { opts: quickMode ? quick : full, only };
 }

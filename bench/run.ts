@@ -21,6 +21,7 @@ import { benchOptions, type BenchOptions } from './options';
 import { runPacing } from './pacing';
 import { runPath } from './path';
 import { runSharing } from './sharing';
+import { runFreshStart, runKillRecovery, runNetwork } from './network';
 import { startSimulatorProcess, type SimulatorProcess } from './simulatorProcess';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -34,6 +35,9 @@ const SECTIONS: [string, Section][] = [
   ['2. Sharing the budget', runSharing],
   ['3. Coalescing', runCoalescing],
   ['4. The rest of the path', runPath],
+  ['5. Pacing over a real network: a long run, arrival jitter', runNetwork],
+  ['6. Fresh processes starting together', runFreshStart],
+  ['7. kill -9 of a worker: recovery', runKillRecovery],
 ];
 
 /** The environment for children, without anything that would configure the service or the simulator. */
@@ -69,12 +73,14 @@ function header(o: BenchOptions, machine: Machine, h: Harness, started: Date, se
     `- **Mode**: ${o.mode}${o.mode === 'quick' ? ' (smaller runs for CI; `npm run bench` for the full one)' : ''}`,
     `- **Machine**: ${machine.cpuModel}, ${machine.cores} cores, ${mib(machine.memoryBytes, 0)} memory, ${machine.os}; load average (1 min) ${fixed(machine.loadAverage)} at the start, ${fixed(loadEnd)} at the end (other work on the machine disturbs timing)`,
     `- **Software**: Node.js ${machine.node}, Redis ${machine.redis} (a throwaway redis-server started by the run, no persistence), BullMQ, Bottleneck and ioredis as locked in package-lock.json`,
-    `- **Simulator**: its own process; limit ${o.rateLimit} req/s per (SecretId, action) over a sliding 1-second window by arrival; ${o.simLatencyMs} ms latency per answer; refused calls do not count toward the window unless a table says so`,
+    `- **Simulator**: its own process; limit ${o.rateLimit} req/s per (SecretId, action) over a sliding 1-second window by arrival; ${o.simLatencyMs} ms latency per answer; refused calls count toward the window (as the real API's message says) unless a table says otherwise`,
     `- **Ours**: \`tcss-rescan worker\` processes (dist/cli.js) with the service's defaults unless a table says otherwise: TCSS_RATE_LIMIT ${d.rateLimit}, TCSS_PACING_MARGIN_MS ${d.pacingMarginMs}, ` +
       `TCSS_WINDOW_GUARD_MS ${d.windowGuardMs}, TCSS_MAX_IN_FLIGHT ${d.maxInFlight}, TCSS_ADAPTIVE_RATE ${d.adaptiveRate}, TCSS_COALESCE ${d.coalesce} (window ${d.coalesceWindowMs} ms), ` +
       `TCSS_MAX_ASSETS_PER_CALL ${d.maxAssetsPerCall}, WORKER_CONCURRENCY ${h.defaults.workerConcurrency}, LOG_LEVEL warn`,
     `- **Run sizes**: pacing ${o.pacingSeconds} s per run at ${o.pacingProcessCounts.join(', ')} process(es); sharing ${o.sharingSeconds} s per run, ${o.sharingProcesses} processes, other consumer ${o.backgroundRps} req/s; ` +
-      `coalescing ${count(o.coalesceJobs)} jobs (${count(o.uncoalescedJobs)} without); enqueue ${count(o.enqueueJobs)} jobs`,
+      `coalescing ${count(o.coalesceJobs)} jobs (${count(o.uncoalescedJobs)} without); enqueue ${count(o.enqueueJobs)} jobs; ` +
+      `network: ${o.longSeconds} s without jitter and ${o.jitterSeconds} s with 0–${o.jitterMs} ms arrival jitter at ${o.networkProcessCounts.join(', ')} processes; ` +
+      `${o.freshRepeats} × ${o.freshProcesses} fresh processes; ${o.killRepeats} × kill -9 of one of two workers`,
   ].join('\n');
 }
 
@@ -91,7 +97,7 @@ function targetsSection(results: SectionResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const opts = benchOptions(process.argv.slice(2));
+  const { opts, only } = benchOptions(process.argv.slice(2));
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
   const started = new Date();
   const t0 = performance.now();
@@ -141,7 +147,7 @@ async function main(): Promise<void> {
     };
 
     const results: SectionResult[] = [];
-    for (const [name, run] of SECTIONS) {
+    for (const [name, run] of SECTIONS.filter(([name]) => only.length === 0 || only.includes(Number.parseInt(name, 10)))) {
       let result: SectionResult;
       const load = os.loadavg()[0] ?? 0;
       try {
@@ -168,8 +174,10 @@ async function main(): Promise<void> {
     const targets = targetsSection(results);
     process.stdout.write(`\n${targets}\n`);
     const md = [header(opts, machine, h, started, seconds, os.loadavg()[0] ?? 0), '', targets, '', ...results.map((r) => `## ${r.title}\n\n${r.body}\n`)].join('\n');
-    writeFileSync(OUTPUT, md);
-    progress(`wrote ${path.relative(process.cwd(), OUTPUT) || OUTPUT}; the run took ${fixed(seconds, 0)} s`);
+    // A partial run (--only) never overwrites the full report.
+    const output = only.length === 0 ? OUTPUT : path.join(os.tmpdir(), `BENCHMARKS-only-${only.join('-')}.md`);
+    writeFileSync(output, md);
+    progress(`wrote ${path.relative(process.cwd(), output) || output}; the run took ${fixed(seconds, 0)} s`);
   } finally {
     await stopAllChildren();
     redis?.disconnect();

@@ -4,6 +4,7 @@
  */
 import { timedRun, type Harness, type SectionResult, type TargetResult } from './harness';
 import { fixed, percent, table, type Cell } from './markdown';
+import { plotPerSecond } from './plot';
 
 interface Variant {
   label: string;
@@ -21,6 +22,7 @@ export async function runSharing(h: Harness, progress: (line: string) => void): 
   ];
   const rows: Cell[][] = [];
   const targets: TargetResult[] = [];
+  const plots: string[] = [];
   for (const countThrottled of [false, true]) {
     const mode = countThrottled ? 'refused calls count' : 'refused calls do not count';
     for (const v of variants) {
@@ -48,6 +50,9 @@ export async function runSharing(h: Harness, progress: (line: string) => void): 
         `${bg.admitted} / ${bg.throttled}`,
         r.stats.maxInAnyWindowWithBackground,
       ]);
+      if (v.judged && countThrottled) {
+        plots.push(plotPerSecond(r.calls, { top: left + 5, bottom: left - 5, line: left, label: `Beside a ${o.backgroundRps} req/s consumer, ${mode}, ${o.sharingProcesses} processes (the \`-\` row: the ${left}/s it leaves)` }));
+      }
       if (v.judged) {
         targets.push(
           {
@@ -89,6 +94,10 @@ export async function runSharing(h: Harness, progress: (line: string) => void): 
       ],
       rows,
     ),
+    '',
+    `On a throttle, the controller counts our sends in the second before the refused call left (src/budget/adaptiveRate.ts): fewer than the limit means another consumer, and the rate is set at once to what the count says is left (sent − 1); then it probes up slowly near the rate that was refused.`,
+    '',
+    ...plots,
   ].join('\n');
   return { title: `2. Sharing the budget with another consumer (${o.backgroundRps} req/s)`, body, targets };
 }
