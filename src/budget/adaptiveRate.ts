@@ -3,13 +3,14 @@
  * script, so every worker sees the same values and a burst of throttles from many workers is one event.
  *
  * When the API says RequestLimitExceeded, our own send log (sendWindow.ts) says how many calls we sent
- * in the second before the refused one left (`sent`, by Redis's clock). That tells two causes apart:
+ * in the window (1000 + guard ms, as the ceiling counts) before the refused one left, itself included
+ * (`sent`, by Redis's clock). That tells two causes apart:
  *
  * - `sent` ≥ the limit: we spent the whole budget ourselves, so the refusal is our own timing (calls
  *   that left on time arrived closer together than they left: network jitter, a late process). The
  *   rate stays; the guard (the send log counts `limit` sends per 1000 + guard ms, and calls are spaced
  *   by the same window) widens by `guardWidenMs`. While no throttle comes it narrows again, fast down to
- *   `guardWidenMs` above the guard that last failed, slowly below it (that guard is forgotten after
+ *   `guardWidenMs / 2` above the guard that last failed, slowly below it (that guard is forgotten after
  *   `ceilingMemoryMs`), down to `minGuardMs`.
  * - `sent` < the limit: someone else spends the key (console, tccli, another service). The server
  *   counted more than `limit` arrivals while `sent - 1` of them were ours besides the refused one, so the
@@ -36,8 +37,11 @@ export interface AdaptiveRateOptions {
   minRate?: number;
   /** Multiplier applied on a throttle whose send time is unknown. Default 0.85. */
   decreaseFactor?: number;
-  /** A throttle within this many ms of the last one is part of the same burst. Default 500 (decisions
-   * take effect on the next send, so a burst of refusals is only the calls already on their way). */
+  /**
+   * A throttle of a call sent before the last decision could act (sent within 1000 + guard ms after
+   * it) is part of the same burst and changes nothing. When the send time is unknown: a throttle
+   * reported within this many ms of the last one. Default 500.
+   */
   decreaseCooldownMs?: number;
   /** Step added after each quiet interval far below the ceiling, in req/s; also the least cut when
    * another consumer is diagnosed. Default maxRate / 40. */
@@ -62,7 +66,7 @@ export interface AdaptiveRateOptions {
   guardWidenMs?: number;
   /** Narrowing per quiet interval far from the last failed guard, ms. Default 1. */
   guardNarrowMs?: number;
-  /** Narrowing per quiet interval within `guardWidenMs` of the last failed guard, ms. Default 0.2. */
+  /** Narrowing per quiet interval within `guardWidenMs / 2` of the last failed guard, ms. Default 0.2. */
   guardSlowNarrowMs?: number;
   /** Quiet time before each narrowing, ms. Default 1000. */
   guardIntervalMs?: number;
@@ -137,7 +141,7 @@ local function spacing(rate, guard)
   return (1000 + guard) / rate + margin
 end
 
-local s = redis.call('hmget', K.state, 'rate', 'guard', 'lastDecrease', 'lastChange', 'ceiling', 'lastGuardChange', 'guardFloor', 'lastThrottle')
+local s = redis.call('hmget', K.state, 'rate', 'guard', 'lastDecrease', 'lastChange', 'ceiling', 'lastGuardChange', 'guardFloor', 'lastThrottle', 'lastDecision')
 local rate = tonumber(s[1]) or maxRate
 local guard = tonumber(s[2]) or tonumber(A.guard0)
 local lastDecrease = tonumber(s[3]) or 0
@@ -146,6 +150,7 @@ local ceiling = tonumber(s[5]) or 0
 local lastGuardChange = tonumber(s[6]) or 0
 local guardFloor = tonumber(s[7]) or -1
 local lastThrottle = tonumber(s[8]) or 0
+local lastDecision = tonumber(s[9]) or 0
 if rate > maxRate then rate = maxRate end
 if guard > maxGuard then guard = maxGuard end
 if guard < minGuard then guard = minGuard end
@@ -157,13 +162,26 @@ local cause = 'none'
 local sent = -1
 local event = A.event
 
+local sentAt = tonumber(A.sentAt)
+local known = sentAt > 0 and now - sentAt < tonumber(A.retain)
+-- The same burst: a call that left before the last decision could act on the server's window (the
+-- second before it still held sends made under the old spacing), or, when its send time is unknown,
+-- a throttle reported within the cooldown of the last one.
+local sameBurst
+if known then
+  sameBurst = sentAt <= lastDecision + 1000 + guard
+else
+  sameBurst = now - lastThrottle < tonumber(A.cooldown)
+end
 if event == 'throttle' then
-  if now - lastThrottle >= tonumber(A.cooldown) then
+  if not sameBurst then
     lastThrottle = now
-    local sentAt = tonumber(A.sentAt)
-    if sentAt > 0 and now - sentAt < tonumber(A.retain) then
+    lastDecision = now
+    if known then
       sent = 0
-      for _, m in ipairs(redis.call('zrangebyscore', K.sends, '(' .. (sentAt - 1000), sentAt)) do
+      -- Over the guard's window, as the ceiling counts: with arrival jitter up to the guard, the
+      -- server's second may hold a send from slightly more than 1000 ms before this one.
+      for _, m in ipairs(redis.call('zrangebyscore', K.sends, '(' .. (sentAt - 1000 - guard), sentAt)) do
         if string.sub(m, 1, 8) ~= 'assumed:' then sent = sent + 1 end
       end
     end
@@ -197,7 +215,7 @@ elseif event == 'success' then
   local gi = tonumber(A.guardInterval)
   if guard > minGuard and now - lastGuardChange >= gi and now - lastThrottle >= gi then
     local dec = tonumber(A.narrow)
-    if guardFloor >= 0 and guard <= guardFloor + widen then dec = tonumber(A.slowNarrow) end
+    if guardFloor >= 0 and guard <= guardFloor + widen / 2 then dec = tonumber(A.slowNarrow) end
     guard = math.max(minGuard, guard - dec)
     lastGuardChange = now
   end
@@ -207,7 +225,7 @@ local changed = 0
 if rate ~= oldRate or guard ~= oldGuard then changed = 1 end
 if event == 'throttle' or event == 'success' then
   redis.call('hset', K.state, 'rate', tostring(rate), 'guard', tostring(guard), 'lastDecrease', lastDecrease, 'lastChange', lastChange,
-    'ceiling', tostring(ceiling), 'lastGuardChange', lastGuardChange, 'guardFloor', tostring(guardFloor), 'lastThrottle', lastThrottle)
+    'ceiling', tostring(ceiling), 'lastGuardChange', lastGuardChange, 'guardFloor', tostring(guardFloor), 'lastThrottle', lastThrottle, 'lastDecision', lastDecision)
   redis.call('pexpire', K.state, 3600000)
 end
 local sp = spacing(rate, guard)

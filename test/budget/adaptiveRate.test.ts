@@ -86,6 +86,19 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     expect((await b.ctl.report('get')).rate).toBe(11);
   });
 
+  test('a refused call sent before the last decision could act changes nothing; one sent after it does', async () => {
+    const { ctl, keys } = make(redis, { guardWidenMs: 10 });
+    const at = await redisNow();
+    await logSends(keys.sends, 20, at);
+    expect((await ctl.report('throttle', at)).guardMs).toBe(35);
+    // Sent within 1000 + guard ms of the decision: the server's second still held sends at the old spacing.
+    await logSends(keys.sends, 20, at + 900);
+    expect(await ctl.report('throttle', at + 900)).toMatchObject({ changed: false, guardMs: 35 });
+    const later = at + 2000;
+    await logSends(keys.sends, 20, later);
+    expect(await ctl.report('throttle', later)).toMatchObject({ changed: true, guardMs: 45, cause: 'own-timing' });
+  });
+
   test('a throttle whose send time is unknown cuts by the factor', async () => {
     const { ctl } = make(redis);
     expect(await ctl.report('throttle')).toMatchObject({ cause: 'unknown', rate: 15, changed: true });
@@ -121,8 +134,8 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
       await sleep(320);
       guards.push((await ctl.report('success')).guardMs);
     }
-    // 40 is within 10 of 30: slow (1 ms) steps from the start.
-    expect(guards).toEqual([39, 38, 37, 36]);
+    // Fast (4 ms) down to 35 (half a widening above the 30 that failed), then slow (1 ms).
+    expect(guards).toEqual([36, 32, 31, 30]);
 
     const fresh = make(redis, { guardMs: 30, guardNarrowMs: 4, minGuardMs: 21 });
     const seen: number[] = [];
@@ -138,9 +151,13 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     for (let i = 0; i < 30; i++) await ctl.report('throttle');
     expect((await ctl.report('get')).rate).toBe(2);
     const g = make(redis, { decreaseCooldownMs: 0, maxGuardMs: 45, guardWidenMs: 10 });
-    const at = await redisNow();
-    await logSends(g.keys.sends, 20, at);
-    for (let i = 0; i < 5; i++) await g.ctl.report('throttle', at);
+    const now = await redisNow();
+    for (let i = 0; i < 5; i++) {
+      // Each refused call sent well after the decision before it (send times ahead of Redis's clock).
+      const at = now + 2000 * (i + 1);
+      await logSends(g.keys.sends, 20, at);
+      await g.ctl.report('throttle', at);
+    }
     expect((await g.ctl.report('get')).guardMs).toBe(45);
     await redis.del(keys.state);
   });
