@@ -73,7 +73,8 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     const d = await ctl.report('throttle', at);
     // The server counted more than 20 while 15 were ours: the others spent at least 5; 15 are left.
     expect(d).toMatchObject({ cause: 'other-consumer', sent: 16, rate: 15, guardMs: 25, changed: true });
-    expect(Number(await redis.hget(keys.state, 'ceiling'))).toBe(20);
+    // Sending 16 per window was refused: that is the ceiling probed towards slowly.
+    expect(Number(await redis.hget(keys.state, 'ceiling'))).toBe(16);
   });
 
   test('a burst of throttles from many workers is one decision', async () => {
