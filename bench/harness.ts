@@ -90,6 +90,8 @@ export interface TimedRunResult {
   budgetRateAtEnd?: number;
   /** Our send-time guard (ms) in Redis at the end; undefined for the baselines. */
   budgetGuardAtEnd?: number;
+  /** Jobs BullMQ moved back as stalled during the run (no process was killed: false stalls). */
+  falseStalls: number;
 }
 
 /**
@@ -119,6 +121,9 @@ export async function timedRun(
     const id = budgetId(DEMO_SECRET_ID, new URL(h.sim.url).host, SCAN_ACTION);
     const budgetRateAtEnd = impl.kind === 'ours' ? await readBudgetRate(h.redis, id, h.opts.rateLimit) : undefined;
     const budgetGuardAtEnd = impl.kind === 'ours' ? await readBudgetGuard(h.redis, id, h.defaults.tcss.windowGuardMs) : undefined;
+    // No process was killed yet: any job BullMQ moved back as stalled lost its lock while its worker lived.
+    const jobs = await producer.queue.getJobs(['completed', 'active', 'waiting', 'failed', 'delayed'], 0, -1);
+    const falseStalls = jobs.filter((j) => j.stalledCounter > 0).length;
     await Promise.all(children.map((c) => c.stop('SIGKILL')));
     // Calls already sent still arrive: let them land before reading the log.
     await sleep(h.opts.simLatencyMs + 200);
@@ -132,6 +137,7 @@ export async function timedRun(
       redisCpuMsPerCall: (redisCpuEnd - redisCpuStart) / n,
       ...(budgetRateAtEnd !== undefined ? { budgetRateAtEnd } : {}),
       ...(budgetGuardAtEnd !== undefined ? { budgetGuardAtEnd } : {}),
+      falseStalls,
     };
   } finally {
     await Promise.all(children.map((c) => c.stop('SIGKILL')));

@@ -51,10 +51,11 @@ function ourRow(n: number, label: string, r: TimedRunResult, limit: number, tail
     s.maxArrivalsInWindow,
     r.budgetGuardAtEnd !== undefined ? fixed(r.budgetGuardAtEnd, 1) : '–',
     r.budgetRateAtEnd !== undefined ? fixed(r.budgetRateAtEnd) : '–',
+    r.falseStalls,
   ];
 }
 
-const HEADERS = ['processes', 'implementation', 'calls', 'throttled', 'throttled %', 'accepted/s', 'of limit', 'accepted/s, judged tail', 'most in any 1000 ms', 'guard at end (ms)', 'rate at end'];
+const HEADERS = ['processes', 'implementation', 'calls', 'throttled', 'throttled %', 'accepted/s', 'of limit', 'accepted/s, judged tail', 'most in any 1000 ms', 'guard at end (ms)', 'rate at end', 'false stalls'];
 
 export async function runNetwork(h: Harness, progress: (line: string) => void): Promise<SectionResult> {
   const o = h.opts;
@@ -122,7 +123,7 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
   const theory = (g: number) => (limit * 1000) / (1000 + g);
   const body = [
     `One call per job (TCSS_COALESCE=false), a backlog, the simulator counting refused arrivals. "judged tail" is the last ${o.longTailSeconds} s for the long runs and everything after the first third for the jitter runs. ` +
-      `"guard at end" and "rate at end" are the controller's values in Redis when the run ended.`,
+      `"guard at end" and "rate at end" are the controller's values in Redis when the run ended. "false stalls": jobs BullMQ moved back as stalled although no worker died (a lock renewal more than 2 s late).`,
     '',
     `### No jitter, ${o.longSeconds} s`,
     '',
