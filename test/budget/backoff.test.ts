@@ -1,4 +1,4 @@
-/** Retry delays (src/backoff.ts): exponential with equal jitter, capped; pure, so tested with injected randomness. */
+/** Retry delays (src/budget/backoff.ts): exponential with equal jitter, capped; pure, so tested with injected randomness. */
 import { BACKOFF_TYPE, MAX_BACKOFF_MS, backoffDelay } from '../../src/budget/backoff';
 
 /** The un-jittered delay for `attempt`: base * 2^(attempt-1), capped. */

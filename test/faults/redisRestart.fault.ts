@@ -8,7 +8,7 @@
  * records, and the shared budget's state (Bottleneck's keys, the adaptive rate, the send log). What we
  * can and do promise then (README, "not guaranteed"): jobs accepted before the restart are lost with
  * the queue (counted: how many had been called), but the workers keep running without a restart, the
- * budget rebuilds itself within seconds (Bottleneck's keys are recreated, src/bottleneckConnection.ts)
+ * budget rebuilds itself within seconds (Bottleneck's keys are recreated, src/budget/bottleneckConnection.ts)
  * and keeps to the limit across the restart, and every job accepted after the restart completes with
  * its TaskId recorded. The scenario restarts Redis three times: whether calls in flight at the moment
  * of a restart line up to exceed the limit is a matter of timing, and three chances catch it reliably.

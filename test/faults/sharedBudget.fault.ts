@@ -1,7 +1,7 @@
 /**
  * The budget shared with another consumer of the same key (console, another service): the simulator
  * spends 8 of the 20 req/s in the background. The workers cannot see it until the API throttles them;
- * then the cluster's rate is cut (src/adaptiveRate.ts) and throttled calls are called again without
+ * then the cluster's rate is cut (src/budget/adaptiveRate.ts) and throttled calls are called again without
  * using up attempts. Every job completes once; the API never admits more than 20 in any second.
  */
 import { FaultEnv, workload } from '../support/faultHarness';
