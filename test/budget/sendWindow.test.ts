@@ -88,6 +88,22 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     await redis.del(key, `${key}:marker`);
   });
 
+  test("acquire returns the send time it logged, by Redis's clock; peek logs nothing", async () => {
+    const key = uniqueName('sends');
+    await redis.set(`${key}:marker`, '1');
+    const w = new SendWindow(redis, keysOf(key), 5, W300, 'a');
+    await w.peek();
+    expect(await redis.zcard(key)).toBe(0);
+    const [s, us] = await redis.time();
+    const before = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    const sentAt = await w.acquire();
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    const entries = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+    expect(entries).toHaveLength(2);
+    expect(Number(entries[1])).toBe(sentAt);
+    await redis.del(key, `${key}:marker`);
+  });
+
   test('keys expire on their own', async () => {
     const key = uniqueName('sends');
     await new SendWindow(redis, keysOf(key), 5, W300, 'a').acquire();
