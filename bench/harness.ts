@@ -7,7 +7,7 @@ import type { TcssConfig } from '../src/config';
 import { budgetId, readBudgetRate } from '../src/limiter';
 import { RescanProducer } from '../src/producer';
 import type { RedisServerHandle } from '../src/redisServer';
-import { DEMO_SECRET_ID, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
+import { DEMO_SUB_ACCOUNT_UIN, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
 import { cpuMs, type Child } from './children';
 import { summariseCalls, type CallSummary } from './measure';
 import type { BenchOptions } from './options';
@@ -108,7 +108,7 @@ export async function timedRun(
     const redisCpuEnd = cpuMs(h.redisServer.pid);
     const budgetRateAtEnd =
       impl.kind === 'ours'
-        ? await readBudgetRate(h.redis, budgetId(DEMO_SECRET_ID, new URL(h.sim.url).host, SCAN_ACTION), h.opts.rateLimit)
+        ? await readBudgetRate(h.redis, budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(h.sim.url).host, SCAN_ACTION), h.opts.rateLimit)
         : undefined;
     await Promise.all(children.map((c) => c.stop('SIGKILL')));
     // Calls already sent still arrive: let them land before reading the log.

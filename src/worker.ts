@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay } from './backoff';
-import { requireCredentials, type Config } from './config';
+import type { Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { budgetId, SharedBudget } from './limiter';
 import { CallMetrics } from './callMetrics';
@@ -22,6 +22,8 @@ import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
+import { createCredentials } from './tcss/credentials';
+import { IdentityWatcher } from './tcss/identity';
 
 /** What a job brings to its group. */
 interface GroupPayload {
@@ -62,7 +64,8 @@ export class RescanWorker {
     private readonly log: Logger,
     private readonly redis: Redis,
     private readonly records: RecordStore,
-    private readonly budget: SharedBudget,
+    /** Keyed by the caller's identity; replaced when the identity changes (see moveBudget). */
+    private budget: SharedBudget,
     private readonly client: TcssClient,
     readonly worker: Worker<unknown, RescanResult>,
   ) {
@@ -79,21 +82,25 @@ export class RescanWorker {
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
-    const credentials = requireCredentials(cfg.tcss);
+    const credentials = createCredentials(cfg.tcss);
+    let self: RescanWorker | undefined;
+    // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.
+    const openBudget = (identity: string) =>
+      SharedBudget.create({
+        redisUrl: cfg.redisUrl,
+        id: budgetId(identity, cfg.tcss.endpoint.host, SCAN_ACTION),
+        rateLimit: cfg.tcss.rateLimit,
+        marginMs: cfg.tcss.pacingMarginMs,
+        windowGuardMs: cfg.tcss.windowGuardMs,
+        maxInFlight: cfg.tcss.maxInFlight,
+        adapt: cfg.tcss.adaptiveRate,
+        logger,
+      });
+    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
     const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
     const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
-    const budget = await SharedBudget.create({
-      redisUrl: cfg.redisUrl,
-      id: budgetId(credentials.secretId, cfg.tcss.endpoint.host, SCAN_ACTION),
-      rateLimit: cfg.tcss.rateLimit,
-      marginMs: cfg.tcss.pacingMarginMs,
-      windowGuardMs: cfg.tcss.windowGuardMs,
-      maxInFlight: cfg.tcss.maxInFlight,
-      adapt: cfg.tcss.adaptiveRate,
-      logger,
-    });
-    const client = createTcssClient(cfg.tcss);
-    let self: RescanWorker | undefined;
+    const budget = await openBudget(identity.identity.key);
+    const client = createTcssClient(cfg.tcss, credentials);
     const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
       connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
@@ -123,7 +130,7 @@ export class RescanWorker {
     void worker.run();
     await worker.waitUntilReady();
     logger.info(
-      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
+      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentials: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
       'worker started',
     );
     return self;
@@ -132,6 +139,14 @@ export class RescanWorker {
   /** Why this worker stopped taking jobs, if it did. */
   pausedBecause(): PauseInfo | undefined {
     return this.pauseInfo;
+  }
+
+  /** The caller identity changed: later calls go through its budget; the old one drains and closes. */
+  private async moveBudget(next: SharedBudget): Promise<void> {
+    const old = this.budget;
+    this.budget = next;
+    if (this.closing) await next.close();
+    await old.close();
   }
 
   /** The shared budget's rate as this process last saw it. */
