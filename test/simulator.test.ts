@@ -121,7 +121,7 @@ describe('simulator: success', () => {
   });
 
   it('works with the official CommonClient when the endpoint names the tcss service', async () => {
-    const sim = await start();
+    const sim = await start({ allowedHosts: ['tcss.intl.tencentcloudapi.com'] });
     // Resolve the real host name to the simulator, so the SDK derives service `tcss` and signs
     // `host:tcss.intl.tencentcloudapi.com` while the Host header carries the port.
     const lookup: LookupFunction = (_host, options, cb) => {

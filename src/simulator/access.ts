@@ -23,10 +23,11 @@ function hostName(header: string): string {
  * Bound to loopback, only loopback Host values are served (a rebinding page sends its own name). Bound
  * elsewhere, the operator chose to be reachable by other names, so any Host is accepted.
  */
-export function hostAllowed(boundHost: string, hostHeader: string | undefined): boolean {
+export function hostAllowed(boundHost: string, hostHeader: string | undefined, allowed: readonly string[] = []): boolean {
   if (!isLoopbackAddress(boundHost)) return true;
   if (hostHeader === undefined) return false;
-  return isLoopbackAddress(hostName(hostHeader));
+  const name = hostName(hostHeader);
+  return isLoopbackAddress(name) || allowed.some((a) => a.toLowerCase() === name);
 }
 
 export function newControlToken(): string {

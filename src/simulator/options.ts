@@ -76,6 +76,11 @@ export interface SimulatorOptions {
    * start (read it from `sim.controlToken`; the CLI prints it).
    */
   controlToken?: string;
+  /**
+   * Host names served besides loopback ones when bound to loopback (a test that resolves a Tencent
+   * host name to 127.0.0.1). Bound elsewhere, every Host is served. Default [].
+   */
+  allowedHosts?: string[];
   /** Most API calls kept for `calls()` and `stats()` (oldest dropped first). Default 100 000. */
   maxCalls?: number;
   /** First TaskId; later ones follow sequentially, unique per simulator instance. Default 1001. */
@@ -124,6 +129,7 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
   revokedSecretIds: [],
   temporaryCredentialsTtlMs: 7_200_000,
   controlToken: '',
+  allowedHosts: [],
   maxCalls: 100_000,
   firstTaskId: 1001,
   maxBodyBytes: 1024 * 1024,
@@ -179,6 +185,7 @@ const shape = {
   controlToken: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9._~-]{16,200}$/)], {
     error: 'expected at least 16 characters of letters, digits, . _ ~ -',
   }),
+  allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/i, { error: 'expected a host name' }), expected('an array of host names')),
   maxCalls: z.number(expected('an integer from 1 up')).int().min(1).max(10_000_000),
   firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
   maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),

@@ -472,7 +472,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
     // DNS rebinding: bound to loopback, a request naming another host came from a page, not from us.
-    if (!hostAllowed(opts.host, req.headers.host)) {
+    if (!hostAllowed(opts.host, req.headers.host, opts.allowedHosts)) {
       sendJson(res, 421, { error: 'the simulator answers only loopback Host names (127.0.0.1, localhost, [::1]) when bound to loopback' });
       return;
     }
@@ -508,7 +508,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 }
 
 function pickFaults(opts: ResolvedSimulatorOptions): Required<SimulatorFaults> {
-  const { host: _host, port: _port, firstTaskId: _first, maxBodyBytes: _max, controlToken: _token, maxCalls: _maxCalls, ...faults } = opts;
+  const { host: _host, port: _port, firstTaskId: _first, maxBodyBytes: _max, controlToken: _token, allowedHosts: _hosts, maxCalls: _maxCalls, ...faults } = opts;
   return faults;
 }
 
