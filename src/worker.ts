@@ -130,7 +130,7 @@ export class RescanWorker {
     void worker.run();
     await worker.waitUntilReady();
     logger.info(
-      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentials: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
+      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
       'worker started',
     );
     return self;
