@@ -295,11 +295,12 @@ async function startCommand(): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   const { RescanWorker } = await import('./worker');
   let sim: Simulator | undefined;
-  if (!cfg.tcss.credentials) {
+  // No keys of any kind (a role, a profile, the CVM role or TKE's identity would be keys): the simulator.
+  if (!cfg.tcss.credentials && cfg.tcss.credentialSource === 'env') {
     const { startSimulator, DEMO_SECRET_ID, DEMO_SECRET_KEY } = await import('./simulator');
     sim = await startSimulator(simulatorOptions(cfg));
     logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
-    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true } };
+    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' } };
   }
   const { startServer } = await import('./server/run');
   const { requireServerAccess } = await import('./config');
