@@ -120,6 +120,21 @@ describe('credential providers', () => {
     expect(changes).toEqual([]); // same role, same identity, same budget
   });
 
+  it('role: renews in the background at 3/4 of the usable life; calls meanwhile keep the current keys', async () => {
+    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE });
+    const creds = createCredentials(tcss);
+    const first = await creds.getCredential(); // usable 2 s (TTL 32 s, the SDK's 30 s margin): renewed from 1.5 s
+    const assumeRoles = () => sim.stsCalls().filter((c) => c.action === 'AssumeRole').length;
+    await new Promise((r) => setTimeout(r, 1600));
+    const before = assumeRoles();
+    const t0 = performance.now();
+    expect((await creds.getCredential()).secretId).toBe(first.secretId); // served at once, renewal started
+    expect(performance.now() - t0).toBeLessThan(20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(assumeRoles()).toBe(before + 1);
+    expect((await creds.getCredential()).secretId).not.toBe(first.secretId);
+  });
+
   it('a failed renewal is forgotten: the next call asks STS again', async () => {
     const failing = await startSimulator({ credentials: [KEY_A], unreachable: true });
     try {

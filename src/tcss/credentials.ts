@@ -11,6 +11,11 @@
  * The SDK's providers keep a failed fetch as their answer for good (a rejected promise stays cached),
  * so a failed renewal is forgotten here and the next call asks again. Listeners hear when the SecretId
  * changes (a renewal, a rotated profile file), so the identity can be learned again (identity.ts).
+ *
+ * Renewal off the call path: left alone, the SDK renews on the first call within 30 s of expiry, and
+ * every call the budget lets go meanwhile waits for AssumeRole, then all leave together: a burst over
+ * the limit (seen in test/faults/temporaryCredentials.fault.ts). So keys with an expiry are renewed in
+ * the background at 3/4 of their usable life, and calls keep using the current keys meanwhile.
  */
 import {
   BasicCredential,
@@ -99,6 +104,9 @@ export type CredentialListener = (current: UsableCredential, previous: UsableCre
 export class WatchedCredentials implements DynamicCredential {
   private last: UsableCredential | undefined;
   private readonly listeners: CredentialListener[] = [];
+  /** Keys with an expiry: served from here until `usableUntilMs`; renewed in the background from `renewAtMs`. */
+  private cached: { credential: UsableCredential; renewAtMs: number; usableUntilMs: number } | undefined;
+  private renewing: Promise<unknown> | undefined;
 
   constructor(
     private readonly provider: DynamicCredential | Credential,
@@ -110,6 +118,23 @@ export class WatchedCredentials implements DynamicCredential {
   }
 
   async getCredential(): Promise<UsableCredential> {
+    const now = Date.now();
+    const cached = this.cached;
+    if (cached !== undefined && now < cached.usableUntilMs) {
+      if (now >= cached.renewAtMs && this.renewing === undefined) {
+        const sdk = this.provider as { credentialTask?: unknown };
+        sdk.credentialTask = null; // the SDK fetches anew on the next ask
+        this.renewing = this.fetch()
+          .catch(() => undefined) // the next call past usableUntilMs asks again, on its path
+          .finally(() => (this.renewing = undefined));
+      }
+      return cached.credential;
+    }
+    return this.fetch();
+  }
+
+  /** Asks the SDK's provider; remembers keys that expire (see the file comment). */
+  private async fetch(): Promise<UsableCredential> {
     let c: Credential;
     try {
       c = 'getCredential' in this.provider ? await this.provider.getCredential() : this.provider;
@@ -122,6 +147,12 @@ export class WatchedCredentials implements DynamicCredential {
       throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider (TENCENTCLOUD_CREDENTIALS=${this.source}): see docs/credentials.md`);
     }
     const current: UsableCredential = { secretId: c.secretId, secretKey: c.secretKey, ...(c.token ? { token: c.token } : {}) };
+    const expiresAtMs = await this.expiryOf();
+    if (expiresAtMs !== undefined) {
+      const now = Date.now();
+      const usableUntilMs = expiresAtMs - SDK_RENEW_AHEAD_MS;
+      this.cached = { credential: current, usableUntilMs, renewAtMs: now + Math.max(0, usableUntilMs - now) * 0.75 };
+    }
     const previous = this.last;
     if (previous?.secretId !== current.secretId) {
       this.last = current;
@@ -129,7 +160,18 @@ export class WatchedCredentials implements DynamicCredential {
     }
     return current;
   }
+
+  /** ExpiredTime (ms) of the keys the SDK's provider holds now, if they expire. */
+  private async expiryOf(): Promise<number | undefined> {
+    const task = (this.provider as { credentialTask?: Promise<{ ExpiredTime?: unknown }> | null }).credentialTask;
+    if (!task) return undefined;
+    const expired = Number((await task.catch(() => ({ ExpiredTime: undefined }))).ExpiredTime);
+    return Number.isFinite(expired) && expired > 0 ? expired * 1000 : undefined;
+  }
 }
+
+/** The SDK's STS, CVM and OIDC providers renew this long before ExpiredTime. */
+const SDK_RENEW_AHEAD_MS = 30_000;
 
 export function createCredentials(tcss: TcssConfig): WatchedCredentials {
   return new WatchedCredentials(sdkProvider(tcss, tcss.credentialSource), tcss.credentialSource);
