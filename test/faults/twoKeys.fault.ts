@@ -6,5 +6,5 @@
 import { twoKeysOfOneUser } from '../support/identityScenarios';
 
 test('two keys of one CAM user: one budget, at most 20 arrivals in any second, no throttled call', async () => {
-  await twoKeysOfOneUser(600, 150_000);
+  await twoKeysOfOneUser(400, 150_000);
 });
