@@ -7,7 +7,7 @@ import type { TcssConfig } from '../src/config';
 import { budgetId, readBudgetGuard, readBudgetRate } from '../src/budget';
 import { RescanProducer } from '../src/producer';
 import type { RedisServerHandle } from '../src/redisServer';
-import { DEMO_SECRET_ID, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
+import { DEMO_SUB_ACCOUNT_UIN, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
 import { cpuMs, type Child } from './children';
 import { summariseCalls, type CallSummary } from './measure';
 import type { BenchOptions } from './options';
@@ -118,7 +118,7 @@ export async function timedRun(
     await sleep(seconds * 1000 - (performance.now() - started));
     const cpuEnd = children.reduce((s, c) => s + cpuMs(c.pid), 0);
     const redisCpuEnd = cpuMs(h.redisServer.pid);
-    const id = budgetId(DEMO_SECRET_ID, new URL(h.sim.url).host, SCAN_ACTION);
+    const id = budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(h.sim.url).host, SCAN_ACTION);
     const budgetRateAtEnd = impl.kind === 'ours' ? await readBudgetRate(h.redis, id, h.opts.rateLimit) : undefined;
     const budgetGuardAtEnd = impl.kind === 'ours' ? await readBudgetGuard(h.redis, id, h.defaults.tcss.windowGuardMs) : undefined;
     // No process was killed yet: any job BullMQ moved back as stalled lost its lock while its worker lived.

@@ -2,6 +2,7 @@
  * The TCSS simulator in its own process (`tcss-rescan simulator`), so that its arrival timestamps are
  * not delayed by the benchmark's own work, and the `/_sim/*` read-back over HTTP.
  */
+import { randomBytes } from 'node:crypto';
 import type { SimulatorCall, SimulatorFaults, SimulatorStats } from '../src/simulator';
 import { spawnNode, type Child } from './children';
 
@@ -32,8 +33,11 @@ async function fetchJson<T>(url: string, init?: RequestInit): Promise<T> {
 export async function startSimulatorProcess(o: SimulatorProcessOptions): Promise<SimulatorProcess> {
   let resolveUrl: (url: string) => void = () => undefined;
   const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve));
+  // /_sim/* needs the control token: ours, handed over in the environment (not on the command line).
+  const token = randomBytes(24).toString('base64url');
+  const auth = { Authorization: `Bearer ${token}` };
   const child = spawnNode('simulator', o.cli, ['simulator', '--port', '0', '--rate-limit', String(o.rateLimit), '--latency-ms', String(o.latencyMs)], {
-    env: o.env,
+    env: { ...o.env, SIM_CONTROL_TOKEN: token },
     cwd: o.cwd,
     onLine: (line) => {
       const m = /^TCSS simulator listening on (http:\/\/\S+)/.exec(line);
@@ -50,13 +54,13 @@ export async function startSimulatorProcess(o: SimulatorProcessOptions): Promise
   return {
     url,
     child,
-    stats: () => fetchJson<SimulatorStats>(`${url}/_sim/stats`),
-    calls: (sinceSeq = 0) => fetchJson<SimulatorCall[]>(`${url}/_sim/calls?since=${sinceSeq}`),
+    stats: () => fetchJson<SimulatorStats>(`${url}/_sim/stats`, { headers: auth }),
+    calls: (sinceSeq = 0) => fetchJson<SimulatorCall[]>(`${url}/_sim/calls?since=${sinceSeq}`, { headers: auth }),
     reset: async () => {
-      await fetchJson(`${url}/_sim/reset`, { method: 'POST' });
+      await fetchJson(`${url}/_sim/reset`, { method: 'POST', headers: auth });
     },
     setFaults: async (faults) => {
-      await fetchJson(`${url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(faults) });
+      await fetchJson(`${url}/_sim/faults`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(faults) });
     },
   };
 }

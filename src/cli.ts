@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import IORedis from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config';
+import { parseDurationMs } from './duration';
 import { ValidationError } from './job';
 import { createLogger, type Logger } from './logger';
 import { RescanProducer, validateAll } from './producer';
@@ -48,6 +49,14 @@ function fraction(name: string) {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a number from 0 to 1, got ${JSON.stringify(v)}`);
     return n;
+  };
+}
+
+function durationMs(name: string) {
+  return (v: string): number => {
+    const ms = parseDurationMs(v);
+    if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`${name} must be a duration of 1s or more such as 60s or 15m, got ${JSON.stringify(v)}`);
+    return ms;
   };
 }
 
@@ -234,12 +243,19 @@ interface SimulatorFlags {
   hangRate?: number;
   backgroundRps?: number;
   countThrottled?: boolean;
+  lenient?: boolean;
+  controlToken?: string;
+  temporaryCredentialsTtl?: number;
 }
 
-/** Simulator options: flags first, then SIM_* variables; the configured key pair when one is given. */
+/**
+ * Simulator options: flags first, then SIM_* variables. It knows only its demo key pair: never the
+ * configured Tencent keys (a simulator must not hold real secrets).
+ */
 function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOptions {
   const s = cfg.simulator;
-  const creds = cfg.tcss.credentials && !cfg.tcss.usingDemoCredentials ? [{ secretId: cfg.tcss.credentials.secretId, secretKey: cfg.tcss.credentials.secretKey }] : undefined;
+  const controlToken = flags.controlToken ?? s.controlToken;
+  const ttl = flags.temporaryCredentialsTtl ?? s.temporaryCredentialsTtlMs;
   return {
     host: flags.host ?? s.host,
     port: flags.port ?? s.port,
@@ -250,8 +266,9 @@ function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOpt
     ...(flags.jitterMs !== undefined ? { arrivalJitterMs: flags.jitterMs } : {}),
     hangRate: flags.hangRate ?? s.hangRate,
     backgroundRps: flags.backgroundRps ?? s.backgroundRps,
-    countThrottled: flags.countThrottled ?? s.countThrottled,
-    ...(creds ? { credentials: creds } : {}),
+    countThrottled: flags.lenient ? false : (flags.countThrottled ?? s.countThrottled),
+    ...(controlToken !== undefined ? { controlToken } : {}),
+    ...(ttl !== undefined ? { temporaryCredentialsTtlMs: ttl } : {}),
   };
 }
 
@@ -280,11 +297,12 @@ async function startCommand(): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   const { RescanWorker } = await import('./worker');
   let sim: Simulator | undefined;
-  if (!cfg.tcss.credentials) {
+  // No keys of any kind (a role, a profile, the CVM role or TKE's identity would be keys): the simulator.
+  if (!cfg.tcss.credentials && cfg.tcss.credentialSource === 'env') {
     const { startSimulator, DEMO_SECRET_ID, DEMO_SECRET_KEY } = await import('./simulator');
     sim = await startSimulator(simulatorOptions(cfg));
     logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
-    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true } };
+    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' } };
   }
   const { startServer } = await import('./server/run');
   const { requireServerAccess } = await import('./config');
@@ -304,8 +322,9 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   const options = simulatorOptions(cfg, flags);
   const sim = await startSimulator(options);
   process.stdout.write(`TCSS simulator listening on ${sim.url}\n`);
-  process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url}${options.credentials ? '' : ' (demo credentials; no TENCENTCLOUD_SECRET_ID needed)'}\n`);
-  process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls\n`);
+  process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url} (demo credentials; no TENCENTCLOUD_SECRET_ID needed on loopback)\n`);
+  process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls, with the header below\n`);
+  process.stdout.write(`  control token: Authorization: Bearer ${sim.controlToken}\n`);
   const stop = () => {
     sim.close().then(() => process.exit(0));
   };
@@ -425,7 +444,10 @@ export function buildProgram(): Command {
     .option('--jitter-ms <ms>', "delay each request's arrival (when the rate limit counts it) by a random 0 to this many ms, as a real network does", nonNegative('--jitter-ms'))
     .option('--hang-rate <f>', 'fraction of calls never answered', fraction('--hang-rate'))
     .option('--background-rps <n>', 'another consumer of the same key spending this many req/s', nonNegative('--background-rps'))
-    .addOption(new Option('--count-throttled', 'refused calls count toward the window too'))
+    .addOption(new Option('--count-throttled', 'refused calls count toward the window too (the default)'))
+    .addOption(new Option('--lenient', 'refused calls do not count toward the window (SIM_COUNT_THROTTLED=false)'))
+    .option('--control-token <token>', 'bearer token for /_sim/* (default SIM_CONTROL_TOKEN, else a random one, printed)')
+    .option('--temporary-credentials-ttl <duration>', 'lifetime of AssumeRole keys, e.g. 60s, 15m (default 2h)', durationMs('--temporary-credentials-ttl'))
     .action(simulatorCommand);
 
   program

@@ -5,7 +5,11 @@
  * start-up with a message naming the variable, what was expected and what was received.
  */
 import { config as loadDotenv } from 'dotenv';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { parseDurationMs } from './duration';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from './simulator';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +42,20 @@ const bool = z
   })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+const duration = (minMs: number, maxMs: number) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      const ms = parseDurationMs(v);
+      return ms !== undefined && ms >= minMs && ms <= maxMs;
+    }, { message: `expected a duration from ${minMs / 1000}s to ${maxMs / 1000}s such as 60s, 15m or 2h` })
+    .transform((v) => parseDurationMs(v) as number);
+
+/** How the worker gets its keys (see docs/credentials.md); `auto` picks the first that is configured. */
+export const CREDENTIAL_SOURCES = ['auto', 'env', 'profile', 'role', 'cvm', 'oidc'] as const;
+export type CredentialSource = Exclude<(typeof CREDENTIAL_SOURCES)[number], 'auto'> | 'demo';
+
 const url = (protocols: string[]) =>
   z
     .string()
@@ -62,6 +80,11 @@ const envSchema = z.object({
   TENCENTCLOUD_SECRET_ID: z.string().trim().min(1).optional(),
   TENCENTCLOUD_SECRET_KEY: z.string().trim().min(1).optional(),
   TENCENTCLOUD_SESSION_TOKEN: z.string().trim().min(1).optional(),
+  TENCENTCLOUD_CREDENTIALS: z.enum(CREDENTIAL_SOURCES, { message: `expected one of ${CREDENTIAL_SOURCES.join(', ')}` }).default('auto'),
+  TENCENTCLOUD_ROLE_ARN: z.string().trim().regex(/^qcs::cam::uin\/\d+:role(Name)?\/[\w+=,.@-]{1,128}$/, { message: 'expected a role ARN such as qcs::cam::uin/100000000001:roleName/tcss-rescan' }).optional(),
+  TENCENTCLOUD_ROLE_SESSION_NAME: z.string().trim().regex(/^[\w+=,.@-]{2,128}$/, { message: 'expected 2 to 128 letters, digits or +=,.@-_' }).default('tcss-rescan'),
+  TENCENTCLOUD_STS_ENDPOINT: url(['https:', 'http:']).optional(),
+  TCSS_BUDGET_KEY: z.string().trim().min(1).max(200).optional(),
   TCSS_ENDPOINT: url(['https:', 'http:']).default('https://tcss.intl.tencentcloudapi.com'),
   TCSS_REGION: z.string().trim().regex(/^[a-z]{2,}(-[a-z0-9]+)+$/, { message: 'expected a region such as ap-guangzhou' }).optional(),
   TCSS_RATE_LIMIT: int(1, 1000).default(20),
@@ -92,7 +115,9 @@ const envSchema = z.object({
   SIM_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIM_PORT: int(0, 65_535).default(4010),
   SIM_RATE_LIMIT: int(1, 100_000).default(20),
-  SIM_COUNT_THROTTLED: bool.default(false),
+  SIM_COUNT_THROTTLED: bool.default(true),
+  SIM_CONTROL_TOKEN: z.string().trim().regex(/^[A-Za-z0-9._~-]{16,200}$/, { message: 'expected at least 16 letters, digits or . _ ~ -' }).optional(),
+  SIM_TEMPORARY_CREDENTIALS_TTL: duration(1000, 43_200_000).optional(),
   SIM_ERROR_RATE: num(0, 1).default(0),
   SIM_ERROR_CODE: z.string().trim().regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/, { message: 'expected a Tencent error code such as InternalError' }).default('InternalError'),
   SIM_LATENCY_MS: int(0, 600_000).default(0),
@@ -114,6 +139,19 @@ export interface TcssConfig {
   region?: string;
   /** True when no Tencent credentials were given and the endpoint is the local simulator (demo pair). */
   usingDemoCredentials: boolean;
+  /**
+   * Where keys come from (`TENCENTCLOUD_CREDENTIALS`, resolved from `auto`): `env` (the variables above),
+   * `profile` (~/.tencentcloud/credentials), `role` (STS AssumeRole of `roleArn` with the env keys),
+   * `cvm` (the instance's CAM role), `oidc` (TKE workload identity), `demo` (the simulator's pair).
+   */
+  credentialSource: CredentialSource;
+  /** `TENCENTCLOUD_ROLE_ARN` and `TENCENTCLOUD_ROLE_SESSION_NAME`, for `role`. */
+  roleArn?: string;
+  roleSessionName: string;
+  /** STS endpoint (`TENCENTCLOUD_STS_ENDPOINT`); unset: derived from the TCSS endpoint (see tcss/identity.ts). */
+  stsEndpoint?: URL;
+  /** Overrides the identity the budget is keyed by (`TCSS_BUDGET_KEY`). */
+  budgetKey?: string;
   /** The API's limit in requests per second (`TCSS_RATE_LIMIT`). */
   rateLimit: number;
   /** Extra ms on top of the spacing (1000 + guard) / rate between calls (`TCSS_PACING_MARGIN_MS`). */
@@ -177,6 +215,10 @@ export interface Config {
     latencyMs: number;
     hangRate: number;
     backgroundRps: number;
+    /** `SIM_CONTROL_TOKEN`; unset: a random one per start. */
+    controlToken?: string;
+    /** `SIM_TEMPORARY_CREDENTIALS_TTL` in ms; unset: the simulator's default (2 h). */
+    temporaryCredentialsTtlMs?: number;
   };
 }
 
@@ -189,7 +231,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN']);
+const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN', 'SIM_CONTROL_TOKEN']);
 
 /** A received value as an error message may show it: secrets hidden, passwords in URLs masked. */
 function shown(name: string, value: string | undefined): string {
@@ -226,15 +268,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       `${haveId ? 'TENCENTCLOUD_SECRET_KEY' : 'TENCENTCLOUD_SECRET_ID'}: expected it to be set together with ${haveId ? 'TENCENTCLOUD_SECRET_ID' : 'TENCENTCLOUD_SECRET_KEY'}, got nothing`,
     );
   }
-  const rawEndpoint = cleaned.TCSS_ENDPOINT?.trim();
-  if (rawEndpoint !== undefined && URL.canParse(rawEndpoint)) {
-    const u = new URL(rawEndpoint);
-    if (u.pathname !== '/' || u.search !== '') problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${JSON.stringify(rawEndpoint)}`);
+  for (const name of ['TCSS_ENDPOINT', 'TENCENTCLOUD_STS_ENDPOINT'] as const) {
+    const raw = cleaned[name]?.trim();
+    if (raw !== undefined && URL.canParse(raw)) {
+      const u = new URL(raw);
+      if (u.pathname !== '/' || u.search !== '') problems.push(`${name}: expected a URL without a path or query, got ${shown(name, raw)}`);
+    }
+  }
+  const source = cleaned.TENCENTCLOUD_CREDENTIALS?.trim();
+  if (source === 'role' && cleaned.TENCENTCLOUD_ROLE_ARN === undefined) {
+    problems.push('TENCENTCLOUD_ROLE_ARN: expected a role ARN with TENCENTCLOUD_CREDENTIALS=role, got nothing');
+  }
+  if (source === 'role' && !haveId) {
+    problems.push('TENCENTCLOUD_SECRET_ID: expected the keys that assume the role (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY) with TENCENTCLOUD_CREDENTIALS=role, got nothing');
+  }
+  if (source === 'env' && !haveId) {
+    problems.push('TENCENTCLOUD_SECRET_ID: expected TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY with TENCENTCLOUD_CREDENTIALS=env, got nothing');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e: Env = parsed.data;
   const endpoint = new URL(e.TCSS_ENDPOINT);
-  const demo = !haveId && !haveKey && isLoopback(endpoint.hostname);
+  const credentialSource = resolveCredentialSource(e, env, isLoopback(endpoint.hostname));
+  const demo = credentialSource === 'demo';
 
   return {
     redisUrl: e.REDIS_URL,
@@ -258,6 +313,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
           : {}),
       ...(e.TCSS_REGION !== undefined ? { region: e.TCSS_REGION } : {}),
       usingDemoCredentials: demo,
+      credentialSource,
+      ...(e.TENCENTCLOUD_ROLE_ARN !== undefined ? { roleArn: e.TENCENTCLOUD_ROLE_ARN } : {}),
+      roleSessionName: e.TENCENTCLOUD_ROLE_SESSION_NAME,
+      ...(e.TENCENTCLOUD_STS_ENDPOINT !== undefined ? { stsEndpoint: new URL(e.TENCENTCLOUD_STS_ENDPOINT) } : {}),
+      ...(e.TCSS_BUDGET_KEY !== undefined ? { budgetKey: e.TCSS_BUDGET_KEY } : {}),
       rateLimit: e.TCSS_RATE_LIMIT,
       pacingMarginMs: e.TCSS_PACING_MARGIN_MS,
       windowGuardMs: e.TCSS_WINDOW_GUARD_MS,
@@ -291,11 +351,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       latencyMs: e.SIM_LATENCY_MS,
       hangRate: e.SIM_HANG_RATE,
       backgroundRps: e.SIM_BACKGROUND_RPS,
+      ...(e.SIM_CONTROL_TOKEN !== undefined ? { controlToken: e.SIM_CONTROL_TOKEN } : {}),
+      ...(e.SIM_TEMPORARY_CREDENTIALS_TTL !== undefined ? { temporaryCredentialsTtlMs: e.SIM_TEMPORARY_CREDENTIALS_TTL } : {}),
     },
   };
 }
 
-/** The credentials, for code that calls the API; a ConfigError naming the variables when there are none. */
+/**
+ * `auto`: keys in the environment (assuming TENCENTCLOUD_ROLE_ARN when set), then TKE's OIDC variables,
+ * then a profile file, then the simulator's demo pair on a loopback endpoint. The CVM role is never
+ * guessed (probing the metadata server off CVM would hang): choose it with TENCENTCLOUD_CREDENTIALS=cvm.
+ * The SDK's ProfileCredential reads ~/.tencentcloud/credentials, then /etc/tencentcloud/credentials.
+ */
+function resolveCredentialSource(e: Env, env: NodeJS.ProcessEnv, loopback: boolean): CredentialSource {
+  if (e.TENCENTCLOUD_CREDENTIALS !== 'auto') return e.TENCENTCLOUD_CREDENTIALS;
+  if (e.TENCENTCLOUD_SECRET_ID !== undefined) return e.TENCENTCLOUD_ROLE_ARN !== undefined ? 'role' : 'env';
+  if (env.TKE_ROLE_ARN && env.TKE_PROVIDER_ID && env.TKE_WEB_IDENTITY_TOKEN_FILE) return 'oidc';
+  const home = env.HOME ?? homedir();
+  if (existsSync(join(home, '.tencentcloud', 'credentials')) || existsSync('/etc/tencentcloud/credentials')) return 'profile';
+  return loopback ? 'demo' : 'env';
+}
+
+/**
+ * The long-lived key pair from the environment, for code that needs one; a ConfigError naming the
+ * variables when there is none. Workers use tcss/credentials.ts, which covers every source.
+ */
 export function requireCredentials(tcss: TcssConfig): Credentials {
   if (tcss.credentials) return tcss.credentials;
   throw new ConfigError([

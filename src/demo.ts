@@ -83,7 +83,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ...base,
     redisUrl,
     queueName: `${base.queueName}-demo`,
-    tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true },
+    tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' },
     server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
   };
 

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay, budgetId, SharedBudget } from './budget';
-import { requireCredentials, type Config } from './config';
+import type { Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { CallMetrics } from './callMetrics';
 import { Coalescer, type Group } from './coalescer';
@@ -21,6 +21,8 @@ import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
+import { createCredentials } from './tcss/credentials';
+import { IdentityWatcher } from './tcss/identity';
 
 /**
  * Locks are renewed every LOCK_DURATION_MS / 2 (BullMQ's default), so a live worker loses a job only if
@@ -69,7 +71,8 @@ export class RescanWorker {
     private readonly log: Logger,
     private readonly redis: Redis,
     private readonly records: RecordStore,
-    private readonly budget: SharedBudget,
+    /** Keyed by the caller's identity; replaced when the identity changes (see moveBudget). */
+    private budget: SharedBudget,
     private readonly client: TcssClient,
     readonly worker: Worker<unknown, RescanResult>,
   ) {
@@ -86,27 +89,31 @@ export class RescanWorker {
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
-    const credentials = requireCredentials(cfg.tcss);
+    const credentials = createCredentials(cfg.tcss);
+    let self: RescanWorker | undefined;
+    // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.
+    const openBudget = (identity: string) =>
+      SharedBudget.create({
+        redisUrl: cfg.redisUrl,
+        id: budgetId(identity, cfg.tcss.endpoint.host, SCAN_ACTION),
+        rateLimit: cfg.tcss.rateLimit,
+        marginMs: cfg.tcss.pacingMarginMs,
+        windowGuardMs: cfg.tcss.windowGuardMs,
+        maxInFlight: cfg.tcss.maxInFlight,
+        adapt: cfg.tcss.adaptiveRate,
+        logger,
+      });
+    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
     const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
     const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
-    const budget = await SharedBudget.create({
-      redisUrl: cfg.redisUrl,
-      id: budgetId(credentials.secretId, cfg.tcss.endpoint.host, SCAN_ACTION),
-      rateLimit: cfg.tcss.rateLimit,
-      marginMs: cfg.tcss.pacingMarginMs,
-      windowGuardMs: cfg.tcss.windowGuardMs,
-      maxInFlight: cfg.tcss.maxInFlight,
-      adapt: cfg.tcss.adaptiveRate,
-      logger,
-    });
-    const client = createTcssClient(cfg.tcss);
+    const budget = await openBudget(identity.identity.key);
+    const client = createTcssClient(cfg.tcss, credentials);
     // Before the first slot: the connection open and the SDK's path run once, the budget's script
     // loaded, so that the first calls of a fresh process leave on time (tcss/warmUp.ts).
     if (cfg.tcss.warmUp) {
       const [warm] = await Promise.all([client.warmUp(), budget.warmUp()]);
       logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
     }
-    let self: RescanWorker | undefined;
     const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
       connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
@@ -137,7 +144,7 @@ export class RescanWorker {
     void worker.run();
     await worker.waitUntilReady();
     logger.info(
-      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
+      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
       'worker started',
     );
     return self;
@@ -146,6 +153,14 @@ export class RescanWorker {
   /** Why this worker stopped taking jobs, if it did. */
   pausedBecause(): PauseInfo | undefined {
     return this.pauseInfo;
+  }
+
+  /** The caller identity changed: later calls go through its budget; the old one drains and closes. */
+  private async moveBudget(next: SharedBudget): Promise<void> {
+    const old = this.budget;
+    this.budget = next;
+    if (this.closing) await next.close();
+    await old.close();
   }
 
   /** The shared budget's rate as this process last saw it. */

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     expect(c.tcss.region).toBeUndefined();
     expect(c.tcss.credentials).toBeUndefined();
     expect(c.tcss.usingDemoCredentials).toBe(false);
-    expect(c.simulator).toMatchObject({ host: '127.0.0.1', port: 4010, rateLimit: 20, errorRate: 0, errorCode: 'InternalError', countThrottled: false });
+    expect(c.simulator).toMatchObject({ host: '127.0.0.1', port: 4010, rateLimit: 20, errorRate: 0, errorCode: 'InternalError', countThrottled: true });
   });
 
   test('values given are parsed and typed', () => {
@@ -53,7 +53,7 @@ describe('loadConfig', () => {
       TCSS_RATE_LIMIT: ' 10 ',
       TCSS_REGION: 'ap-guangzhou',
       LOG_LEVEL: 'debug',
-      SIM_COUNT_THROTTLED: 'Yes',
+      SIM_COUNT_THROTTLED: 'No',
       SIM_ERROR_RATE: '0.25',
       RECORD_TTL_DAYS: '2',
     });
@@ -62,7 +62,7 @@ describe('loadConfig', () => {
     expect(c.tcss.rateLimit).toBe(10);
     expect(c.tcss.region).toBe('ap-guangzhou');
     expect(c.logLevel).toBe('debug');
-    expect(c.simulator.countThrottled).toBe(true);
+    expect(c.simulator.countThrottled).toBe(false);
     expect(c.simulator.errorRate).toBe(0.25);
     expect(c.recordTtlSeconds).toBe(2 * 86_400);
   });

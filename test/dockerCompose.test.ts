@@ -77,6 +77,16 @@ test('the simulator is a profile for local use, on loopback only', () => {
   for (const p of sim.ports ?? []) expect(p.startsWith('127.0.0.1:')).toBe(true);
 });
 
+test('the simulator never gets the Tencent keys', () => {
+  const env = compose.services.simulator!.environment ?? {};
+  for (const [name, value] of Object.entries(env)) {
+    expect(name).not.toMatch(/^TENCENTCLOUD_/);
+    expect(String(value)).not.toMatch(/TENCENTCLOUD_/);
+  }
+  const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
+  for (const name of Object.keys(env)) expect(CONFIG_VARIABLES).toContain(name);
+});
+
 test('the Dockerfile builds the CLI the compose file runs', () => {
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\.js"\]/);

@@ -68,6 +68,9 @@ const scan = (policyItemId: number | string = 10001, assetIds: unknown = [111, 4
   CustomerAssetIdSet: assetIds,
 });
 
+/** The control token header `/_sim/*` requires. */
+const control = (sim: Simulator): Record<string, string> => ({ Authorization: `Bearer ${sim.controlToken}` });
+
 const codeOf = (r: TencentResponse): string => r.Response.Error?.Code ?? 'OK';
 
 let sims: Simulator[] = [];
@@ -118,7 +121,7 @@ describe('simulator: success', () => {
   });
 
   it('works with the official CommonClient when the endpoint names the tcss service', async () => {
-    const sim = await start();
+    const sim = await start({ allowedHosts: ['tcss.intl.tencentcloudapi.com'] });
     // Resolve the real host name to the simulator, so the SDK derives service `tcss` and signs
     // `host:tcss.intl.tencentcloudapi.com` while the Host header carries the port.
     const lookup: LookupFunction = (_host, options, cb) => {
@@ -373,7 +376,7 @@ describe('simulator: faults', () => {
   it('unreachable destroys the socket; the admin endpoints still answer', async () => {
     const sim = await start({ unreachable: true });
     await expect(call(sim, scan())).rejects.toThrow();
-    const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { dropped: number; total: number };
+    const stats = (await (await fetch(`${sim.url}/_sim/stats`, { headers: control(sim) })).json()) as { dropped: number; total: number };
     expect(stats).toMatchObject({ dropped: 1, total: 0 });
     sim.setFaults({ unreachable: false });
     expect(codeOf(await call(sim, scan()))).toBe('OK');
@@ -382,7 +385,8 @@ describe('simulator: faults', () => {
 
 describe('simulator: read-back over HTTP', () => {
   const post = (sim: Simulator, path: string, body?: unknown) =>
-    fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    fetch(`${sim.url}${path}`, { method: 'POST', headers: { ...control(sim), 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+  const get = (sim: Simulator, path: string) => fetch(`${sim.url}${path}`, { headers: control(sim) });
 
   it('round-trips faults, calls, stats and reset', async () => {
     const sim = await start();
@@ -404,17 +408,17 @@ describe('simulator: read-back over HTTP', () => {
     expect(codeOf(await call(sim, scan(7)))).toBe('ResourceNotFound');
     expect(codeOf(await call(sim, scan(8)))).toBe('InternalError');
 
-    const calls = (await (await fetch(`${sim.url}/_sim/calls`)).json()) as { seq: number; code: string }[];
+    const calls = (await (await get(sim, '/_sim/calls')).json()) as { seq: number; code: string }[];
     expect(calls.map((c) => c.code)).toEqual(['ResourceNotFound', 'InternalError']);
-    const since = (await (await fetch(`${sim.url}/_sim/calls?since=1`)).json()) as { seq: number }[];
+    const since = (await (await get(sim, '/_sim/calls?since=1')).json()) as { seq: number }[];
     expect(since.map((c) => c.seq)).toEqual([2]);
-    const stats = (await (await fetch(`${sim.url}/_sim/stats?windowMs=500`)).json()) as Record<string, unknown>;
+    const stats = (await (await get(sim, '/_sim/stats?windowMs=500')).json()) as Record<string, unknown>;
     expect(stats).toMatchObject({ total: 2, accepted: 0, windowMs: 500, maxInAnyWindow: 2, byCode: { InternalError: 1 } });
 
     expect((await post(sim, '/_sim/reset')).status).toBe(200);
-    expect(await (await fetch(`${sim.url}/_sim/calls`)).json()).toEqual([]);
-    expect((await fetch(`${sim.url}/_sim/nothing`)).status).toBe(404);
-    expect((await fetch(`${sim.url}/_sim/reset`)).status).toBe(405);
+    expect(await (await get(sim, '/_sim/calls')).json()).toEqual([]);
+    expect((await get(sim, '/_sim/nothing')).status).toBe(404);
+    expect((await get(sim, '/_sim/reset')).status).toBe(405);
   });
 });
 

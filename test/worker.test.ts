@@ -73,7 +73,9 @@ function dump(): string {
 }
 
 test('200 jobs through 2 worker processes: every TaskId issued for exactly its assets, never over 20 in any second', async () => {
-  await setUp();
+  // Lenient on purpose: this test bounds the worker's own early arrivals (below), and with refused
+  // arrivals counted one early arrival costs a few refusals in the second after it.
+  await setUp({ countThrottled: false });
   const requests = Array.from({ length: 200 }, (_, i) => ({
     policyItemId: 1000 + (i % 7),
     assetIds: i % 3 === 0 ? [i * 10 + 1, i * 10 + 2] : [i * 10 + 1],

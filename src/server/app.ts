@@ -16,6 +16,8 @@ import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
 import { queueStatus } from '../status';
 import { SCAN_ACTION } from '../tcss/client';
+import { createCredentials } from '../tcss/credentials';
+import { learnBudgetIdentity } from '../tcss/identity';
 import { protect } from './auth';
 import { createPromRegistry } from './promMetrics';
 
@@ -38,11 +40,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
-  const creds = cfg.tcss.credentials;
+  // The workers' budget is keyed by the caller identity (tcss/identity.ts): learned here the same way,
+  // once, on the first scrape. Without credentials of any kind there is no budget to show.
+  const hasCredentials = cfg.tcss.credentials !== undefined || !['env', 'demo'].includes(cfg.tcss.credentialSource);
+  let budgetKey: Promise<string> | undefined;
+  const currentBudgetId = () =>
+    (budgetKey ??= learnBudgetIdentity(cfg.tcss, createCredentials(cfg.tcss), deps.logger).then((id) => budgetId(id.key, cfg.tcss.endpoint.host, SCAN_ACTION)));
   const registry = createPromRegistry({
     queue: producer.queue,
     redis,
-    ...(creds ? { currentRate: () => readBudgetRate(redis, budgetId(creds.secretId, cfg.tcss.endpoint.host, SCAN_ACTION), cfg.tcss.rateLimit) } : {}),
+    ...(hasCredentials ? { currentRate: async () => readBudgetRate(redis, await currentBudgetId(), cfg.tcss.rateLimit) } : {}),
   });
 
   // Before any route or scope is registered, so that every scope inherits it.

@@ -1,9 +1,14 @@
 /** The stand-in TCSS endpoint: start it, point a client at `sim.url`, read back what it saw. */
 export { startSimulator, SCAN_ACTION, TCSS_SERVICE, TCSS_VERSION } from './simulator';
-export type { Simulator, SimulatorCall, SimulatorStats, WindowPeaks } from './simulator';
+export type { PublicFaults, Simulator, SimulatorCall, SimulatorStats, WindowPeaks } from './simulator';
+export { STS_ACTIONS, STS_SERVICE, STS_VERSION } from './sts';
+export { defaultUin, MAX_TEMPORARY } from './accounts';
+export { isLoopbackAddress } from './access';
 export {
   DEMO_SECRET_ID,
   DEMO_SECRET_KEY,
+  DEMO_SUB_ACCOUNT_UIN,
+  SIM_OWNER_UIN,
   defaultSimulatorOptions,
   parseSimulatorFaults,
   resolveSimulatorOptions,

@@ -6,10 +6,19 @@ import { z } from 'zod';
 
 export const DEMO_SECRET_ID = 'AKIDsimulatorDEMO0000000000000000000';
 export const DEMO_SECRET_KEY = 'simulatorDemoSecretKey0000000000';
+/** The root account (owner UIN) of every simulated key, and the CAM sub-account the demo pair belongs to. */
+export const SIM_OWNER_UIN = '100000000001';
+export const DEMO_SUB_ACCOUNT_UIN = '100000000011';
 
 export interface SimulatorCredential {
   secretId: string;
   secretKey: string;
+  /**
+   * The CAM sub-account (UIN) the key belongs to. Keys with the same UIN share one rate-limit window
+   * per action, as Tencent counts per sub-account, not per key. Default: a UIN of its own, derived from
+   * the SecretId.
+   */
+  uin?: string;
 }
 
 export interface SimulatorOptions {
@@ -21,7 +30,10 @@ export interface SimulatorOptions {
   credentials?: SimulatorCredential[];
   /** Requests per second allowed per (SecretId, action), sliding 1 s window by arrival. Default 20. */
   rateLimit?: number;
-  /** Whether throttled (refused) requests also count toward the window. Default false. */
+  /**
+   * Whether throttled (refused) requests also count toward the window, as the real API's message
+   * suggests ("request times equals to `21`"). Default true; false is the lenient mode.
+   */
   countThrottled?: boolean;
   /** Fraction (0..1) of requests that pass auth and the rate limit answered with `errorCode`. Default 0. */
   errorRate?: number;
@@ -60,6 +72,23 @@ export interface SimulatorOptions {
   clockOffsetMs?: number;
   /** SecretIds answered with AuthFailure.SecretIdNotFound (revoked keys). Default []. */
   revokedSecretIds?: string[];
+  /**
+   * Lifetime of the temporary keys `AssumeRole` hands out, in ms (its DurationSeconds is ignored, so
+   * tests can make keys expire fast). Default 7 200 000 (2 h).
+   */
+  temporaryCredentialsTtlMs?: number;
+  /**
+   * Bearer token required by `/_sim/*` (`Authorization: Bearer <token>`). Default: a random one made at
+   * start (read it from `sim.controlToken`; the CLI prints it).
+   */
+  controlToken?: string;
+  /**
+   * Host names served besides loopback ones when bound to loopback (a test that resolves a Tencent
+   * host name to 127.0.0.1). Bound elsewhere, every Host is served. Default [].
+   */
+  allowedHosts?: string[];
+  /** Most API calls kept for `calls()` and `stats()` (oldest dropped first). Default 100 000. */
+  maxCalls?: number;
   /** First TaskId; later ones follow sequentially, unique per simulator instance. Default 1001. */
   firstTaskId?: number;
   /** Largest accepted body in bytes; larger ones get RequestSizeLimitExceeded. Default 1 MiB. */
@@ -84,6 +113,7 @@ export const FAULT_KEYS = [
   'unreachable',
   'clockOffsetMs',
   'revokedSecretIds',
+  'temporaryCredentialsTtlMs',
 ] as const;
 
 export type SimulatorFaults = Pick<SimulatorOptions, (typeof FAULT_KEYS)[number]>;
@@ -91,9 +121,9 @@ export type SimulatorFaults = Pick<SimulatorOptions, (typeof FAULT_KEYS)[number]
 export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Object.freeze({
   host: '127.0.0.1',
   port: 0,
-  credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }],
+  credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY, uin: DEMO_SUB_ACCOUNT_UIN }],
   rateLimit: 20,
-  countThrottled: false,
+  countThrottled: true,
   errorRate: 0,
   errorCode: 'InternalError',
   latencyMs: 0,
@@ -105,6 +135,10 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
   unreachable: false,
   clockOffsetMs: 0,
   revokedSecretIds: [],
+  temporaryCredentialsTtlMs: 7_200_000,
+  controlToken: '',
+  allowedHosts: [],
+  maxCalls: 100_000,
   firstTaskId: 1001,
   maxBodyBytes: 1024 * 1024,
 });
@@ -130,10 +164,11 @@ const shape = {
         {
           secretId: z.string(expected('a non-empty string')).min(1),
           secretKey: z.string(expected('a non-empty string')).min(1),
+          uin: z.string().regex(/^[1-9]\d{4,19}$/, { error: 'expected a UIN (digits)' }).optional(),
         },
-        expected('`{secretId, secretKey}`'),
+        expected('`{secretId, secretKey, uin?}`'),
       ),
-      expected('an array of `{secretId, secretKey}`'),
+      expected('an array of `{secretId, secretKey, uin?}`'),
     )
     .refine((creds) => new Set(creds.map((c) => c.secretId)).size === creds.length, {
       error: 'expected distinct SecretIds',
@@ -155,6 +190,12 @@ const shape = {
   unreachable: z.boolean(expected('a boolean')),
   clockOffsetMs: z.number(expected('a finite number of ms')),
   revokedSecretIds: z.array(z.string(expected('a string')), expected('an array of SecretIds')),
+  temporaryCredentialsTtlMs: z.number(expected('a number of ms from 1000 up')).int().min(1000).max(43_200_000),
+  controlToken: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9._~-]{16,200}$/)], {
+    error: 'expected at least 16 characters of letters, digits, . _ ~ -',
+  }),
+  allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/i, { error: 'expected a host name' }), expected('an array of host names')),
+  maxCalls: z.number(expected('an integer from 1 up')).int().min(1).max(10_000_000),
   firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
   maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),
 } satisfies Record<keyof SimulatorOptions, z.ZodType>;
@@ -169,6 +210,7 @@ const faultsSchema = z
 
 function describeValue(path: readonly PropertyKey[], value: unknown): string {
   if (path[path.length - 1] === 'secretKey') return '(a secret key, not shown)';
+  if (path[path.length - 1] === 'controlToken') return '(a token, not shown)';
   if (value === undefined) return 'undefined';
   const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;

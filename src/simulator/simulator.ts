@@ -1,8 +1,10 @@
 /**
  * A stand-in for the TCSS endpoint (`POST /`, ScanComplianceAssetsByPolicyItem), faithful to
  * tcss-api.md: TC3 signature checks, the gateway's order of checks, HTTP 200 with Tencent's response
- * shape, a per-(SecretId, action) sliding window by arrival, and faults to inject. It records every
- * API call for read-back, in process (`calls()`, `stats()`) and over HTTP (`/_sim/*`).
+ * shape, a per-(sub-account, action) sliding window by arrival, and faults to inject. It also answers
+ * the STS actions the worker needs (GetCallerIdentity, AssumeRole; see sts.ts) and checks X-TC-Token
+ * for temporary keys. It records every TCSS call for read-back (capped), in process (`calls()`,
+ * `stats()`) and over HTTP (`/_sim/*`, behind a control token; never a secret key).
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -16,7 +18,10 @@ import {
   type SimulatorOptions,
 } from './options';
 import { parseBody, rawPolicyItemId, readScanFields, validateScanParams, type ParsedBody } from './scanParams';
+import { controlTokenMatches, exposedWarning, hostAllowed, newControlToken } from './access';
+import { KeyRegistry, type KeyOwner } from './accounts';
 import { maxInWindow, monotonicClock, SlidingWindow } from './slidingWindow';
+import { answerSts, STS_ACTIONS, STS_SERVICE, STS_VERSION } from './sts';
 import { verifyTc3Request } from './tc3';
 
 export const TCSS_SERVICE = 'tcss';
@@ -31,6 +36,8 @@ export interface SimulatorCall {
   arrivalMs: number;
   /** SecretId from the Authorization header (as claimed when auth failed; '' when unreadable). */
   secretId: string;
+  /** The rate-limit principal (`uin:<sub-account>` or `role:<owner>/<roleId>`) once authenticated; '' before. */
+  principal: string;
   /** X-TC-Action as sent ('' when missing). */
   action: string;
   policyItemId?: number;
@@ -68,7 +75,7 @@ export interface SimulatorStats extends WindowPeaks {
   /** Requests whose socket was destroyed because `unreachable` was on (not in `calls()`). */
   dropped: number;
   byCode: Record<string, number>;
-  /** Background arrivals, one per SecretId per tick. */
+  /** Background arrivals, one per sub-account per tick. */
   background: { arrivals: number; admitted: number; throttled: number };
   windowMs: number;
   bySecretId: Record<string, WindowPeaks>;
@@ -79,11 +86,17 @@ export interface Simulator {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** The bearer token `/_sim/*` requires (`Authorization: Bearer <token>`). */
+  readonly controlToken: string;
+  /** Why the simulator is exposed, when it is (also emitted as a process warning at start). */
+  readonly warnings: readonly string[];
   /** Calls with `seq > sinceSeq` (default all), in seq order. */
   calls(sinceSeq?: number): SimulatorCall[];
   stats(windowMs?: number): SimulatorStats;
-  /** The faults now in force. */
-  faults(): Required<SimulatorFaults>;
+  /** The faults now in force, secret keys left out. */
+  faults(): PublicFaults;
+  /** STS calls (GetCallerIdentity, AssumeRole), kept apart from the TCSS calls; capped like them. */
+  stsCalls(): SimulatorCall[];
   /** Validates and applies a partial set of faults; throws SimulatorOptionsError naming a bad one. */
   setFaults(faults: SimulatorFaults): void;
   /** Clears the call log, the windows and the counters (TaskIds and seq keep counting). */
@@ -92,12 +105,18 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** The faults as `faults()` and `GET /_sim/faults` show them: each key's SecretId and UIN, never its SecretKey. */
+export type PublicFaults = Omit<Required<SimulatorFaults>, 'credentials'> & { credentials: { secretId: string; uin?: string }[] };
+
 interface Outcome {
   code: string;
   message?: string;
   secretId: string;
+  principal?: string;
   admitted: boolean;
   taskId?: number;
+  /** The answer of an STS action. */
+  sts?: Record<string, unknown>;
 }
 
 /** An API request once its body is in. */
@@ -162,6 +181,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let faults: Required<SimulatorFaults> = pickFaults(opts);
   const clock = monotonicClock;
   const limiter = new SlidingWindow({ limit: faults.rateLimit, countThrottled: faults.countThrottled, clock });
+  const keyRegistry = new KeyRegistry(faults.credentials);
+  const controlToken = opts.controlToken !== '' ? opts.controlToken : newControlToken();
+  const warnings = [exposedWarning(opts.host)].filter((w): w is string => w !== undefined);
+  for (const w of warnings) process.emitWarning(w, 'SimulatorWarning');
+  let stsLog: SimulatorCall[] = [];
 
   let nextTaskId = opts.firstTaskId;
   let nextSeq = 1;
@@ -171,7 +195,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const pendingTimers = new Set<NodeJS.Timeout>();
   let closed = false;
 
-  const windowKey = (secretId: string, action: string): string => `${secretId}\u0000${action}`;
+  const windowKey = (principal: string, action: string): string => `${principal}\u0000${action}`;
+  /** One background consumer per sub-account of the configured keys. */
+  const backgroundPrincipals = (): string[] => [
+    ...new Set(faults.credentials.map((c) => keyRegistry.lookup(c.secretId)?.principal).filter((p): p is string => p !== undefined)),
+  ];
 
   // Background consumer: arrivals at start + k * 1000 / rps. They are replayed up to each real
   // arrival before it is checked (so order is exact), and by a timer when no calls come in.
@@ -187,13 +215,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const oldestUseful = upTo - 2000;
     if (bgStart + bgEmitted * spacing < oldestUseful) bgEmitted = Math.ceil((oldestUseful - bgStart) / spacing);
     for (let t = bgStart + bgEmitted * spacing; t <= upTo; t = bgStart + ++bgEmitted * spacing) {
-      for (const { secretId } of faults.credentials) {
+      for (const principal of backgroundPrincipals()) {
         background.arrivals++;
-        if (limiter.tryAcquire(windowKey(secretId, SCAN_ACTION), t).admitted) {
+        if (limiter.tryAcquire(windowKey(principal, SCAN_ACTION), t).admitted) {
           background.admitted++;
-          const times = background.admittedTimes.get(secretId) ?? [];
+          const times = background.admittedTimes.get(principal) ?? [];
           times.push(t);
-          background.admittedTimes.set(secretId, times);
+          // Only the last seconds matter to any window: the list stays short.
+          if (times.length > 4 * faults.rateLimit + 100) times.splice(0, times.length - (4 * faults.rateLimit + 100));
+          background.admittedTimes.set(principal, times);
         } else {
           background.throttled++;
         }
@@ -214,10 +244,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   restartBackground();
 
-  const resolveSecretKey = (secretId: string): string | undefined => {
-    if (faults.revokedSecretIds.includes(secretId)) return undefined;
-    return faults.credentials.find((c) => c.secretId === secretId)?.secretKey;
-  };
+  const ownerOf = (secretId: string): KeyOwner | undefined =>
+    faults.revokedSecretIds.includes(secretId) ? undefined : keyRegistry.lookup(secretId);
 
   /** The gateway's checks, in its order; the first failure is the answer. */
   const evaluate = (req: IncomingMessage, received: ReceivedRequest): Outcome => {
@@ -228,53 +256,84 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (tooLarge) return fail('RequestSizeLimitExceeded', `The request body exceeds the limit of ${opts.maxBodyBytes} bytes.`);
 
+    // The action picks the product (on the real gateway, the host does): its service must sign it.
+    const action = headerString(req, 'x-tc-action') ?? '';
+    const isSts = STS_ACTIONS.has(action);
+    const nowMs = Date.now() + faults.clockOffsetMs;
     const auth = verifyTc3Request({
       method: 'POST',
       path,
       query,
       headers: req.headers,
       body: bytes,
-      service: TCSS_SERVICE,
-      nowMs: Date.now() + faults.clockOffsetMs,
-      resolveSecretKey,
+      service: isSts ? STS_SERVICE : TCSS_SERVICE,
+      nowMs,
+      resolveSecretKey: (id) => ownerOf(id)?.secretKey,
     });
     if (!auth.ok) return fail(auth.code, auth.message, auth.secretId);
     const secretId = auth.secretId;
+    const owner = ownerOf(secretId) as KeyOwner;
+    // Temporary keys carry their token; a missing, wrong or expired one is refused.
+    if (owner.token !== undefined) {
+      const token = headerString(req, 'x-tc-token');
+      const expired = (owner.expiresAtMs ?? 0) <= nowMs;
+      if (token !== owner.token || expired) {
+        const why = token === undefined ? 'X-TC-Token is missing' : expired ? 'the temporary key has expired' : 'X-TC-Token does not match the key';
+        return fail('AuthFailure.TokenFailure', `Token verification failed: ${why}.`, secretId);
+      }
+    }
 
-    const action = headerString(req, 'x-tc-action') ?? '';
-    if (action !== SCAN_ACTION) {
+    const product = isSts ? { version: STS_VERSION, actions: [...STS_ACTIONS].join(', ') } : { version: TCSS_VERSION, actions: SCAN_ACTION };
+    if (!isSts && action !== SCAN_ACTION) {
       return fail('InvalidAction', `The action \`${action}\` is not found (the simulator implements only ${SCAN_ACTION}).`, secretId);
     }
     const version = headerString(req, 'x-tc-version') ?? '';
-    if (version !== TCSS_VERSION) {
-      return fail('NoSuchVersion', `The API version \`${version}\` does not exist (expected ${TCSS_VERSION}).`, secretId);
+    if (version !== product.version) {
+      return fail('NoSuchVersion', `The API version \`${version}\` does not exist (expected ${product.version}).`, secretId);
     }
 
-    catchUpBackground(arrivalMs);
-    const admission = limiter.tryAcquire(windowKey(secretId, action), arrivalMs);
+    // Tencent counts per sub-account and action, not per key (tcss-api.md, "How Tencent counts").
+    if (!isSts) catchUpBackground(arrivalMs);
+    const admission = limiter.tryAcquire(windowKey(owner.principal, action), arrivalMs);
     if (!admission.admitted) {
-      return fail('RequestLimitExceeded', rateLimitMessage(admission.count, faults.rateLimit), secretId);
+      return { ...fail('RequestLimitExceeded', rateLimitMessage(admission.count, faults.rateLimit), secretId), principal: owner.principal };
     }
+    if (isSts) {
+      const answer = answerSts(action, owner, body(), keyRegistry, faults.temporaryCredentialsTtlMs, Date.now());
+      if (!answer.ok) return { ...fail(answer.code, answer.message, secretId, true), principal: owner.principal };
+      return { code: 'OK', secretId, principal: owner.principal, admitted: true, sts: answer.response };
+    }
+    const admitted = (code: string, message: string): Outcome => ({ ...fail(code, message, secretId, true), principal: owner.principal });
 
     const forced = faults.forcedErrors[rawPolicyItemId(body()) ?? ''];
     if (forced !== undefined) {
-      return fail(forced, `Simulated ${forced} for this CustomerPolicyItemId (forcedErrors).`, secretId, true);
+      return admitted(forced, `Simulated ${forced} for this CustomerPolicyItemId (forcedErrors).`);
     }
     if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
       const code = faults.errorCode;
-      return fail(code, API_ERROR_MESSAGES[code] ?? `Simulated ${code} (errorRate).`, secretId, true);
+      return admitted(code, API_ERROR_MESSAGES[code] ?? `Simulated ${code} (errorRate).`);
     }
     const contentType = headerString(req, 'content-type')?.split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json') {
-      return fail('InvalidRequest', `Content-Type must be application/json, got ${contentType ?? '(none)'}.`, secretId, true);
+      return admitted('InvalidRequest', `Content-Type must be application/json, got ${contentType ?? '(none)'}.`);
     }
     const params = validateScanParams(body());
-    if (!params.ok) return fail(params.error.code, params.error.message, secretId, true);
-    return { code: 'OK', secretId, admitted: true, taskId: nextTaskId++ };
+    if (!params.ok) return admitted(params.error.code, params.error.message);
+    return { code: 'OK', secretId, principal: owner.principal, admitted: true, taskId: nextTaskId++ };
   };
 
+  /** Keeps at most maxCalls (the oldest go first, in batches so that a push stays cheap). */
+  const capped = (calls: SimulatorCall[]): void => {
+    if (calls.length > opts.maxCalls) calls.splice(0, calls.length - opts.maxCalls + Math.ceil(opts.maxCalls / 10));
+  };
   const record = (call: SimulatorCall): void => {
+    if (STS_ACTIONS.has(call.action)) {
+      stsLog.push(call);
+      capped(stsLog);
+      return;
+    }
     log.push(call);
+    capped(log);
     // Calls are decided once their body is in, so a slow body can finish after a later arrival.
     for (let i = log.length - 1; i > 0 && (log[i - 1] as SimulatorCall).seq > call.seq; i--) {
       log[i] = log[i - 1] as SimulatorCall;
@@ -304,12 +363,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const outcome = evaluate(req, { bytes: read.bytes, tooLarge: read.tooLarge, body, arrivalMs, path, query });
     const requestId = randomUUID();
     const hung = faults.hangRate > 0 && Math.random() < faults.hangRate;
+    const action = headerString(req, 'x-tc-action') ?? '';
     record({
       seq,
       arrivalMs,
-      secretId: outcome.secretId,
-      action: headerString(req, 'x-tc-action') ?? '',
-      ...(read.tooLarge ? {} : readScanFields(body())),
+      // Unauthenticated requests keep nothing of what they claim (the log is capped, not their size).
+      secretId: outcome.principal !== undefined ? outcome.secretId : outcome.secretId.slice(0, 64),
+      principal: outcome.principal ?? '',
+      action: action.slice(0, 64),
+      ...(outcome.admitted && !read.tooLarge && !STS_ACTIONS.has(action) ? readScanFields(body()) : {}),
       code: outcome.code,
       ...(outcome.message !== undefined ? { message: outcome.message } : {}),
       ...(outcome.taskId !== undefined ? { taskId: outcome.taskId } : {}),
@@ -322,7 +384,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const response =
       outcome.code === 'OK'
-        ? { Response: { TaskId: outcome.taskId, RequestId: requestId } }
+        ? { Response: outcome.sts !== undefined ? { ...outcome.sts, RequestId: requestId } : { TaskId: outcome.taskId, RequestId: requestId } }
         : { Response: { Error: { Code: outcome.code, Message: outcome.message ?? outcome.code }, RequestId: requestId } };
     const traceId = headerString(req, 'x-tc-traceid');
     const answer = (): void => sendJson(res, 200, response, traceId !== undefined ? { 'X-TC-TraceId': traceId } : {});
@@ -339,23 +401,28 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: '',
     host: opts.host,
     port: 0,
+    controlToken,
+    warnings,
     calls: (sinceSeq = 0) => log.filter((c) => c.seq > sinceSeq).map((c) => ({ ...c })),
+    stsCalls: () => stsLog.map((c) => ({ ...c })),
     stats: (windowMs = 1000) => {
       catchUpBackground(clock());
       return computeStats(log, background, dropped, windowMs);
     },
-    faults: () => ({ ...faults }),
+    faults: () => ({ ...faults, credentials: faults.credentials.map(({ secretId, uin }) => ({ secretId, ...(uin !== undefined ? { uin } : {}) })) }),
     setFaults: (partial) => {
       const next = parseSimulatorFaults(partial);
       catchUpBackground(clock());
       const backgroundChanged = next.backgroundRps !== undefined && next.backgroundRps !== faults.backgroundRps;
       faults = { ...faults, ...next };
+      if (next.credentials !== undefined) keyRegistry.setCredentials(faults.credentials);
       limiter.setLimit(faults.rateLimit);
       limiter.setCountThrottled(faults.countThrottled);
       if (backgroundChanged) restartBackground();
     },
     reset: () => {
       log = [];
+      stsLog = [];
       dropped = 0;
       limiter.reset();
       background.arrivals = 0;
@@ -378,6 +445,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 
   const handleAdmin = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> => {
+    if (!controlTokenMatches(req, controlToken)) {
+      return sendJson(res, 401, { error: 'the simulator controls need its control token: Authorization: Bearer <token> (printed at start, or set with --control-token / SIM_CONTROL_TOKEN)' }, { 'WWW-Authenticate': 'Bearer' });
+    }
     const route = `${req.method ?? ''} ${path}`;
     if (route === 'GET /_sim/calls') return sendJson(res, 200, sim.calls(Number(query.get('since') ?? 0) || 0));
     if (route === 'GET /_sim/stats') return sendJson(res, 200, sim.stats(Number(query.get('windowMs') ?? 1000) || 1000));
@@ -414,6 +484,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
+    // DNS rebinding: bound to loopback, a request naming another host came from a page, not from us.
+    if (!hostAllowed(opts.host, req.headers.host, opts.allowedHosts)) {
+      sendJson(res, 421, { error: 'the simulator answers only loopback Host names (127.0.0.1, localhost, [::1]) when bound to loopback' });
+      return;
+    }
 
     let handled: Promise<void>;
     if (path.startsWith('/_sim/')) {
@@ -446,7 +521,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 }
 
 function pickFaults(opts: ResolvedSimulatorOptions): Required<SimulatorFaults> {
-  const { host: _host, port: _port, firstTaskId: _first, maxBodyBytes: _max, ...faults } = opts;
+  const { host: _host, port: _port, firstTaskId: _first, maxBodyBytes: _max, controlToken: _token, allowedHosts: _hosts, maxCalls: _maxCalls, ...faults } = opts;
   return faults;
 }
 

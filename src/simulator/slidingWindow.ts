@@ -33,6 +33,9 @@ export interface Admission {
   count: number;
 }
 
+/** Most counted arrivals kept per key. */
+export const MAX_PER_KEY = 20_000;
+
 /** First index whose value is > x (values sorted ascending). */
 function upperBound(values: readonly number[], x: number): number {
   let lo = 0;
@@ -129,7 +132,9 @@ export class SlidingWindow {
   private prune(times: number[]): void {
     const newest = times[times.length - 1];
     if (newest === undefined) return;
-    const drop = lowerBound(times, newest - this.retainMs);
+    // Bounded whatever arrives: only arrivals near the newest can matter to a window, and beyond
+    // MAX_PER_KEY (a flood of refused calls counted) the oldest go first.
+    const drop = Math.max(lowerBound(times, newest - this.retainMs), times.length - MAX_PER_KEY);
     if (drop > 0) times.splice(0, drop);
   }
 }

@@ -1,21 +1,16 @@
 /**
- * The TCSS client: ScanComplianceAssetsByPolicyItem through the official SDK's CommonClient.
- *
- * One thing is changed in the SDK, on purpose: CommonClient derives the signing service from the first
- * DNS label of the endpoint (`tcss.intl.tencentcloudapi.com` -> `tcss`), so any other endpoint (a
- * regional gateway, a proxy, the simulator at `127.0.0.1:4010` -> `127`) would be signed for the wrong
- * service and refused with AuthFailure.InvalidAuthorization. We sign with service `tcss` whatever the
- * endpoint says, still through the SDK's own HttpConnection (signing, headers, body) and parseResponse.
+ * The TCSS client: ScanComplianceAssetsByPolicyItem through the official SDK's CommonClient, signed
+ * for service `tcss` whatever the endpoint (sdkClient.ts), with keys from the configured credential
+ * provider (credentials.ts), asked before every call so that temporary keys are renewed in time.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
-import { HttpConnection } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/http/http_connection';
 import type { TcssConfig } from '../config';
-import { requireCredentials } from '../config';
 import type { AssetType } from '../job';
+import { createCredentials, CredentialsUnavailableError, type WatchedCredentials } from './credentials';
 import { actionFor, type ErrorAction } from './errorTable';
+import { createSdkClient } from './sdkClient';
 import { warmUp } from './warmUp';
 
 export const TCSS_SERVICE = 'tcss';
@@ -60,49 +55,11 @@ export interface TcssClient {
   close(): void;
 }
 
-interface SdkInternals {
-  getCredential(): Promise<{ secretId?: string; secretKey?: string; token?: string }>;
-  parseResponse(res: unknown): Promise<Record<string, unknown>>;
-  endpoint: string;
-  path: string;
-  region: string | null;
-  apiVersion: string;
-  sdkVersion: string;
-  profile: { httpProfile: { protocol: string; reqMethod: string; reqTimeout: number; agent?: http.Agent }; language?: string };
-}
-
-type ClientCtor = new (...args: ConstructorParameters<typeof CommonClient>) => Pick<CommonClient, 'request'>;
-
-/** CommonClient, signing with service `tcss` (see the file comment). */
-class TcssCommonClient extends (CommonClient as unknown as ClientCtor) {
-  // Replaces the SDK's private doRequestWithSign3, which is the same but for `service`.
-  protected async doRequestWithSign3(action: string, params: unknown): Promise<Record<string, unknown>> {
-    const self = this as unknown as SdkInternals;
-    const credential = await self.getCredential();
-    const { httpProfile } = self.profile;
-    const res = await HttpConnection.doRequestWithSign3({
-      method: httpProfile.reqMethod,
-      url: httpProfile.protocol + self.endpoint + self.path,
-      secretId: credential.secretId ?? '',
-      secretKey: credential.secretKey ?? '',
-      region: self.region as string,
-      data: params ?? '',
-      service: TCSS_SERVICE,
-      action,
-      version: self.apiVersion,
-      timeout: httpProfile.reqTimeout * 1000,
-      token: credential.token as string,
-      requestClient: self.sdkVersion,
-      language: self.profile.language as string,
-      ...(httpProfile.agent ? { agent: httpProfile.agent } : {}),
-    });
-    return self.parseResponse(res);
-  }
-}
-
 /** Maps whatever the SDK or node-fetch threw to a TcssApiError. */
 export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   if (err instanceof TcssApiError) return err;
+  // The provider could not give keys (a renewal failed, STS down): transient, the call never left.
+  if (err instanceof CredentialsUnavailableError) return new TcssApiError('NetworkError', err.message, undefined, latencyMs);
   const e = (err ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown; httpCode?: unknown; type?: unknown; name?: unknown };
   const message = typeof e.message === 'string' ? e.message : String(err);
   const requestId = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : undefined;
@@ -125,28 +82,21 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   return new TcssApiError('NetworkError', message, requestId, latencyMs);
 }
 
-export function createTcssClient(cfg: TcssConfig): TcssClient {
-  const credentials = requireCredentials(cfg);
+/** `credentials`: the worker's shared provider (default: one made from the configuration). */
+export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredentials = createCredentials(cfg)): TcssClient {
   const secure = cfg.endpoint.protocol === 'https:';
   // Keep-alive: no TCP/TLS handshake per call, so the time a call leaves is close to when it arrives.
   const agent = secure
     ? new https.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight })
     : new http.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight });
-  const sdk = new TcssCommonClient(cfg.endpoint.host, TCSS_VERSION, {
-    credential: {
-      secretId: credentials.secretId,
-      secretKey: credentials.secretKey,
-      ...(credentials.sessionToken !== undefined ? { token: credentials.sessionToken } : {}),
-    },
+  const sdk = createSdkClient({
+    endpoint: cfg.endpoint,
+    service: TCSS_SERVICE,
+    version: TCSS_VERSION,
     region: cfg.region ?? '',
-    profile: {
-      httpProfile: {
-        protocol: secure ? 'https://' : 'http://',
-        reqMethod: 'POST',
-        reqTimeout: cfg.timeoutMs / 1000,
-        agent,
-      },
-    },
+    credential: credentials,
+    timeoutMs: cfg.timeoutMs,
+    agent,
   });
 
   return {

@@ -15,7 +15,7 @@ import type { RescanJobData } from '../../src/job';
 import { budgetId } from '../../src/budget';
 import { RescanProducer } from '../../src/producer';
 import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
-import { DEMO_SECRET_ID, SCAN_ACTION, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
+import { DEMO_SUB_ACCOUNT_UIN, SCAN_ACTION, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
 import { checkFaultInvariant, recordSummary, type AcceptedJob, type InvariantOptions, type InvariantReport } from './faultInvariant';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess';
 import { sleep, waitFor } from './redis';
@@ -107,7 +107,7 @@ export class FaultEnv {
 
   /** The Bottleneck key prefix of this scenario's budget (`b_<id>_*`), for checks after a Redis restart. */
   get budgetKey(): string {
-    return budgetId(DEMO_SECRET_ID, new URL(this.sim.url).host, SCAN_ACTION);
+    return budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(this.sim.url).host, SCAN_ACTION);
   }
 
   /** A new producer (after a Redis restart without persistence the old one's connection is fine, but a fresh one proves it). */

@@ -1,0 +1,59 @@
+/**
+ * `tcss-rescan simulator` (the built CLI): prints its control token, never takes the configured
+ * Tencent keys, and warns when it listens beyond loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI } from './support/workerProcess';
+
+const REAL = { TENCENTCLOUD_SECRET_ID: 'AKIDrealTencentKeyNotForTheSim000000', TENCENTCLOUD_SECRET_KEY: 'realTencentSecretKey-0000000000000' };
+
+let children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children) c.kill('SIGKILL');
+  children = [];
+});
+
+/** Starts the simulator; resolves with its URL, control token and everything it printed so far. */
+function startSim(args: string[], env: Record<string, string>): Promise<{ url: string; token: string; output: () => string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TENCENTCLOUD_') && !k.startsWith('TCSS_') && !k.startsWith('SIM_')));
+  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`simulator did not start:\n${text}`)), 15_000);
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(text)?.[1];
+      const token = /Authorization: Bearer (\S+)/.exec(text)?.[1];
+      if (url && token) {
+        clearTimeout(timer);
+        resolve({ url, token, output: () => text });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`simulator exited ${code}:\n${text}`)));
+  });
+}
+
+test('prints a control token, requires it, and never takes the configured Tencent keys', async () => {
+  const sim = await startSim([], REAL);
+  const url = new URL(sim.url);
+  url.hostname = '127.0.0.1';
+  expect((await fetch(`${url.origin}/_sim/faults`)).status).toBe(401);
+  const faults = await (await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })).text();
+  expect(faults).not.toContain(REAL.TENCENTCLOUD_SECRET_ID);
+  expect(faults).not.toContain(REAL.TENCENTCLOUD_SECRET_KEY);
+  expect(sim.output()).not.toContain(REAL.TENCENTCLOUD_SECRET_KEY);
+});
+
+test('takes its control token from SIM_CONTROL_TOKEN', async () => {
+  const sim = await startSim([], { SIM_CONTROL_TOKEN: 'our-own-control-token-0001' });
+  expect(sim.token).toBe('our-own-control-token-0001');
+});
+
+test('warns on stderr when bound to a non-loopback address', async () => {
+  const sim = await startSim(['--host', '0.0.0.0'], {});
+  await new Promise((r) => setTimeout(r, 200));
+  expect(sim.output()).toMatch(/SimulatorWarning: .*0\.0\.0\.0, reachable from other machines/);
+});
