@@ -7,7 +7,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { loadConfig } from '../src/config';
-import { KNOWN_CODES, actionFor, type ErrorAction } from '../src/tcss/errorTable';
+import { KNOWN_CODES, actionFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope } from '../src/tcss/errorTable';
 import { TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
 
 const TABLE: Record<ErrorAction, string[]> = {
@@ -25,6 +25,17 @@ const TABLE: Record<ErrorAction, string[]> = {
     'AuthFailure.SignatureExpire',
     'AuthFailure.InvalidAuthorization',
     'UnauthorizedOperation',
+    // Issue 8.4: codes that would fail every job pause the workers instead.
+    'InvalidAction',
+    'NoSuchVersion',
+    'NoSuchProduct',
+    'ActionOffline',
+    'UnsupportedRegion',
+    'UnsupportedProtocol',
+    'InternalError.ErrRoleNotExist',
+    'OperationDenied',
+    'OperationDenied.ServiceNotBought',
+    'FailedOperation.AuthorizedNotEnough',
   ],
   fail: [
     'InvalidParameter',
@@ -32,10 +43,46 @@ const TABLE: Record<ErrorAction, string[]> = {
     'InvalidParameterValue',
     'MissingParameter',
     'UnknownParameter',
-    'OperationDenied',
     'ResourceNotFound',
+    'FailedOperation.AgentOffline',
   ],
 };
+
+/** Whom each code is about (issue 8.3/8.4): job-scoped refusals of a merged call are bisected. */
+const SCOPES: Record<ErrorScope, string[]> = {
+  job: ['InvalidParameterValue', 'InvalidParameterValue.DataNotFound', 'InvalidParameterValue.Anything', 'ResourceNotFound', 'ResourceNotFound.AssetNotFound', 'InvalidParameter', 'InvalidParameter.InvalidFormat', 'FailedOperation.AgentOffline'],
+  call: ['InvalidParameter.MissingParameter', 'MissingParameter', 'UnknownParameter', 'InternalError', 'RequestLimitExceeded', 'Timeout', 'NetworkError', 'FailedOperation', 'SomethingNew'],
+  account: ['AuthFailure.SecretIdNotFound', 'InvalidAction', 'NoSuchVersion', 'NoSuchProduct', 'ActionOffline', 'UnsupportedRegion', 'UnsupportedProtocol', 'InternalError.ErrRoleNotExist', 'OperationDenied', 'FailedOperation.AuthorizedNotEnough'],
+};
+
+describe('scopeFor', () => {
+  for (const [scope, codes] of Object.entries(SCOPES) as [ErrorScope, string[]][]) {
+    test.each(codes)(`%s -> ${scope}`, (code) => expect(scopeFor(code)).toBe(scope));
+  }
+
+  test('every account-scoped code pauses, every job-scoped code fails (never pauses or retries)', () => {
+    for (const code of KNOWN_CODES) {
+      const r = ruleFor(code);
+      if (r.scope === 'account') expect([code, r.action]).toEqual([code, 'pause']);
+      if (r.scope === 'job') expect([code, r.action]).toEqual([code, 'fail']);
+    }
+  });
+
+  test('every exact code cites where its meaning comes from and says what it means', () => {
+    for (const code of KNOWN_CODES) {
+      const r = ruleFor(code);
+      expect(['common', 'tcss', 'ours']).toContain(r.src);
+      expect(r.meaning.length).toBeGreaterThan(5);
+    }
+    // Codes that are not Tencent's are exactly our client's names for faults below the API.
+    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual(['HttpError', 'NetworkError', 'Timeout']);
+  });
+
+  test('inherited names (toString, __proto__) are unknown codes, not table entries', () => {
+    expect(ruleFor('toString').action).toBe('retry');
+    expect(ruleFor('__proto__').action).toBe('retry');
+  });
+});
 
 describe('actionFor', () => {
   for (const [action, codes] of Object.entries(TABLE) as [ErrorAction, string[]][]) {
