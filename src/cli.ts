@@ -233,6 +233,19 @@ interface SimulatorFlags {
   hangRate?: number;
   backgroundRps?: number;
   countThrottled?: boolean;
+  missingAssetIds?: number[];
+  missingPolicyItemIds?: number[];
+  missingCode?: string;
+}
+
+/** A comma-separated list of positive whole numbers (ids), for the simulator's missing-resource flags. */
+function idList(flag: string): (v: string) => number[] {
+  return (v) => {
+    const ids = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const bad = ids.filter((x) => !/^[1-9]\d*$/.test(x) || !Number.isSafeInteger(Number(x)));
+    if (bad.length > 0) throw new InvalidArgumentError(`${flag} expects comma-separated ids (positive whole numbers), got ${JSON.stringify(bad[0])}`);
+    return ids.map(Number);
+  };
 }
 
 /** Simulator options: flags first, then SIM_* variables; the configured key pair when one is given. */
@@ -249,6 +262,9 @@ function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOpt
     hangRate: flags.hangRate ?? s.hangRate,
     backgroundRps: flags.backgroundRps ?? s.backgroundRps,
     countThrottled: flags.countThrottled ?? s.countThrottled,
+    ...(flags.missingAssetIds ? { missingAssetIds: flags.missingAssetIds } : {}),
+    ...(flags.missingPolicyItemIds ? { missingPolicyItemIds: flags.missingPolicyItemIds } : {}),
+    ...(flags.missingCode ? { missingCode: flags.missingCode } : {}),
     ...(creds ? { credentials: creds } : {}),
   };
 }
@@ -423,6 +439,9 @@ export function buildProgram(): Command {
     .option('--hang-rate <f>', 'fraction of calls never answered', fraction('--hang-rate'))
     .option('--background-rps <n>', 'another consumer of the same key spending this many req/s', nonNegative('--background-rps'))
     .addOption(new Option('--count-throttled', 'refused calls count toward the window too'))
+    .option('--missing-asset-ids <ids>', 'asset ids that do not exist (comma-separated): calls naming one are refused whole', idList('--missing-asset-ids'))
+    .option('--missing-policy-item-ids <ids>', 'check items that do not exist (comma-separated): calls naming one are refused', idList('--missing-policy-item-ids'))
+    .option('--missing-code <code>', 'error code for calls naming a missing asset or check item (default InvalidParameterValue)')
     .action(simulatorCommand);
 
   program

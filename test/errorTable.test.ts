@@ -75,7 +75,7 @@ describe('scopeFor', () => {
       expect(r.meaning.length).toBeGreaterThan(5);
     }
     // Codes that are not Tencent's are exactly our client's names for faults below the API.
-    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual(['HttpError', 'NetworkError', 'Timeout']);
+    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual(['HttpError', 'NetworkError', 'Timeout', 'UnexpectedAnswer']);
   });
 
   test('inherited names (toString, __proto__) are unknown codes, not table entries', () => {

@@ -85,10 +85,10 @@ test('200 jobs through 2 worker processes: every TaskId issued for exactly its a
   await waitFor(async () => (await counts()).completed === 200, 60_000, 250, `200 completed\n${dump()}`);
 
   const calls = ctx.sim.calls();
-  const issued = new Map(calls.filter((c) => c.code === 'OK').map((c) => [c.taskId!, c]));
+  const issued = new Map<number | string, (typeof calls)[number]>(calls.filter((c) => c.code === 'OK').map((c) => [c.taskId!, c]));
   const jobs = await allJobs();
   expect(jobs).toHaveLength(200);
-  const taskIds = new Set<number>();
+  const taskIds = new Set<number | string>();
   for (const job of jobs) {
     const r = job.returnvalue;
     expect(r.jobIds).toEqual([job.id]);
@@ -278,14 +278,14 @@ test('coalescing: jobs waiting together for the same check item share calls; eac
   worker({ TCSS_COALESCE: 'true', TCSS_MAX_ASSETS_PER_CALL: '40', WORKER_CONCURRENCY: '300' });
   await waitFor(async () => (await counts()).completed === 300, 60_000, 250, `300 completed\n${dump()}`);
   const calls = ctx.sim.calls().filter((c) => c.code === 'OK');
-  const byTask = new Map(calls.map((c) => [c.taskId!, c]));
+  const byTask = new Map<number | string, (typeof calls)[number]>(calls.map((c) => [c.taskId!, c]));
   // Far fewer calls than jobs, none over the limit of assets, no asset twice in one call.
   expect(calls.length).toBeLessThan(60);
   for (const c of calls) {
     expect(c.assetIds!.length).toBeLessThanOrEqual(40);
     expect(new Set(c.assetIds).size).toBe(c.assetIds!.length);
   }
-  const covered = new Map<number, number>();
+  const covered = new Map<number | string, number>();
   for (const job of await allJobs()) {
     const data = job.data as { policyItemId: number; assetIds: number[] };
     const r = job.returnvalue;

@@ -107,7 +107,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const job = await producer.queue.getJob(req.params.jobId);
       if (!job) return reply.code(404).send({ error: `no job ${req.params.jobId} on queue ${cfg.queueName}` });
       const state = await job.getState();
-      const result = job.returnvalue as { taskId?: number; requestId?: string } | null | undefined;
+      const result = job.returnvalue as { taskId?: number | string; requestId?: string } | null | undefined;
       return {
         jobId: job.id,
         state,

@@ -58,6 +58,12 @@ export interface SimulatorOptions {
   firstTaskId?: number;
   /** Largest accepted body in bytes; larger ones get RequestSizeLimitExceeded. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Asset ids that do not exist: a call naming one is refused whole with `missingCode`. Default []. */
+  missingAssetIds?: number[];
+  /** CustomerPolicyItemIds that do not exist: a call naming one is refused with `missingCode`. Default []. */
+  missingPolicyItemIds?: number[];
+  /** Code for calls naming a missing asset or check item (missingResources.ts). Default 'InvalidParameterValue'. */
+  missingCode?: string;
 }
 
 export type ResolvedSimulatorOptions = Required<SimulatorOptions>;
@@ -77,6 +83,9 @@ export const FAULT_KEYS = [
   'unreachable',
   'clockOffsetMs',
   'revokedSecretIds',
+  'missingAssetIds',
+  'missingPolicyItemIds',
+  'missingCode',
 ] as const;
 
 export type SimulatorFaults = Pick<SimulatorOptions, (typeof FAULT_KEYS)[number]>;
@@ -99,6 +108,9 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
   revokedSecretIds: [],
   firstTaskId: 1001,
   maxBodyBytes: 1024 * 1024,
+  missingAssetIds: [],
+  missingPolicyItemIds: [],
+  missingCode: 'InvalidParameterValue',
 });
 
 /** Error messages name the option, what was expected and what was received. */
@@ -148,6 +160,9 @@ const shape = {
   revokedSecretIds: z.array(z.string(expected('a string')), expected('an array of SecretIds')),
   firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
   maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),
+  missingAssetIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of asset ids (positive safe integers)')),
+  missingPolicyItemIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of CustomerPolicyItemIds (positive safe integers)')),
+  missingCode: errorCode,
 } satisfies Record<keyof SimulatorOptions, z.ZodType>;
 
 const optionsSchema = z.strictObject(shape, expected('an options object')).partial();

@@ -15,6 +15,7 @@ import {
   type SimulatorFaults,
   type SimulatorOptions,
 } from './options';
+import { missingResourceError } from './missingResources';
 import { parseBody, rawPolicyItemId, readScanFields, validateScanParams, type ParsedBody } from './scanParams';
 import { maxInWindow, monotonicClock, SlidingWindow } from './slidingWindow';
 import { verifyTc3Request } from './tc3';
@@ -270,6 +271,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const params = validateScanParams(body());
     if (!params.ok) return fail(params.error.code, params.error.message, secretId, true);
+    const missing = missingResourceError(params.params, faults);
+    if (missing) return fail(missing.code, missing.message, secretId, true);
     return { code: 'OK', secretId, admitted: true, taskId: nextTaskId++ };
   };
 

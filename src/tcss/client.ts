@@ -15,7 +15,8 @@ import { HttpConnection } from 'tencentcloud-sdk-nodejs-common/tencentcloud/comm
 import type { TcssConfig } from '../config';
 import { requireCredentials } from '../config';
 import type { AssetType } from '../job';
-import { actionFor, type ErrorAction } from './errorTable';
+import { ruleFor, type ErrorAction, type ErrorScope } from './errorTable';
+import { parseExactAnswer, type AnswerLike, type ExactAnswer } from './exactResponse';
 
 export const TCSS_SERVICE = 'tcss';
 export const TCSS_VERSION = '2020-11-01';
@@ -28,7 +29,8 @@ export interface ScanParams {
 }
 
 export interface ScanOk {
-  taskId: number;
+  /** Exact: a number up to 2^53-1, the decimal text beyond (see exactResponse.ts). */
+  taskId: number | string;
   requestId: string;
   latencyMs: number;
 }
@@ -40,6 +42,8 @@ export interface ScanOk {
 export class TcssApiError extends Error {
   override readonly name = 'TcssApiError';
   readonly action: ErrorAction;
+  /** Whom the answer is about: one member of a merged call (job), the call, or the account. */
+  readonly scope: ErrorScope;
   constructor(
     readonly code: string,
     message: string,
@@ -48,7 +52,9 @@ export class TcssApiError extends Error {
     readonly httpStatus?: number,
   ) {
     super(`${code}: ${message}`);
-    this.action = actionFor(code);
+    const rule = ruleFor(code);
+    this.action = rule.action;
+    this.scope = rule.scope;
   }
 }
 
@@ -59,7 +65,6 @@ export interface TcssClient {
 
 interface SdkInternals {
   getCredential(): Promise<{ secretId?: string; secretKey?: string; token?: string }>;
-  parseResponse(res: unknown): Promise<Record<string, unknown>>;
   endpoint: string;
   path: string;
   region: string | null;
@@ -73,7 +78,8 @@ type ClientCtor = new (...args: ConstructorParameters<typeof CommonClient>) => P
 /** CommonClient, signing with service `tcss` (see the file comment). */
 class TcssCommonClient extends (CommonClient as unknown as ClientCtor) {
   // Replaces the SDK's private doRequestWithSign3, which is the same but for `service`.
-  protected async doRequestWithSign3(action: string, params: unknown): Promise<Record<string, unknown>> {
+  // and but for reading the answer exactly (exactResponse.ts) instead of the SDK's parseResponse.
+  protected async doRequestWithSign3(action: string, params: unknown): Promise<ExactAnswer> {
     const self = this as unknown as SdkInternals;
     const credential = await self.getCredential();
     const { httpProfile } = self.profile;
@@ -93,8 +99,17 @@ class TcssCommonClient extends (CommonClient as unknown as ClientCtor) {
       language: self.profile.language as string,
       ...(httpProfile.agent ? { agent: httpProfile.agent } : {}),
     });
-    return self.parseResponse(res);
+    return parseExactAnswer(res as unknown as AnswerLike);
   }
+}
+
+/** Our code for a success answer without a readable TaskId (see the error table). */
+export const UNEXPECTED_ANSWER = 'UnexpectedAnswer';
+
+function describeTaskId(v: unknown): string {
+  if (v === undefined) return 'TaskId missing';
+  const raw = (v as { raw?: unknown }).raw;
+  return `TaskId ${typeof raw === 'string' ? raw : v instanceof Map ? 'an object' : JSON.stringify(v)}`.slice(0, 120);
 }
 
 /** Maps whatever the SDK or node-fetch threw to a TcssApiError. */
@@ -154,17 +169,17 @@ export function createTcssClient(cfg: TcssConfig): TcssClient {
       };
       if (params.assetType !== undefined) body.AssetType = params.assetType;
       const started = performance.now();
-      let response: Record<string, unknown>;
+      let answer: ExactAnswer;
       try {
-        response = (await sdk.request(SCAN_ACTION, body)) as Record<string, unknown>;
+        answer = (await sdk.request(SCAN_ACTION, body)) as unknown as ExactAnswer;
       } catch (err) {
         throw toTcssError(err, performance.now() - started);
       }
       const latencyMs = performance.now() - started;
-      const taskId = response.TaskId;
-      const requestId = typeof response.RequestId === 'string' ? response.RequestId : '';
-      if (typeof taskId !== 'number' || !Number.isSafeInteger(taskId)) {
-        throw new TcssApiError('InternalError', `response without a valid TaskId: ${JSON.stringify(response).slice(0, 200)}`, requestId, latencyMs);
+      const { taskId, requestId } = answer;
+      if (typeof taskId !== 'number' && typeof taskId !== 'string') {
+        // The API said yes, so a task may exist: calling again could create a second one. Not retried.
+        throw new TcssApiError(UNEXPECTED_ANSWER, `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(taskId)})`, requestId || undefined, latencyMs);
       }
       return { taskId, requestId, latencyMs };
     },

@@ -61,6 +61,7 @@ const EXACT: Readonly<Record<string, ErrorRule>> = {
   NetworkError: rule('retry', 'call', 'ours', 'no HTTP answer: connection refused, reset or closed'),
   Timeout: rule('retry', 'call', 'ours', 'no answer within TCSS_TIMEOUT_MS'),
   HttpError: rule('retry', 'call', 'ours', 'an HTTP status other than 200 (a proxy or gateway in the way)'),
+  UnexpectedAnswer: rule('fail', 'call', 'ours', 'a success answer without a readable TaskId: a task may exist, so never called again'),
 
   AuthFailure: rule('pause', 'account', 'common', 'CAM signature or authentication failed'),
   UnauthorizedOperation: rule('pause', 'account', 'common', 'the key may not call this action (CAM policy)'),
