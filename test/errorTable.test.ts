@@ -8,7 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { loadConfig } from '../src/config';
 import { KNOWN_CODES, actionFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope } from '../src/tcss/errorTable';
-import { TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
+import { IDLE_SOCKET_MS, TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
 
 const TABLE: Record<ErrorAction, string[]> = {
   throttle: [
@@ -173,9 +173,9 @@ describe('toTcssError', () => {
   });
 });
 
-/** The real client (demo credentials, 300 ms timeout) against whatever listens on `port`. */
-function clientFor(port: number) {
-  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: '300' }).tcss);
+/** The real client (demo credentials, 300 ms timeout unless told) against whatever listens on `port`. */
+function clientFor(port: number, timeoutMs = 300) {
+  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: String(timeoutMs) }).tcss);
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -256,4 +256,78 @@ describe('the real client maps what actually comes back', () => {
     expect(e.action).toBe('retry');
     expect(e.code).toBe('NetworkError');
   });
+
+  /** A server that answers every call with `body` (raw text, so numbers are exactly as written). */
+  async function answering(body: string, delayMs = 0): Promise<{ port: number; connections: () => number }> {
+    let connections = 0;
+    const server = track(
+      http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () =>
+          setTimeout(() => {
+            res.writeHead(200, { 'Content-Type': 'application/json' });
+            res.end(body);
+          }, delayMs),
+        );
+      }),
+    );
+    server.keepAliveTimeout = 30_000; // longer than our idle limit, so only our side closes idle sockets
+    server.on('connection', () => connections++);
+    return { port: await listen(server), connections: () => connections };
+  }
+
+  test.each([
+    ['9007199254740993', '9007199254740993'], // 2^53 + 1: JSON.parse would make it 9007199254740992
+    ['123456789012345678901234567890', '123456789012345678901234567890'],
+    ['9007199254740991', 9007199254740991], // 2^53 - 1: still a number
+    ['1202', 1202],
+  ])('TaskId %s is read exactly (never rounded, never refused and retried)', async (raw, expected) => {
+    const { port } = await answering(`{"Response":{"TaskId":${raw},"RequestId":"req-big"}}`);
+    const client = clientFor(port);
+    try {
+      const ok = await client.scan({ policyItemId: 2798, assetIds: [2202462] });
+      expect(ok.taskId).toBe(expected);
+      expect(ok.requestId).toBe('req-big');
+    } finally {
+      client.close();
+    }
+  });
+
+  test.each(['', ',"TaskId":1.5', ',"TaskId":-3', ',"TaskId":"abc"', ',"TaskId":1e3'])(
+    'a success answer without a readable TaskId (%s) fails the job (UnexpectedAnswer), never retried: a task may exist',
+    async (taskField) => {
+      const { port } = await answering(`{"Response":{"RequestId":"req-odd"${taskField}}}`);
+      const e = await scanError(port);
+      expect([e.code, e.action, e.requestId]).toEqual(['UnexpectedAnswer', 'fail', 'req-odd']);
+    },
+  );
+
+  test('an error answer with big numbers in it keeps its code and RequestId', async () => {
+    const { port } = await answering('{"Response":{"Error":{"Code":"InvalidParameterValue","Message":"asset 9007199254740993 does not exist"},"RequestId":"req-e"}}');
+    const e = await scanError(port);
+    expect([e.code, e.action, e.scope, e.requestId]).toEqual(['InvalidParameterValue', 'fail', 'job', 'req-e']);
+    expect(e.message).toContain('9007199254740993');
+  });
+
+  test(`a keep-alive socket idle longer than ${IDLE_SOCKET_MS} ms is not reused; a call slower than that still completes`, async () => {
+    const { port, connections } = await answering('{"Response":{"TaskId":1,"RequestId":"r"}}');
+    const client = clientFor(port, 10_000);
+    try {
+      await client.scan({ policyItemId: 1, assetIds: [1] });
+      await client.scan({ policyItemId: 1, assetIds: [2] });
+      expect(connections()).toBe(1); // reused while fresh
+      await new Promise((r) => setTimeout(r, IDLE_SOCKET_MS + 500));
+      await client.scan({ policyItemId: 1, assetIds: [3] });
+      expect(connections()).toBe(2); // the idle one was closed by us, not reused
+    } finally {
+      client.close();
+    }
+    const slow = await answering('{"Response":{"TaskId":2,"RequestId":"r2"}}', IDLE_SOCKET_MS + 500);
+    const slowClient = clientFor(slow.port, 10_000);
+    try {
+      expect((await slowClient.scan({ policyItemId: 1, assetIds: [1] })).taskId).toBe(2);
+    } finally {
+      slowClient.close();
+    }
+  }, 20_000);
 });

@@ -137,13 +137,19 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   return new TcssApiError('NetworkError', message, requestId, latencyMs);
 }
 
+/** Idle keep-alive sockets are closed after this long: below the 5 s keep-alive of Node servers. */
+export const IDLE_SOCKET_MS = 4_000;
+
 export function createTcssClient(cfg: TcssConfig): TcssClient {
   const credentials = requireCredentials(cfg);
   const secure = cfg.endpoint.protocol === 'https:';
   // Keep-alive: no TCP/TLS handshake per call, so the time a call leaves is close to when it arrives.
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight })
-    : new http.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight });
+  // Idle sockets are closed by us before a server would close them (Node's http server after 5 s, many
+  // gateways after a few seconds): a late retry (backoffs of several seconds) must never reuse a socket
+  // the server is closing at that moment, or the call fails with ECONNRESET and uses up an attempt.
+  // The agent's `timeout` destroys only free sockets; calls in flight are bounded by TCSS_TIMEOUT_MS.
+  const keepAlive = { keepAlive: true, maxSockets: cfg.maxInFlight, timeout: IDLE_SOCKET_MS };
+  const agent = secure ? new https.Agent(keepAlive) : new http.Agent(keepAlive);
   const sdk = new TcssCommonClient(cfg.endpoint.host, TCSS_VERSION, {
     credential: {
       secretId: credentials.secretId,
@@ -176,10 +182,10 @@ export function createTcssClient(cfg: TcssConfig): TcssClient {
         throw toTcssError(err, performance.now() - started);
       }
       const latencyMs = performance.now() - started;
-      const { taskId, requestId } = answer;
-      if (typeof taskId !== 'number' && typeof taskId !== 'string') {
+      const { taskId, requestId, rawTaskId } = answer;
+      if (taskId === undefined) {
         // The API said yes, so a task may exist: calling again could create a second one. Not retried.
-        throw new TcssApiError(UNEXPECTED_ANSWER, `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(taskId)})`, requestId || undefined, latencyMs);
+        throw new TcssApiError(UNEXPECTED_ANSWER, `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(rawTaskId)})`, requestId || undefined, latencyMs);
       }
       return { taskId, requestId, latencyMs };
     },

@@ -19,11 +19,13 @@ export interface AnswerLike {
   text(): Promise<string>;
 }
 
-/** An answer without an error: the RequestId and the TaskId as sent (undefined when absent). */
+/** An answer without an error: the RequestId and the TaskId. */
 export interface ExactAnswer {
   requestId: string;
-  /** A safe integer as a number, a larger whole number as its exact decimal text, anything else as found. */
-  taskId: number | string | JsonValue | undefined;
+  /** A safe integer as a number, a larger whole number as its exact decimal text; undefined otherwise. */
+  taskId: number | string | undefined;
+  /** The TaskId field as found (for messages when it is not a positive whole number). */
+  rawTaskId: JsonValue | undefined;
 }
 
 /** A whole positive number's decimal text, exactly (no sign, fraction or exponent; no leading zeros). */
@@ -69,7 +71,6 @@ export async function parseExactAnswer(res: AnswerLike): Promise<ExactAnswer> {
     (e as unknown as { code: string }).code = typeof code === 'string' ? code : 'InternalError';
     throw e;
   }
-  const raw = field(response, 'TaskId');
-  const taskId = exactTaskId(raw);
-  return { requestId, taskId: taskId ?? raw };
+  const rawTaskId = field(response, 'TaskId');
+  return { requestId, taskId: exactTaskId(rawTaskId), rawTaskId };
 }
