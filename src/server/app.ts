@@ -15,6 +15,7 @@ import { budgetId, readBudgetRate } from '../limiter';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
 import { queueStatus } from '../status';
+import { ruleFor } from '../tcss/errorTable';
 import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
 import { createPromRegistry } from './promMetrics';
@@ -76,7 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (paused.length > 0) {
       return reply.code(503).send({
         status: 'paused',
-        reason: `${paused.length} worker(s) stopped taking jobs: the API refused the credentials (${paused[0]![1].code}); fix TENCENTCLOUD_SECRET_ID/KEY and restart them`,
+        reason: `${paused.length} worker(s) stopped taking jobs: the API answered ${paused[0]![1].code} (${ruleFor(paused[0]![1].code).meaning}), which would fail every job; fix that and restart them`,
         pausedWorkers,
       });
     }
