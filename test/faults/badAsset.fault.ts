@@ -9,7 +9,8 @@ import { FaultEnv, workload } from '../support/faultHarness';
 import { expectInvariant, isPermanentReason } from '../support/faultInvariant';
 
 test('bad assets in merged calls: only their jobs fail, with code, message and RequestId; the rest complete', async () => {
-  const requests = workload(300);
+  // Four check items (eight coalescing keys): with the backlog, calls merge dozens of jobs.
+  const requests = workload(300, { policyItems: 4 });
   // Three assets, spread over the backlog, that the API does not know.
   const bad = [requests[10]!.assetIds[0]!, requests[150]!.assetIds[0]!, requests[290]!.assetIds[0]!];
   const env = await FaultEnv.start({ scenario: 'bad assets in merged calls (bisect)', sim: { missingAssetIds: bad } });
@@ -37,6 +38,7 @@ test('bad assets in merged calls: only their jobs fail, with code, message and R
       expect(job.attemptsMade).toBe(1);
     }
     // Bisect's cost: per bad asset, one refused call per level of halving, at most 1 + log2(100).
+    expect(Math.max(...refused.map((c) => c.assetIds!.length))).toBeGreaterThan(10); // merged calls were refused
     expect(refused.length).toBeLessThanOrEqual(bad.length * (1 + Math.ceil(Math.log2(100))));
     expect(report.duplicateJobs).toBe(0);
   } finally {
