@@ -246,6 +246,19 @@ interface SimulatorFlags {
   lenient?: boolean;
   controlToken?: string;
   temporaryCredentialsTtl?: number;
+  missingAssetIds?: number[];
+  missingPolicyItemIds?: number[];
+  missingCode?: string;
+}
+
+/** A comma-separated list of positive whole numbers (ids), for the simulator's missing-resource flags. */
+function idList(flag: string): (v: string) => number[] {
+  return (v) => {
+    const ids = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const bad = ids.filter((x) => !/^[1-9]\d*$/.test(x) || !Number.isSafeInteger(Number(x)));
+    if (bad.length > 0) throw new InvalidArgumentError(`${flag} expects comma-separated ids (positive whole numbers), got ${JSON.stringify(bad[0])}`);
+    return ids.map(Number);
+  };
 }
 
 /**
@@ -269,6 +282,9 @@ function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOpt
     countThrottled: flags.lenient ? false : (flags.countThrottled ?? s.countThrottled),
     ...(controlToken !== undefined ? { controlToken } : {}),
     ...(ttl !== undefined ? { temporaryCredentialsTtlMs: ttl } : {}),
+    ...(flags.missingAssetIds ? { missingAssetIds: flags.missingAssetIds } : {}),
+    ...(flags.missingPolicyItemIds ? { missingPolicyItemIds: flags.missingPolicyItemIds } : {}),
+    ...(flags.missingCode ? { missingCode: flags.missingCode } : {}),
   };
 }
 
@@ -448,6 +464,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--lenient', 'refused calls do not count toward the window (SIM_COUNT_THROTTLED=false)'))
     .option('--control-token <token>', 'bearer token for /_sim/* (default SIM_CONTROL_TOKEN, else a random one, printed)')
     .option('--temporary-credentials-ttl <duration>', 'lifetime of AssumeRole keys, e.g. 60s, 15m (default 2h)', durationMs('--temporary-credentials-ttl'))
+    .option('--missing-asset-ids <ids>', 'asset ids that do not exist (comma-separated): calls naming one are refused whole', idList('--missing-asset-ids'))
+    .option('--missing-policy-item-ids <ids>', 'check items that do not exist (comma-separated): calls naming one are refused', idList('--missing-policy-item-ids'))
+    .option('--missing-code <code>', 'error code for calls naming a missing asset or check item (default InvalidParameterValue)')
     .action(simulatorCommand);
 
   program

@@ -67,7 +67,8 @@ export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
  * value and per-job record: that job's asset ids). See records.ts.
  */
 export interface RescanResult {
-  taskId: number;
+  /** The API's TaskId, exactly: a JSON number up to 2^53-1, its decimal text (a string) beyond. */
+  taskId: number | string;
   requestId: string;
   policyItemId: number;
   /** In the stream: every asset id of the call. In a job's result: the job's own. */

@@ -5,18 +5,23 @@
  * What happens to each answer is decided by the error table (tcss/errorTable.ts):
  *   throttle -> cut the cluster's rate and call again through the budget (attempts are not used up)
  *   retry    -> throw; BullMQ retries with exponential backoff and jitter up to the job's attempts
- *   pause    -> this worker stops taking jobs; the job goes back to waiting, untouched
+ *   pause    -> this worker stops taking jobs; the job goes back to waiting, untouched (codes about
+ *               the account or configuration, which would fail every job: see the table's scopes)
  *   fail     -> UnrecoverableError: the job fails now, with the code, message and RequestId
- * A job whose data breaks the contract fails at once, alone, with every problem listed.
+ * A merged call refused for a reason that may belong to one member (scope `job`) is split in halves
+ * and called again (bisect), so that only the jobs at fault fail: one bad job among n costs about
+ * 2*log2(n) more calls. A job whose data breaks the contract (not JSON, too many assets for one call,
+ * ...) fails at once, alone, with every problem listed, and never spends a call.
  */
 import { randomUUID } from 'node:crypto';
-import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay, budgetId, SharedBudget } from './budget';
 import type { Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { CallMetrics } from './callMetrics';
-import { Coalescer, type Group } from './coalescer';
+import { Coalescer, type Group, type Member } from './coalescer';
+import { ContractWorker, UnreadableJobData } from './contractWorker';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
@@ -48,6 +53,23 @@ class PausedSignal extends Error {
   override readonly name = 'PausedSignal';
 }
 
+/** What a group's call(s) gave each member: its call's record, or the error for that member. */
+type GroupOutcome = Map<JobRef, RescanResult | Error>;
+
+/** What to say when the workers pause, by code family (the table's `account` scope). */
+function pauseAdvice(code: string): string {
+  if (code === 'AuthFailure.SignatureExpire') {
+    return "CLOCK OFF: the API refused the request's timestamp (more than 5 minutes from its clock): this worker stops taking jobs; the backlog waits. Fix this machine's clock (NTP) and restart the worker.";
+  }
+  if (/^(AuthFailure|UnauthorizedOperation|IpInBlacklist|IpNotInWhitelist)(\.|$)/.test(code)) {
+    return 'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.';
+  }
+  if (/^(InvalidAction|NoSuchVersion|NoSuchProduct|ActionOffline|UnsupportedRegion|UnsupportedProtocol)(\.|$)/.test(code)) {
+    return 'CONFIGURATION REFUSED by the API (endpoint, version or region): every job would fail, so this worker stops taking jobs; the backlog waits. Check TCSS_ENDPOINT and TENCENTCLOUD_REGION and restart the worker.';
+  }
+  return 'ACCOUNT REFUSED by the API (service not bought or not authorised, licences used up): every job would fail, so this worker stops taking jobs; the backlog waits. Fix the account in the TCSS console and restart the worker.';
+}
+
 export interface RescanWorkerOptions {
   config: Config;
   logger: Logger;
@@ -61,7 +83,7 @@ export class RescanWorker {
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly metrics: CallMetrics;
-  private readonly coalescer: Coalescer<GroupPayload, RescanResult>;
+  private readonly coalescer: Coalescer<GroupPayload, GroupOutcome>;
   /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
   private readonly pauseGate: Promise<never>;
   private closeGate: (signal: PausedSignal) => void = () => undefined;
@@ -74,7 +96,7 @@ export class RescanWorker {
     /** Keyed by the caller's identity; replaced when the identity changes (see moveBudget). */
     private budget: SharedBudget,
     private readonly client: TcssClient,
-    readonly worker: Worker<unknown, RescanResult>,
+    readonly worker: ContractWorker<RescanResult>,
   ) {
     this.metrics = new CallMetrics(redis, cfg.queueName, log);
     this.pauseGate = new Promise<never>((_, reject) => (this.closeGate = reject));
@@ -114,7 +136,7 @@ export class RescanWorker {
       const [warm] = await Promise.all([client.warmUp(), budget.warmUp()]);
       logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
     }
-    const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
+    const worker = new ContractWorker<RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
       connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
       autorun: false,
@@ -173,9 +195,15 @@ export class RescanWorker {
     if (job.name !== JOB_NAME) {
       throw new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`);
     }
+    if (job.data instanceof UnreadableJobData) {
+      this.log.warn({ jobId, reason: job.data.reason }, 'invalid job refused: data is not JSON');
+      throw new UnrecoverableError(`invalid job: data is not JSON (${job.data.reason}): ${JSON.stringify(job.data.start)}`);
+    }
     let data: RescanJobData;
     try {
       data = parseRescanJobData(job.data);
+      const max = this.cfg.tcss.maxAssetsPerCall;
+      if (data.assetIds.length > max) throw new ValidationError([`assetIds has ${data.assetIds.length} asset ids, more than one call takes (TCSS_MAX_ASSETS_PER_CALL ${max}): split it into jobs of at most ${max}`]);
     } catch (err) {
       if (err instanceof ValidationError) {
         this.log.warn({ jobId, problems: err.problems }, 'invalid job refused');
@@ -195,7 +223,11 @@ export class RescanWorker {
     if (this.pauseInfo) return this.putBack(job, token);
     let record: RescanResult;
     try {
-      record = await this.coalescer.submit(groupKey(data), { assetIds: data.assetIds, payload: { ref, data } });
+      const outcome = await this.coalescer.submit(groupKey(data), { assetIds: data.assetIds, payload: { ref, data } });
+      const mine = outcome.get(ref);
+      if (mine === undefined) throw new Error('internal: no outcome for this job in its group');
+      if (mine instanceof Error) throw mine;
+      record = mine;
     } catch (err) {
       if (err instanceof PausedSignal) return this.putBack(job, token);
       if (!(err instanceof TcssApiError)) throw err;
@@ -218,34 +250,70 @@ export class RescanWorker {
   }
 
   /**
-   * One call for a group of jobs (see coalescer.ts): through the budget, called again when throttled,
-   * recorded for every job it covered. Errors other than throttles go to each job (retry or fail).
+   * The call(s) for a group of jobs (see coalescer.ts): one call for all members; if the API refuses it
+   * for a reason that may belong to one member (scope `job`), the members are split in halves and each
+   * half called again, down to single jobs, so that only the jobs at fault get the refusal.
    */
-  private async runGroup(group: Group<GroupPayload>): Promise<RescanResult> {
-    const first = group.members[0]!.payload.data;
+  private async runGroup(group: Group<GroupPayload>): Promise<GroupOutcome> {
+    const outcome: GroupOutcome = new Map();
+    await this.callMembers(group.members, outcome, () => {
+      group.closed = true; // the call leaves with the members it has
+    });
+    return outcome;
+  }
+
+  /** Calls for `members` and puts each member's outcome in `outcome`; bisects job-scoped refusals. */
+  private async callMembers(members: Member<GroupPayload>[], outcome: GroupOutcome, onLeave?: () => void): Promise<void> {
+    try {
+      const record = await this.callOnce(members, onLeave);
+      for (const m of members) outcome.set(m.payload.ref, record);
+    } catch (err) {
+      if (err instanceof TcssApiError && err.scope === 'job' && err.action === 'fail' && members.length > 1) {
+        const half = Math.ceil(members.length / 2);
+        this.log.warn(
+          { policyItemId: members[0]!.payload.data.policyItemId, code: err.code, requestId: err.requestId, jobs: members.length, halves: [half, members.length - half] },
+          'merged call refused for a reason that may belong to one job: calling again in halves to find the jobs at fault',
+        );
+        await Promise.all([this.callMembers(members.slice(0, half), outcome), this.callMembers(members.slice(half), outcome)]);
+        return;
+      }
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const m of members) outcome.set(m.payload.ref, e);
+    }
+  }
+
+  /**
+   * One call for `members`: through the budget, called again when throttled, recorded for every member.
+   * Errors other than throttles are thrown (the caller hands them to the members or bisects).
+   */
+  private async callOnce(members: Member<GroupPayload>[], onLeave?: () => void): Promise<RescanResult> {
+    const first = members[0]!.payload.data;
+    // The first call's members may still grow until it leaves (coalescer.ts): take the assets then.
+    let assetIds = uniqueAssets(members);
     const log = this.log.child({ policyItemId: first.policyItemId });
     for (let throttles = 0; ; throttles++) {
       let outcome: ScanOk | 'paused';
       try {
         const call = this.budget.schedule(async () => {
-          group.closed = true; // the call leaves with the members it has
+          onLeave?.();
+          assetIds = uniqueAssets(members);
           // Groups queued for the budget when the worker paused must not call with bad credentials.
           if (this.pauseInfo) return 'paused' as const;
-          return this.client.scan({ policyItemId: first.policyItemId, assetIds: group.assetIds, ...(first.assetType ? { assetType: first.assetType } : {}) });
+          return this.client.scan({ policyItemId: first.policyItemId, assetIds, ...(first.assetType ? { assetType: first.assetType } : {}) });
         });
         // On a pause, the group's jobs go back at once rather than when the budget reaches them.
         outcome = await Promise.race([call, this.pauseGate]);
       } catch (err) {
         if (!(err instanceof TcssApiError)) throw err;
         this.metrics.call(err.code, err.latencyMs);
-        const fields = { code: err.code, requestId: err.requestId, latencyMs: Math.round(err.latencyMs), assets: group.assetIds.length, jobIds: group.members.map((m) => m.payload.ref.id) };
+        const fields = { code: err.code, requestId: err.requestId, latencyMs: Math.round(err.latencyMs), assets: assetIds.length, jobIds: members.map((m) => m.payload.ref.id) };
         if (err.action === 'throttle') {
           const rate = await this.budget.throttled(err);
           log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
           continue;
         }
         if (err.action === 'pause') {
-          await this.pauseForCredentials(err);
+          await this.pause(err);
           throw new PausedSignal();
         }
         log.warn(fields, 'call failed');
@@ -257,13 +325,13 @@ export class RescanWorker {
         taskId: outcome.taskId,
         requestId: outcome.requestId,
         policyItemId: first.policyItemId,
-        assetIds: group.assetIds,
+        assetIds,
         ...(first.assetType !== undefined ? { assetType: first.assetType } : {}),
-        jobIds: group.members.map((m) => m.payload.ref.id),
+        jobIds: members.map((m) => m.payload.ref.id),
         calledAt: new Date().toISOString(),
       };
       this.budget.succeeded();
-      const byRef = new Map(group.members.map((m) => [m.payload.ref, m.payload.data]));
+      const byRef = new Map(members.map((m) => [m.payload.ref, m.payload.data]));
       await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, ref, byRef.get(ref)!), log);
       log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
@@ -284,16 +352,12 @@ export class RescanWorker {
     }
   }
 
-  private async pauseForCredentials(err: TcssApiError): Promise<void> {
+  /** Stops taking jobs for a code that would fail every job (the table's `pause`), and says why. */
+  private async pause(err: TcssApiError): Promise<void> {
     if (this.pauseInfo) return;
     const now = new Date().toISOString();
     this.pauseInfo = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: now, seenAt: now };
-    this.log.fatal(
-      { code: err.code, requestId: err.requestId, workerId: this.id, apiMessage: err.message },
-      err.code === 'AuthFailure.SignatureExpire'
-        ? "CLOCK OFF: the API refused the request's timestamp (more than 5 minutes from its clock): this worker stops taking jobs; the backlog waits. Fix this machine's clock (NTP) and restart the worker."
-        : 'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
-    );
+    this.log.fatal({ code: err.code, requestId: err.requestId, workerId: this.id, apiMessage: err.message }, pauseAdvice(err.code));
     // Say so in Redis for `status` and /readyz, and keep saying it while this process lives.
     const publish = () => {
       const info = { ...this.pauseInfo!, seenAt: new Date().toISOString() };
@@ -336,6 +400,11 @@ export class RescanWorker {
  */
 function jobView(call: RescanResult, ref: JobRef, data: RescanJobData): RescanResult {
   return { ...call, assetIds: data.assetIds, jobIds: [ref.id], callJobs: call.jobIds.length, callAssets: call.assetIds.length };
+}
+
+/** Unique asset ids of the members, in order of arrival. */
+function uniqueAssets(members: readonly Member<GroupPayload>[]): number[] {
+  return [...new Set(members.flatMap((m) => m.assetIds))];
 }
 
 function policyItemOf(data: unknown): unknown {

@@ -7,8 +7,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { loadConfig } from '../src/config';
-import { KNOWN_CODES, actionFor, type ErrorAction } from '../src/tcss/errorTable';
-import { TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
+import { KNOWN_CODES, actionFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope } from '../src/tcss/errorTable';
+import { IDLE_SOCKET_MS, TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
 
 const TABLE: Record<ErrorAction, string[]> = {
   throttle: [
@@ -25,6 +25,17 @@ const TABLE: Record<ErrorAction, string[]> = {
     'AuthFailure.SignatureExpire',
     'AuthFailure.InvalidAuthorization',
     'UnauthorizedOperation',
+    // Issue 8.4: codes that would fail every job pause the workers instead.
+    'InvalidAction',
+    'NoSuchVersion',
+    'NoSuchProduct',
+    'ActionOffline',
+    'UnsupportedRegion',
+    'UnsupportedProtocol',
+    'InternalError.ErrRoleNotExist',
+    'OperationDenied',
+    'OperationDenied.ServiceNotBought',
+    'FailedOperation.AuthorizedNotEnough',
   ],
   fail: [
     'InvalidParameter',
@@ -32,10 +43,46 @@ const TABLE: Record<ErrorAction, string[]> = {
     'InvalidParameterValue',
     'MissingParameter',
     'UnknownParameter',
-    'OperationDenied',
     'ResourceNotFound',
+    'FailedOperation.AgentOffline',
   ],
 };
+
+/** Whom each code is about (issue 8.3/8.4): job-scoped refusals of a merged call are bisected. */
+const SCOPES: Record<ErrorScope, string[]> = {
+  job: ['InvalidParameterValue', 'InvalidParameterValue.DataNotFound', 'InvalidParameterValue.Anything', 'ResourceNotFound', 'ResourceNotFound.AssetNotFound', 'InvalidParameter', 'InvalidParameter.InvalidFormat', 'FailedOperation.AgentOffline'],
+  call: ['InvalidParameter.MissingParameter', 'MissingParameter', 'UnknownParameter', 'InternalError', 'RequestLimitExceeded', 'Timeout', 'NetworkError', 'FailedOperation', 'SomethingNew'],
+  account: ['AuthFailure.SecretIdNotFound', 'InvalidAction', 'NoSuchVersion', 'NoSuchProduct', 'ActionOffline', 'UnsupportedRegion', 'UnsupportedProtocol', 'InternalError.ErrRoleNotExist', 'OperationDenied', 'FailedOperation.AuthorizedNotEnough'],
+};
+
+describe('scopeFor', () => {
+  for (const [scope, codes] of Object.entries(SCOPES) as [ErrorScope, string[]][]) {
+    test.each(codes)(`%s -> ${scope}`, (code) => expect(scopeFor(code)).toBe(scope));
+  }
+
+  test('every account-scoped code pauses, every job-scoped code fails (never pauses or retries)', () => {
+    for (const code of KNOWN_CODES) {
+      const r = ruleFor(code);
+      if (r.scope === 'account') expect([code, r.action]).toEqual([code, 'pause']);
+      if (r.scope === 'job') expect([code, r.action]).toEqual([code, 'fail']);
+    }
+  });
+
+  test('every exact code cites where its meaning comes from and says what it means', () => {
+    for (const code of KNOWN_CODES) {
+      const r = ruleFor(code);
+      expect(['common', 'tcss', 'ours']).toContain(r.src);
+      expect(r.meaning.length).toBeGreaterThan(5);
+    }
+    // Codes that are not Tencent's are exactly our client's names for faults below the API.
+    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual(['HttpError', 'NetworkError', 'Timeout', 'UnexpectedAnswer']);
+  });
+
+  test('inherited names (toString, __proto__) are unknown codes, not table entries', () => {
+    expect(ruleFor('toString').action).toBe('retry');
+    expect(ruleFor('__proto__').action).toBe('retry');
+  });
+});
 
 describe('actionFor', () => {
   for (const [action, codes] of Object.entries(TABLE) as [ErrorAction, string[]][]) {
@@ -126,9 +173,9 @@ describe('toTcssError', () => {
   });
 });
 
-/** The real client (demo credentials, 300 ms timeout) against whatever listens on `port`. */
-function clientFor(port: number) {
-  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: '300' }).tcss);
+/** The real client (demo credentials, 300 ms timeout unless told) against whatever listens on `port`. */
+function clientFor(port: number, timeoutMs = 300) {
+  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: String(timeoutMs) }).tcss);
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -209,4 +256,78 @@ describe('the real client maps what actually comes back', () => {
     expect(e.action).toBe('retry');
     expect(e.code).toBe('NetworkError');
   });
+
+  /** A server that answers every call with `body` (raw text, so numbers are exactly as written). */
+  async function answering(body: string, delayMs = 0): Promise<{ port: number; connections: () => number }> {
+    let connections = 0;
+    const server = track(
+      http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () =>
+          setTimeout(() => {
+            res.writeHead(200, { 'Content-Type': 'application/json' });
+            res.end(body);
+          }, delayMs),
+        );
+      }),
+    );
+    server.keepAliveTimeout = 30_000; // longer than our idle limit, so only our side closes idle sockets
+    server.on('connection', () => connections++);
+    return { port: await listen(server), connections: () => connections };
+  }
+
+  test.each([
+    ['9007199254740993', '9007199254740993'], // 2^53 + 1: JSON.parse would make it 9007199254740992
+    ['123456789012345678901234567890', '123456789012345678901234567890'],
+    ['9007199254740991', 9007199254740991], // 2^53 - 1: still a number
+    ['1202', 1202],
+  ])('TaskId %s is read exactly (never rounded, never refused and retried)', async (raw, expected) => {
+    const { port } = await answering(`{"Response":{"TaskId":${raw},"RequestId":"req-big"}}`);
+    const client = clientFor(port);
+    try {
+      const ok = await client.scan({ policyItemId: 2798, assetIds: [2202462] });
+      expect(ok.taskId).toBe(expected);
+      expect(ok.requestId).toBe('req-big');
+    } finally {
+      client.close();
+    }
+  });
+
+  test.each(['', ',"TaskId":1.5', ',"TaskId":-3', ',"TaskId":"abc"', ',"TaskId":1e3'])(
+    'a success answer without a readable TaskId (%s) fails the job (UnexpectedAnswer), never retried: a task may exist',
+    async (taskField) => {
+      const { port } = await answering(`{"Response":{"RequestId":"req-odd"${taskField}}}`);
+      const e = await scanError(port);
+      expect([e.code, e.action, e.requestId]).toEqual(['UnexpectedAnswer', 'fail', 'req-odd']);
+    },
+  );
+
+  test('an error answer with big numbers in it keeps its code and RequestId', async () => {
+    const { port } = await answering('{"Response":{"Error":{"Code":"InvalidParameterValue","Message":"asset 9007199254740993 does not exist"},"RequestId":"req-e"}}');
+    const e = await scanError(port);
+    expect([e.code, e.action, e.scope, e.requestId]).toEqual(['InvalidParameterValue', 'fail', 'job', 'req-e']);
+    expect(e.message).toContain('9007199254740993');
+  });
+
+  test(`a keep-alive socket idle longer than ${IDLE_SOCKET_MS} ms is not reused; a call slower than that still completes`, async () => {
+    const { port, connections } = await answering('{"Response":{"TaskId":1,"RequestId":"r"}}');
+    const client = clientFor(port, 10_000);
+    try {
+      await client.scan({ policyItemId: 1, assetIds: [1] });
+      await client.scan({ policyItemId: 1, assetIds: [2] });
+      expect(connections()).toBe(1); // reused while fresh
+      await new Promise((r) => setTimeout(r, IDLE_SOCKET_MS + 500));
+      await client.scan({ policyItemId: 1, assetIds: [3] });
+      expect(connections()).toBe(2); // the idle one was closed by us, not reused
+    } finally {
+      client.close();
+    }
+    const slow = await answering('{"Response":{"TaskId":2,"RequestId":"r2"}}', IDLE_SOCKET_MS + 500);
+    const slowClient = clientFor(slow.port, 10_000);
+    try {
+      expect((await slowClient.scan({ policyItemId: 1, assetIds: [1] })).taskId).toBe(2);
+    } finally {
+      slowClient.close();
+    }
+  }, 20_000);
 });

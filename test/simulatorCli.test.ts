@@ -3,6 +3,7 @@
  * Tencent keys, and warns when it listens beyond loopback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { runCliAsync } from './support/cliRun';
 import { CLI } from './support/workerProcess';
 
 const REAL = { TENCENTCLOUD_SECRET_ID: 'AKIDrealTencentKeyNotForTheSim000000', TENCENTCLOUD_SECRET_KEY: 'realTencentSecretKey-0000000000000' };
@@ -56,4 +57,19 @@ test('warns on stderr when bound to a non-loopback address', async () => {
   const sim = await startSim(['--host', '0.0.0.0'], {});
   await new Promise((r) => setTimeout(r, 200));
   expect(sim.output()).toMatch(/SimulatorWarning: .*0\.0\.0\.0, reachable from other machines/);
+});
+
+test('bad missing-resource ids are a usage error (exit 2) naming the flag', async () => {
+  const r = await runCliAsync(['simulator', '--port', '0', '--missing-asset-ids', '1,x'], { queueName: 'sim-cli', cwd: process.cwd() });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('--missing-asset-ids');
+  expect(r.stderr).toContain('"x"');
+});
+
+test('the missing-resource flags reach the simulator: its faults name the missing ids and the code', async () => {
+  const sim = await startSim(['--missing-asset-ids', '5, 6', '--missing-policy-item-ids', '9', '--missing-code', 'ResourceNotFound'], {});
+  const url = new URL(sim.url);
+  url.hostname = '127.0.0.1';
+  const faults = (await (await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })).json()) as Record<string, unknown>;
+  expect(faults).toMatchObject({ missingAssetIds: [5, 6], missingPolicyItemIds: [9], missingCode: 'ResourceNotFound' });
 });

@@ -15,6 +15,7 @@ import { budgetId, readBudgetRate } from '../budget';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
 import { queueStatus } from '../status';
+import { ruleFor } from '../tcss/errorTable';
 import { SCAN_ACTION } from '../tcss/client';
 import { createCredentials } from '../tcss/credentials';
 import { learnBudgetIdentity } from '../tcss/identity';
@@ -83,7 +84,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (paused.length > 0) {
       return reply.code(503).send({
         status: 'paused',
-        reason: `${paused.length} worker(s) stopped taking jobs: the API refused the credentials (${paused[0]![1].code}); fix TENCENTCLOUD_SECRET_ID/KEY and restart them`,
+        reason: `${paused.length} worker(s) stopped taking jobs: the API answered ${paused[0]![1].code} (${ruleFor(paused[0]![1].code).meaning}), which would fail every job; fix that and restart them`,
         pausedWorkers,
       });
     }
@@ -114,7 +115,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       const job = await producer.queue.getJob(req.params.jobId);
       if (!job) return reply.code(404).send({ error: `no job ${req.params.jobId} on queue ${cfg.queueName}` });
       const state = await job.getState();
-      const result = job.returnvalue as { taskId?: number; requestId?: string } | null | undefined;
+      const result = job.returnvalue as { taskId?: number | string; requestId?: string } | null | undefined;
       return {
         jobId: job.id,
         state,

@@ -93,6 +93,12 @@ export interface SimulatorOptions {
   firstTaskId?: number;
   /** Largest accepted body in bytes; larger ones get RequestSizeLimitExceeded. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Asset ids that do not exist: a call naming one is refused whole with `missingCode`. Default []. */
+  missingAssetIds?: number[];
+  /** CustomerPolicyItemIds that do not exist: a call naming one is refused with `missingCode`. Default []. */
+  missingPolicyItemIds?: number[];
+  /** Code for calls naming a missing asset or check item (missingResources.ts). Default 'InvalidParameterValue'. */
+  missingCode?: string;
 }
 
 export type ResolvedSimulatorOptions = Required<SimulatorOptions>;
@@ -114,6 +120,9 @@ export const FAULT_KEYS = [
   'clockOffsetMs',
   'revokedSecretIds',
   'temporaryCredentialsTtlMs',
+  'missingAssetIds',
+  'missingPolicyItemIds',
+  'missingCode',
 ] as const;
 
 export type SimulatorFaults = Pick<SimulatorOptions, (typeof FAULT_KEYS)[number]>;
@@ -141,6 +150,9 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
   maxCalls: 100_000,
   firstTaskId: 1001,
   maxBodyBytes: 1024 * 1024,
+  missingAssetIds: [],
+  missingPolicyItemIds: [],
+  missingCode: 'InvalidParameterValue',
 });
 
 /** Error messages name the option, what was expected and what was received. */
@@ -198,6 +210,9 @@ const shape = {
   maxCalls: z.number(expected('an integer from 1 up')).int().min(1).max(10_000_000),
   firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
   maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),
+  missingAssetIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of asset ids (positive safe integers)')),
+  missingPolicyItemIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of CustomerPolicyItemIds (positive safe integers)')),
+  missingCode: errorCode,
 } satisfies Record<keyof SimulatorOptions, z.ZodType>;
 
 const optionsSchema = z.strictObject(shape, expected('an options object')).partial();

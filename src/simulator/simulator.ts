@@ -17,6 +17,7 @@ import {
   type SimulatorFaults,
   type SimulatorOptions,
 } from './options';
+import { missingResourceError } from './missingResources';
 import { parseBody, rawPolicyItemId, readScanFields, validateScanParams, type ParsedBody } from './scanParams';
 import { controlTokenMatches, exposedWarning, hostAllowed, newControlToken } from './access';
 import { KeyRegistry, type KeyOwner } from './accounts';
@@ -319,6 +320,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const params = validateScanParams(body());
     if (!params.ok) return admitted(params.error.code, params.error.message);
+    const missing = missingResourceError(params.params, faults);
+    if (missing) return admitted(missing.code, missing.message);
     return { code: 'OK', secretId, principal: owner.principal, admitted: true, taskId: nextTaskId++ };
   };
 

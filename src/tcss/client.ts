@@ -9,7 +9,8 @@ import { performance } from 'node:perf_hooks';
 import type { TcssConfig } from '../config';
 import type { AssetType } from '../job';
 import { createCredentials, CredentialsUnavailableError, type WatchedCredentials } from './credentials';
-import { actionFor, type ErrorAction } from './errorTable';
+import { ruleFor, type ErrorAction, type ErrorScope } from './errorTable';
+import { parseExactAnswer, type AnswerLike, type ExactAnswer } from './exactResponse';
 import { createSdkClient } from './sdkClient';
 import { warmUp } from './warmUp';
 
@@ -24,7 +25,8 @@ export interface ScanParams {
 }
 
 export interface ScanOk {
-  taskId: number;
+  /** Exact: a number up to 2^53-1, the decimal text beyond (see exactResponse.ts). */
+  taskId: number | string;
   requestId: string;
   latencyMs: number;
 }
@@ -36,6 +38,8 @@ export interface ScanOk {
 export class TcssApiError extends Error {
   override readonly name = 'TcssApiError';
   readonly action: ErrorAction;
+  /** Whom the answer is about: one member of a merged call (job), the call, or the account. */
+  readonly scope: ErrorScope;
   constructor(
     readonly code: string,
     message: string,
@@ -44,7 +48,9 @@ export class TcssApiError extends Error {
     readonly httpStatus?: number,
   ) {
     super(`${code}: ${message}`);
-    this.action = actionFor(code);
+    const rule = ruleFor(code);
+    this.action = rule.action;
+    this.scope = rule.scope;
   }
 }
 
@@ -53,6 +59,15 @@ export interface TcssClient {
   /** Opens the connection and runs the SDK's path once, calling nothing (warmUp.ts). */
   warmUp(): Promise<{ ms: number; status?: number; error?: string }>;
   close(): void;
+}
+
+/** Our code for a success answer without a readable TaskId (see the error table). */
+export const UNEXPECTED_ANSWER = 'UnexpectedAnswer';
+
+function describeTaskId(v: unknown): string {
+  if (v === undefined) return 'TaskId missing';
+  const raw = (v as { raw?: unknown }).raw;
+  return `TaskId ${typeof raw === 'string' ? raw : v instanceof Map ? 'an object' : JSON.stringify(v)}`.slice(0, 120);
 }
 
 /** Maps whatever the SDK or node-fetch threw to a TcssApiError. */
@@ -82,17 +97,24 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   return new TcssApiError('NetworkError', message, requestId, latencyMs);
 }
 
+/** Idle keep-alive sockets are closed after this long: below the 5 s keep-alive of Node servers. */
+export const IDLE_SOCKET_MS = 4_000;
+
 /** `credentials`: the worker's shared provider (default: one made from the configuration). */
 export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredentials = createCredentials(cfg)): TcssClient {
   const secure = cfg.endpoint.protocol === 'https:';
   // Keep-alive: no TCP/TLS handshake per call, so the time a call leaves is close to when it arrives.
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight })
-    : new http.Agent({ keepAlive: true, maxSockets: cfg.maxInFlight });
+  // Idle sockets are closed by us before a server would close them (Node's http server after 5 s, many
+  // gateways after a few seconds): a late retry (backoffs of several seconds) must never reuse a socket
+  // the server is closing at that moment, or the call fails with ECONNRESET and uses up an attempt.
+  // The agent's `timeout` destroys only free sockets; calls in flight are bounded by TCSS_TIMEOUT_MS.
+  const keepAlive = { keepAlive: true, maxSockets: cfg.maxInFlight, timeout: IDLE_SOCKET_MS };
+  const agent = secure ? new https.Agent(keepAlive) : new http.Agent(keepAlive);
   const sdk = createSdkClient({
     endpoint: cfg.endpoint,
     service: TCSS_SERVICE,
     version: TCSS_VERSION,
+    parse: (res) => parseExactAnswer(res as AnswerLike),
     region: cfg.region ?? '',
     credential: credentials,
     timeoutMs: cfg.timeoutMs,
@@ -107,17 +129,17 @@ export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredential
       };
       if (params.assetType !== undefined) body.AssetType = params.assetType;
       const started = performance.now();
-      let response: Record<string, unknown>;
+      let answer: ExactAnswer;
       try {
-        response = (await sdk.request(SCAN_ACTION, body)) as Record<string, unknown>;
+        answer = (await sdk.request(SCAN_ACTION, body)) as unknown as ExactAnswer;
       } catch (err) {
         throw toTcssError(err, performance.now() - started);
       }
       const latencyMs = performance.now() - started;
-      const taskId = response.TaskId;
-      const requestId = typeof response.RequestId === 'string' ? response.RequestId : '';
-      if (typeof taskId !== 'number' || !Number.isSafeInteger(taskId)) {
-        throw new TcssApiError('InternalError', `response without a valid TaskId: ${JSON.stringify(response).slice(0, 200)}`, requestId, latencyMs);
+      const { taskId, requestId, rawTaskId } = answer;
+      if (taskId === undefined) {
+        // The API said yes, so a task may exist: calling again could create a second one. Not retried.
+        throw new TcssApiError(UNEXPECTED_ANSWER, `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(rawTaskId)})`, requestId || undefined, latencyMs);
       }
       return { taskId, requestId, latencyMs };
     },

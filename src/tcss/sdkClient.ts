@@ -26,16 +26,20 @@ interface SdkInternals {
 
 type ClientCtor = new (...args: ConstructorParameters<typeof CommonClient>) => Pick<CommonClient, 'request'>;
 
+/** Reads an answer (node-fetch's Response); throws as the SDK's parseResponse does. */
+export type AnswerParser = (res: unknown) => Promise<unknown>;
+
 class ServiceCommonClient extends (CommonClient as unknown as ClientCtor) {
   constructor(
     private readonly service: string,
+    private readonly parse: AnswerParser | undefined,
     ...args: ConstructorParameters<typeof CommonClient>
   ) {
     super(...args);
   }
 
   // Replaces the SDK's private doRequestWithSign3, which is the same but for `service`.
-  protected async doRequestWithSign3(action: string, params: unknown): Promise<Record<string, unknown>> {
+  protected async doRequestWithSign3(action: string, params: unknown): Promise<unknown> {
     const self = this as unknown as SdkInternals;
     const credential = await self.getCredential();
     const { httpProfile } = self.profile;
@@ -55,7 +59,7 @@ class ServiceCommonClient extends (CommonClient as unknown as ClientCtor) {
       language: self.profile.language as string,
       ...(httpProfile.agent ? { agent: httpProfile.agent } : {}),
     });
-    return self.parseResponse(res);
+    return this.parse ? this.parse(res) : self.parseResponse(res);
   }
 }
 
@@ -70,12 +74,14 @@ export interface SdkClientOptions {
   credential: Credential | DynamicCredential;
   timeoutMs: number;
   agent?: http.Agent;
+  /** Reads the answer instead of the SDK's parseResponse (JSON.parse), e.g. exactly (exactResponse.ts). */
+  parse?: AnswerParser;
 }
 
 export type SdkClient = Pick<CommonClient, 'request'>;
 
 export function createSdkClient(o: SdkClientOptions): SdkClient {
-  return new ServiceCommonClient(o.service, o.endpoint.host, o.version, {
+  return new ServiceCommonClient(o.service, o.parse, o.endpoint.host, o.version, {
     credential: o.credential,
     region: o.region,
     profile: {

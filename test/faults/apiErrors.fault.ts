@@ -2,7 +2,8 @@
  * An API that misbehaves while reachable:
  *  - 30% of calls answered InternalError (transient: retried with backoff; attempts suffice), with one
  *    check item whose calls always fail permanently (ResourceNotFound: those jobs fail at once, with the
- *    code and the RequestId, and only those);
+ *    code and the RequestId, and only those; ResourceNotFound may be about one member, so their merged
+ *    calls are split down to single jobs first: more ResourceNotFound answers than jobs);
  *  - calls that never answer (10%), with TCSS_TIMEOUT_MS 1000: the worker gives up and retries. A call
  *    that never answered may still have created a task (the simulator issues its TaskId, as when a
  *    response is lost), so these jobs can be sent twice: the duplicates are counted, each must follow

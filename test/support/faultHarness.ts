@@ -10,6 +10,8 @@
  *   const report = await env.check({ ... });   // the invariant (faultInvariant.ts)
  *   await env.close();
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import type { RescanJobData } from '../../src/job';
 import { budgetId } from '../../src/budget';
@@ -186,7 +188,29 @@ export class FaultEnv {
     return report;
   }
 
+  /**
+   * Where this scenario's logs go: `$FAULT_LOG_DIR/<queue>` (default `artifacts/fault-logs`, emptied by
+   * the suite's global setup). Written at close, pass or fail, so a failed scenario leaves its evidence;
+   * .ci/run prints the folder when the suite fails.
+   */
+  get logDir(): string {
+    return path.join(faultLogRoot(), `${this.queueName}-${this.startedAt}`);
+  }
+
+  /** Every worker's output, the simulator's calls and stats, and the queue's counts, into `logDir`. */
+  async saveLogs(): Promise<string> {
+    const dir = this.logDir;
+    mkdirSync(dir, { recursive: true });
+    this.workers.forEach((w, i) => writeFileSync(path.join(dir, `worker-${i}.log`), w.output()));
+    writeFileSync(path.join(dir, 'simulator-calls.jsonl'), this.sim.calls().map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(path.join(dir, 'simulator-stats.json'), JSON.stringify(this.sim.stats(), null, 2));
+    const counts = await this.counts().catch((e: unknown) => ({ error: String(e) }));
+    writeFileSync(path.join(dir, 'queue.json'), JSON.stringify({ scenario: this.o.scenario, queue: this.queueName, startedAt: new Date(this.startedAt).toISOString(), counts }, null, 2));
+    return dir;
+  }
+
   async close(): Promise<void> {
+    await this.saveLogs().catch((e: unknown) => process.stderr.write(`fault harness: could not save logs: ${String(e)}\n`));
     await Promise.all(this.workers.map((w) => w.stop('SIGKILL')));
     await this.producer.close().catch(() => undefined);
     this.redis.disconnect();
@@ -196,6 +220,11 @@ export class FaultEnv {
 }
 
 export { sleep };
+
+/** The folder that holds every scenario's logs (FAULT_LOG_DIR, default artifacts/fault-logs). */
+export function faultLogRoot(): string {
+  return process.env.FAULT_LOG_DIR ?? path.join(__dirname, '..', '..', 'artifacts', 'fault-logs');
+}
 
 /** Polls until `check` is truthy; throws with `what` after `timeoutMs` (waitFor, arguments in this order). */
 export function until<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, stepMs = 100): Promise<Exclude<T, undefined | null | false | 0 | ''>> {

@@ -132,7 +132,7 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
   const limit = o.rateLimit ?? 20;
   const calls = o.sim.calls();
   const ok = calls.filter((c) => c.code === 'OK');
-  const byTaskId = new Map(ok.map((c) => [c.taskId!, c]));
+  const byTaskId = new Map<number | string, (typeof ok)[number]>(ok.map((c) => [c.taskId!, c]));
   const store = new RecordStore(o.redis, { queueName: o.queueName, maxLen: 10_000_000, ttlSeconds: 86_400 });
   const stream = await readStream(o.redis, store.streamKey);
   const streamByTaskId = new Map(stream.map((r) => [r.taskId, r]));
