@@ -1,0 +1,121 @@
+/**
+ * JSON request bodies, parsed exactly (src/exactJson.ts) instead of with `JSON.parse`, which rounds
+ * `1.0000000000000001` to 1 and `4503599627370496.5` to 4503599627370496: a client would enqueue a
+ * rescan of an id it never named. Here every number literal is checked against its own text:
+ *
+ * - a literal whose exact value is a whole number no larger than 2^53-1 in magnitude becomes that number
+ *   (`7`, `7.0`, `7e0` are all 7);
+ * - a literal that only looks whole after rounding (`1.0000000000000001`, `9007199254740993`) becomes
+ *   an {@link InexactNumber} and is reported as a problem by path: it is never silently another id;
+ * - anything else (`1.5`, `1e400`) becomes the nearest JS number, which the contract refuses anyway.
+ *
+ * An object that names a key twice is refused (which one would win is up to the parser). Objects get
+ * their keys as own properties, `__proto__` included, so the contract's validation names it as an
+ * unknown field rather than it touching a prototype.
+ */
+import type { FastifyInstance } from 'fastify';
+import { JsonNumber, JsonSyntaxError, parseExactJson, type JsonValue } from '../exactJson';
+
+/** A number literal that JS would round to a different whole number; never equal to any id. */
+export class InexactNumber {
+  constructor(
+    readonly raw: string,
+    /** Where it stands in the body, e.g. `[2].assetIds[0]`. */
+    readonly path: string,
+  ) {}
+  toJSON(): string {
+    return this.raw;
+  }
+}
+
+/** What a parsed body holds besides its value: the inexact numbers found, in order. */
+export interface ExactBody {
+  value: unknown;
+  inexact: InexactNumber[];
+}
+
+const bodies = new WeakMap<object, InexactNumber[]>();
+
+/** The inexact numbers of a body parsed by {@link registerExactJsonParser} (none for other bodies). */
+export function inexactNumbersOf(body: unknown): InexactNumber[] {
+  return typeof body === 'object' && body !== null ? (bodies.get(body) ?? []) : [];
+}
+
+/** The exact whole-number value of a JSON number literal, or undefined when it is not one. */
+export function exactInteger(raw: string): bigint | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(raw);
+  if (!m) return undefined;
+  const [, sign, int, frac = '', expText = '0'] = m;
+  const exp = Number(expText);
+  // Digits and where the decimal point falls after the exponent; huge exponents are never safe ids.
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) > 400) return /^0*$/.test(int! + frac) ? 0n : undefined;
+  const digits = int! + frac;
+  const point = int!.length + exp; // how many of `digits` stand before the decimal point
+  if (point <= 0) return /^0*$/.test(digits) ? 0n : undefined;
+  const whole = digits.slice(0, point).padEnd(point, '0');
+  if (!/^0*$/.test(digits.slice(point))) return undefined;
+  const n = BigInt(whole);
+  return sign === '-' ? -n : n;
+}
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Turns a parsed value into plain JS, numbers converted as described above. */
+export function toPlain(value: JsonValue, path = '', inexact: InexactNumber[] = []): ExactBody {
+  const convert = (v: JsonValue, at: string): unknown => {
+    if (v instanceof JsonNumber) {
+      const whole = exactInteger(v.raw);
+      if (whole !== undefined && whole <= MAX && whole >= -MAX) return Number(whole);
+      const approx = Number(v.raw);
+      if (Number.isInteger(approx)) {
+        const n = new InexactNumber(v.raw, at);
+        inexact.push(n);
+        return n;
+      }
+      return approx;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => convert(x, `${at}[${i}]`));
+    if (v instanceof Map) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of v) {
+        Object.defineProperty(out, k, { value: convert(x, at === '' ? k : `${at}.${k}`), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    return v;
+  };
+  return { value: convert(value, path), inexact };
+}
+
+/** Replaces Fastify's `application/json` parser with the exact one (400 INVALID_JSON with where). */
+export function registerExactJsonParser(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    let parsed: JsonValue;
+    try {
+      parsed = parseExactJson(body as string, { rejectDuplicateKeys: true });
+    } catch (err) {
+      if (!(err instanceof JsonSyntaxError)) return done(err as Error, undefined);
+      return done(Object.assign(new Error(`the body is not valid JSON: ${err.message}`), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
+    }
+    const { value, inexact } = toPlain(parsed);
+    if (inexact.length > 0 && typeof value === 'object' && value !== null) bodies.set(value, inexact);
+    done(null, value);
+  });
+}
+
+/**
+ * Problems for the inexact numbers of a rescan body, labelled like the contract's (`#2: ` in an array).
+ * Empty when every number is exact.
+ */
+export function inexactProblems(body: unknown): string[] {
+  const list = inexactNumbersOf(body);
+  const isArray = Array.isArray(body);
+  return list.map((n) => {
+    const m = isArray ? /^\[(\d+)\]\.?(.*)$/.exec(n.path) : null;
+    const label = m ? `#${Number(m[1]) + 1}: ` : '';
+    const field = m ? m[2] : n.path;
+    const raw = n.raw.length > 40 ? `${n.raw.slice(0, 37)}...` : n.raw;
+    return `${label}${field ? `${field}: ` : ''}${raw} is not exactly a whole number no larger than 2^53-1 (it would be read as ${String(Number(n.raw))}); write ids exactly`;
+  });
+}
