@@ -56,7 +56,7 @@ export class RecordStore {
     const multi = this.redis.multi();
     multi.xadd(this.streamKey, 'MAXLEN', '~', String(this.opts.maxLen), '*', 'record', json, 'policyItemId', String(record.policyItemId), 'taskId', String(record.taskId));
     // Inside the same transaction, so the stream's newest entry is the one just added.
-    multi.eval(INDEX_NEWEST, 2, this.streamKey, keys.tasksByItem(this.opts.queueName, record.policyItemId));
+    multi.eval(INDEX_NEWEST, 3, this.streamKey, keys.tasksByItem(this.opts.queueName, record.policyItemId), keys.tasksIndexed(this.opts.queueName));
     for (const job of jobs) multi.set(keys.jobTask(this.opts.queueName, job), JSON.stringify(forJob(job)), 'EX', this.opts.ttlSeconds);
     const results = await multi.exec();
     if (!results) throw new Error('recording the TaskId failed: transaction aborted');
@@ -165,8 +165,9 @@ function unpadId(member: string): string {
 }
 
 /**
- * KEYS: the stream, the item's index. Adds the stream's newest entry (the one just written, in the same
- * MULTI) to the index, and drops index entries older than the stream's oldest (trimmed by MAXLEN).
+ * KEYS: the stream, the item's index, the "indexed" marker. Adds the stream's newest entry (the one just
+ * written, in the same MULTI) to the index, and drops index entries older than the stream's oldest
+ * (trimmed by MAXLEN). A stream that this write created holds nothing unindexed: it is marked so.
  */
 const INDEX_NEWEST = `
 local function pad(id)
@@ -177,6 +178,7 @@ local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
 if newest then redis.call('ZADD', KEYS[2], 0, pad(newest[1])) end
 if oldest then redis.call('ZREMRANGEBYLEX', KEYS[2], '-', '(' .. pad(oldest[1])) end
+if redis.call('XLEN', KEYS[1]) == 1 then redis.call('SET', KEYS[3], 'indexed from the first record', 'NX') end
 return 1
 `;
 
