@@ -31,7 +31,11 @@ export function parseExactJson(text: string, options: ExactJsonOptions = {}): Js
     throw new JsonSyntaxError(`${what} at position ${pos}`);
   };
   const skipWhitespace = (): void => {
-    while (pos < text.length && ' \t\n\r'.includes(text.charAt(pos))) pos++;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return;
+      pos++;
+    }
   };
   const expectLiteral = (literal: string): void => {
     if (!text.startsWith(literal, pos)) fail('invalid literal');
@@ -42,18 +46,17 @@ export function parseExactJson(text: string, options: ExactJsonOptions = {}): Js
     pos++; // opening quote
     let out = '';
     for (;;) {
+      // Copy a run of plain characters at once (most strings have no escapes).
+      const start = pos;
+      let code = text.charCodeAt(pos);
+      while (code !== 0x22 && code !== 0x5c && code >= 0x20) code = text.charCodeAt(++pos);
+      if (pos > start) out += text.slice(start, pos);
       if (pos >= text.length) fail('unterminated string');
-      const c = text.charAt(pos);
-      if (c === '"') {
+      if (code === 0x22) {
         pos++;
         return out;
       }
-      if (c < ' ') fail('control character in string');
-      if (c !== '\\') {
-        out += c;
-        pos++;
-        continue;
-      }
+      if (code < 0x20) fail('control character in string');
       const esc = text.charAt(pos + 1);
       pos += 2;
       switch (esc) {

@@ -19,6 +19,7 @@ import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
 import { isValidCursor } from './cursor';
 import { inexactProblems, registerExactJsonParser } from './exactBody';
+import { IntakeGate } from './intakeGate';
 import { acceptLoopbackHostOnly } from './hostCheck';
 import { guardJobIds, isIssuedJobIdShape } from './jobIds';
 import { LoginLimiter } from './loginLimit';
@@ -85,7 +86,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason, detail: r.detail, ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}) });
     });
 
-    scope.post('/v1/rescans', async (req, reply) => {
+    // One bulk intake at a time: the others wait without reading their bodies (intakeGate.ts).
+    const intake = new IntakeGate(1);
+    scope.post('/v1/rescans', intake.hooks(), async (req, reply) => {
       const body = req.body;
       const requests = Array.isArray(body) ? body : [body];
       if (requests.length === 0) return reply.code(400).send({ error: 'no rescans in the request', problems: ['the array is empty'] });

@@ -61,44 +61,130 @@ export function exactInteger(raw: string): bigint | undefined {
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Turns a parsed value into plain JS, numbers converted as described above. */
-export function toPlain(value: JsonValue, path = '', inexact: InexactNumber[] = []): ExactBody {
-  const convert = (v: JsonValue, at: string): unknown => {
+export function toPlain(value: JsonValue, inexact: InexactNumber[] = []): ExactBody {
+  // The path to the current value, as segments; joined only when an inexact number is found.
+  const path: (string | number)[] = [];
+  const convert = (v: JsonValue): unknown => {
     if (v instanceof JsonNumber) {
+      // Up to 15 digits, no fraction or exponent: always exact (the common case, kept cheap).
+      if (SIMPLE_INTEGER.test(v.raw)) return Number(v.raw);
       const whole = exactInteger(v.raw);
       if (whole !== undefined && whole <= MAX && whole >= -MAX) return Number(whole);
       const approx = Number(v.raw);
       if (Number.isInteger(approx)) {
-        const n = new InexactNumber(v.raw, at);
+        const n = new InexactNumber(v.raw, formatPath(path));
         inexact.push(n);
         return n;
       }
       return approx;
     }
-    if (Array.isArray(v)) return v.map((x, i) => convert(x, `${at}[${i}]`));
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        out[i] = convert(v[i]!);
+        path.pop();
+      }
+      return out;
+    }
     if (v instanceof Map) {
       const out: Record<string, unknown> = {};
       for (const [k, x] of v) {
-        Object.defineProperty(out, k, { value: convert(x, at === '' ? k : `${at}.${k}`), enumerable: true, writable: true, configurable: true });
+        path.push(k);
+        const converted = convert(x);
+        path.pop();
+        if (k === '__proto__') Object.defineProperty(out, k, { value: converted, enumerable: true, writable: true, configurable: true });
+        else out[k] = converted;
       }
       return out;
     }
     return v;
   };
-  return { value: convert(value, path), inexact };
+  return { value: convert(value), inexact };
 }
+
+const SIMPLE_INTEGER = /^-?\d{1,15}$/;
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
+/**
+ * Parses a JSON body exactly. The common body (whole numbers of up to 15 digits, no key named twice)
+ * means the same to `JSON.parse`, which is native and about twenty times faster than the exact parser:
+ * such bodies take that path, checked by one regular-expression pass over the text. Anything else
+ * (other number literals, a repeated key, invalid or very deep JSON) goes through the exact parser, which
+ * also words the errors. Fast matters: parsing runs on the event loop that answers /healthz.
+ */
+export function parseJsonBody(text: string): ExactBody {
+  let fast: unknown;
+  let valid = true;
+  try {
+    fast = JSON.parse(text);
+  } catch {
+    valid = false;
+  }
+  if (valid) {
+    const scan = scanLiterals(text);
+    if (scan.simpleNumbers && countKeys(fast, 0) === scan.keys) return { value: fast, inexact: [] };
+  }
+  return toPlain(parseExactJson(text, { rejectDuplicateKeys: true }));
+}
+
+/** Strings (keys: those followed by ':') and number literals, in one pass; digits in strings are skipped with them. */
+const LITERAL = /"(?:[^"\\]|\\.)*"(\s*:)?|-?\d[\d.eE+-]*/g;
+
+function scanLiterals(text: string): { keys: number; simpleNumbers: boolean } {
+  let keys = 0;
+  let simpleNumbers = true;
+  LITERAL.lastIndex = 0;
+  for (let m = LITERAL.exec(text); m !== null; m = LITERAL.exec(text)) {
+    if (m[0].charCodeAt(0) === 0x22) {
+      if (m[1] !== undefined) keys++;
+    } else if (!SIMPLE_INTEGER.test(m[0])) {
+      simpleNumbers = false;
+      break;
+    }
+  }
+  return { keys, simpleNumbers };
+}
+
+/** Own keys of every object in a JSON.parse result; -1 past the exact parser's depth (let it refuse). */
+function countKeys(v: unknown, depth: number): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  if (depth > MAX_FAST_DEPTH) return -1;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const k = countKeys(x, depth + 1);
+      if (k < 0) return -1;
+      n += k;
+    }
+    return n;
+  }
+  for (const key of Object.keys(v)) {
+    const k = countKeys((v as Record<string, unknown>)[key], depth + 1);
+    if (k < 0) return -1;
+    n += k + 1;
+  }
+  return n;
+}
+
+/** Below the exact parser's nesting limit, so the two paths refuse the same bodies. */
+const MAX_FAST_DEPTH = 60;
 
 /** Replaces Fastify's `application/json` parser with the exact one (400 INVALID_JSON with where). */
 export function registerExactJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    let parsed: JsonValue;
+    let parsed: ExactBody;
     try {
-      parsed = parseExactJson(body as string, { rejectDuplicateKeys: true });
+      parsed = parseJsonBody(body as string);
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) return done(err as Error, undefined);
       return done(Object.assign(new Error(`the body is not valid JSON: ${err.message}`), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
     }
-    const { value, inexact } = toPlain(parsed);
+    const { value, inexact } = parsed;
     if (inexact.length > 0 && typeof value === 'object' && value !== null) bodies.set(value, inexact);
     done(null, value);
   });
