@@ -17,7 +17,6 @@ import { loadConfig, type Config } from '../src/config';
 import { keys } from '../src/keys';
 import { createLogger, type Logger } from '../src/logger';
 import { RescanProducer } from '../src/producer';
-import { MAX_LOGIN_FAILURES } from '../src/server/loginLimit';
 import { startServer, type RunningServer } from '../src/server/run';
 import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
@@ -27,6 +26,7 @@ const PASSWORD = 'hardening-password-1234';
 const TOKEN = 'hardening-token-0123456789-abcdef';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const AUTH = { authorization: basic('admin', PASSWORD) };
+const MAX_LOGIN_FAILURES = 4;
 
 /** BullMQ's own key names under `bull:<queue>:`, which a job id must never reach. */
 const BULLMQ_KEYS = ['meta', 'events', 'id', 'wait', 'active', 'completed', 'stalled-check', 'marker', 'paused', 'delayed', 'prioritized', 'failed', 'limiter', 'repeat', 'pc', 'de'];
@@ -196,7 +196,7 @@ test('a 400 lists the first 100 problems and says how many there were', async ()
 describe('logins', () => {
   test('failed logins are limited per address (429 with Retry-After, even for the right password) and logged without the password', async () => {
     const { logger, lines } = capturingLogger();
-    const own = await startServer(config(), logger);
+    const own = await startServer(config({ SERVER_LOGIN_MAX_FAILURES: String(MAX_LOGIN_FAILURES) }), logger);
     const wrong = 'wrong-password-that-must-not-be-logged';
     try {
       // Requests without credentials (a browser's first try) are no failures.

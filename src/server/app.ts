@@ -77,7 +77,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Everything else needs credentials.
   await app.register(async (scope) => {
-    await protect(scope, cfg.server, new LoginLimiter(redis, cfg.queueName, deps.logger.child({ component: 'auth' })));
+    await protect(scope, cfg.server, new LoginLimiter(redis, cfg.queueName, deps.logger.child({ component: 'auth' }), cfg.server.loginMaxFailures, cfg.server.loginWindowSeconds));
     // A :jobId that we never issue could name one of BullMQ's own keys (jobIds.ts): 404 before any route.
     guardJobIds(scope);
 

@@ -1,6 +1,6 @@
 /**
- * Failed logins per client address: after MAX_LOGIN_FAILURES wrong passwords or tokens within
- * LOGIN_WINDOW_SECONDS, every request from that address gets 429 with `Retry-After` until the window
+ * Failed logins per client address: after SERVER_LOGIN_MAX_FAILURES wrong passwords or tokens within
+ * SERVER_LOGIN_WINDOW_SECONDS (default 10 in 300 s), every request from that address gets 429 with `Retry-After` until the window
  * ends, the right credentials included (otherwise a guesser would learn when it guessed right). A
  * request without credentials (a browser's first try, before the login prompt) is no failure.
  *
@@ -15,8 +15,6 @@ import type { Redis } from 'ioredis';
 import { keys } from '../keys';
 import type { Logger } from '../logger';
 
-export const MAX_LOGIN_FAILURES = 10;
-export const LOGIN_WINDOW_SECONDS = 300;
 
 export interface LoginFailure {
   address: string;
@@ -31,8 +29,8 @@ export class LoginLimiter {
     private readonly redis: Redis,
     private readonly queueName: string,
     private readonly logger: Logger,
-    private readonly max = MAX_LOGIN_FAILURES,
-    private readonly windowSeconds = LOGIN_WINDOW_SECONDS,
+    private readonly max: number,
+    private readonly windowSeconds: number,
   ) {}
 
   /** Seconds until `address` may try again, or undefined when it may now. */
