@@ -22,10 +22,13 @@ const MAX_DEPTH = 64;
 export interface ExactJsonOptions {
   /** Refuse an object that names a key twice (RFC 8259 leaves the meaning open). Default false. */
   rejectDuplicateKeys?: boolean;
+  /** Deepest nesting of arrays and objects accepted. Default 64. */
+  maxDepth?: number;
 }
 
 export function parseExactJson(text: string, options: ExactJsonOptions = {}): JsonValue {
   let pos = 0;
+  const maxDepth = options.maxDepth ?? MAX_DEPTH;
 
   const fail = (what: string): never => {
     throw new JsonSyntaxError(`${what} at position ${pos}`);
@@ -94,7 +97,7 @@ export function parseExactJson(text: string, options: ExactJsonOptions = {}): Js
   };
 
   const parseValue = (depth: number): JsonValue => {
-    if (depth > MAX_DEPTH) fail('nesting too deep');
+    if (depth > maxDepth) fail('nesting too deep');
     skipWhitespace();
     const c = text.charAt(pos);
     if (c === '{') {

@@ -15,6 +15,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { JsonNumber, JsonSyntaxError, parseExactJson, type JsonValue } from '../exactJson';
+import { ValidationError } from '../job';
+import { validateAll } from '../producer';
 
 /** A number literal that JS would round to a different whole number; never equal to any id. */
 export class InexactNumber {
@@ -128,7 +130,7 @@ export function parseJsonBody(text: string): ExactBody {
     const scan = scanLiterals(text);
     if (scan.simpleNumbers && countKeys(fast, 0) === scan.keys) return { value: fast, inexact: [] };
   }
-  return toPlain(parseExactJson(text, { rejectDuplicateKeys: true }));
+  return toPlain(parseExactJson(text, { rejectDuplicateKeys: true, maxDepth: MAX_BODY_DEPTH }));
 }
 
 /** Strings (keys: those followed by ':') and number literals, in one pass; digits in strings are skipped with them. */
@@ -152,7 +154,7 @@ function scanLiterals(text: string): { keys: number; simpleNumbers: boolean } {
 /** Own keys of every object in a JSON.parse result; -1 past the exact parser's depth (let it refuse). */
 function countKeys(v: unknown, depth: number): number {
   if (typeof v !== 'object' || v === null) return 0;
-  if (depth > MAX_FAST_DEPTH) return -1;
+  if (depth > MAX_BODY_DEPTH) return -1;
   let n = 0;
   if (Array.isArray(v)) {
     for (const x of v) {
@@ -170,8 +172,11 @@ function countKeys(v: unknown, depth: number): number {
   return n;
 }
 
-/** Below the exact parser's nesting limit, so the two paths refuse the same bodies. */
-const MAX_FAST_DEPTH = 60;
+/**
+ * Deepest nesting in a body: deep enough that validation, not parsing, names a deeply nested unknown
+ * field; shallow enough for the recursive walks here (JSON.parse itself would take far more).
+ */
+export const MAX_BODY_DEPTH = 2048;
 
 /** Replaces Fastify's `application/json` parser with the exact one (400 INVALID_JSON with where). */
 export function registerExactJsonParser(app: FastifyInstance): void {
@@ -191,11 +196,26 @@ export function registerExactJsonParser(app: FastifyInstance): void {
 }
 
 /**
- * Problems for the inexact numbers of a rescan body, labelled like the contract's (`#2: ` in an array).
+ * Every problem of a rescan body that holds inexact numbers: those numbers, by path and as written, then
+ * what the contract finds wrong with the rest (its lines about the inexact values themselves left out).
  * Empty when every number is exact.
  */
 export function inexactProblems(body: unknown): string[] {
   const list = inexactNumbersOf(body);
+  if (list.length === 0) return [];
+  const own = describeInexact(body, list);
+  try {
+    validateAll(Array.isArray(body) ? body : [body]);
+    return own;
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    // The contract shows an inexact value as its text in quotes (InexactNumber.toJSON).
+    const shown = list.map((n) => JSON.stringify(n.raw).slice(0, 20));
+    return [...own, ...err.problems.filter((p) => !shown.some((q) => p.includes(q)))];
+  }
+}
+
+function describeInexact(body: unknown, list: InexactNumber[]): string[] {
   const isArray = Array.isArray(body);
   return list.map((n) => {
     const m = isArray ? /^\[(\d+)\]\.?(.*)$/.exec(n.path) : null;
