@@ -112,6 +112,8 @@ const envSchema = z.object({
   SERVER_AUTH: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
   SERVER_BODY_LIMIT_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
   DASHBOARD_READ_ONLY: bool.default(false),
+  SERVER_LOGIN_MAX_FAILURES: int(1, 1_000_000).default(10),
+  SERVER_LOGIN_WINDOW_SECONDS: int(1, 86_400).default(300),
   SIM_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SIM_PORT: int(0, 65_535).default(4010),
   SIM_RATE_LIMIT: int(1, 100_000).default(20),
@@ -188,6 +190,10 @@ export interface ServerConfig {
   bodyLimitBytes: number;
   /** The dashboard shows but cannot change (`DASHBOARD_READ_ONLY`). */
   dashboardReadOnly: boolean;
+  /** Failed logins per client address and window before it gets 429 (`SERVER_LOGIN_MAX_FAILURES`, default 10). */
+  loginMaxFailures: number;
+  /** That window, seconds (`SERVER_LOGIN_WINDOW_SECONDS`, default 300). */
+  loginWindowSeconds: number;
 }
 
 export interface Credentials {
@@ -340,6 +346,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       authEnabled: e.SERVER_AUTH === 'on',
       bodyLimitBytes: e.SERVER_BODY_LIMIT_BYTES,
       dashboardReadOnly: e.DASHBOARD_READ_ONLY,
+      loginMaxFailures: e.SERVER_LOGIN_MAX_FAILURES,
+      loginWindowSeconds: e.SERVER_LOGIN_WINDOW_SECONDS,
     },
     simulator: {
       host: e.SIM_HOST,

@@ -15,6 +15,15 @@ export const keys = {
   /** Stream of TaskId records (see records.ts). */
   tasks: (queue: string) => `tcss-rescan:${queue}:tasks`,
   /**
+   * Index of the TaskId stream by check item: a sorted set (all scores 0, ordered by member) of the
+   * stream ids of that item's records, zero-padded so that lexical order is id order (see records.ts).
+   */
+  tasksByItem: (queue: string, policyItemId: number) => `tcss-rescan:${queue}:tasks-by-item:${policyItemId}`,
+  /** Set once the records written before the index existed have been indexed (records.ts). */
+  tasksIndexed: (queue: string) => `tcss-rescan:${queue}:tasks-indexed`,
+  /** Failed logins from one client address in the current window (src/server/loginLimit.ts). */
+  loginFailures: (queue: string, address: string) => `tcss-rescan:${queue}:login-failures:${address}`,
+  /**
    * Record of the call that covered one job, looked up before calling. Keyed by the job's id AND its
    * creation time: BullMQ ids restart at 1 when a queue is obliterated, and a new job must never be
    * mistaken for an old one that was already sent.

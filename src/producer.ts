@@ -21,6 +21,13 @@ export interface ProducerOptions {
   maxAttempts?: number;
   /** Base of the exponential backoff between attempts, ms. Default 1000. */
   backoffMs?: number;
+  /**
+   * Jobs per addBulk, and addBulk calls in flight, for large enqueues. Default 1000 and 4 (fastest).
+   * Smaller keeps each stretch of CPU work short, for a process that must also answer quickly (the
+   * HTTP server): BullMQ prepares a whole chunk in one go.
+   */
+  bulkChunk?: number;
+  bulkLanes?: number;
 }
 
 export interface EnqueueOptions {
@@ -43,11 +50,9 @@ const defaults: Required<ProducerOptions> = {
   maxAssetsPerCall: 100,
   maxAttempts: 6,
   backoffMs: 1000,
+  bulkChunk: 1000,
+  bulkLanes: 4,
 };
-
-/** Jobs per addBulk, and addBulk calls in flight at once, for large enqueues. */
-const BULK_CHUNK = 1000;
-const BULK_LANES = 4;
 
 /** How long finished jobs stay in the queue (the TaskId records stay longer, see records.ts). */
 const KEEP_COMPLETED = { age: 7 * 86_400, count: 100_000 };
@@ -79,10 +84,11 @@ export class RescanProducer {
    * nothing; the adding is not a transaction: if Redis fails half-way, the chunks added stay.
    */
   async enqueueMany(requests: unknown[], opts: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const valid = validateAll(requests);
+    const valid = await validateAllYielding(requests);
     const jobs: RescanJobData[] = [];
     const batchIds: (string | undefined)[] = [];
-    for (const req of valid) {
+    for (const [i, req] of valid.entries()) {
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
       const parts = splitRescan(req, this.o.maxAssetsPerCall, randomUUID);
       batchIds.push(parts[0]?.batchId);
       jobs.push(...parts);
@@ -92,13 +98,13 @@ export class RescanProducer {
     // Large lists go in chunks, a few at a time: one huge addBulk holds Redis for long, and one chunk
     // at a time leaves the connection idle between round trips (see BENCHMARKS.md, section 4).
     const chunks: (typeof bulk)[] = [];
-    for (let i = 0; i < bulk.length; i += BULK_CHUNK) chunks.push(bulk.slice(i, i + BULK_CHUNK));
+    for (let i = 0; i < bulk.length; i += this.o.bulkChunk) chunks.push(bulk.slice(i, i + this.o.bulkChunk));
     const added: string[][] = new Array(chunks.length);
     let next = 0;
     const lane = async () => {
       for (let i = next++; i < chunks.length; i = next++) added[i] = (await this.queue.addBulk(chunks[i]!)).map((j) => j.id ?? '');
     };
-    await Promise.all(Array.from({ length: Math.min(BULK_LANES, chunks.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(this.o.bulkLanes, chunks.length) }, lane));
     return { jobIds: added.flat(), batchIds, jobs };
   }
 
@@ -112,11 +118,33 @@ export class RescanProducer {
   }
 }
 
+/** Requests validated or split between two turns of the event loop (other work, e.g. a probe, gets in). */
+const YIELD_EVERY = 500;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** validateAll, giving the event loop a turn every YIELD_EVERY requests (same result, same labels). */
+async function validateAllYielding(requests: unknown[]): Promise<RescanRequest[]> {
+  if (requests.length <= YIELD_EVERY) return validateAll(requests);
+  const out: RescanRequest[] = [];
+  const problems: string[] = [];
+  for (let start = 0; start < requests.length; start += YIELD_EVERY) {
+    if (start > 0) await yieldToEventLoop();
+    try {
+      out.push(...validateAll(requests.slice(start, start + YIELD_EVERY), (i) => `#${start + i + 1}`, true));
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+  return out;
+}
+
 /**
  * Validates a list of requests; one ValidationError lists every problem as `<label>: <problem>`
  * (label `#1`, `#2`, ... by default; the CLI says `line N`).
  */
-export function validateAll(requests: unknown[], label: (index: number) => string = (i) => `#${i + 1}`): RescanRequest[] {
+export function validateAll(requests: unknown[], label: (index: number) => string = (i) => `#${i + 1}`, labelled = requests.length !== 1): RescanRequest[] {
   const out: RescanRequest[] = [];
   const problems: string[] = [];
   requests.forEach((r, i) => {
@@ -124,7 +152,7 @@ export function validateAll(requests: unknown[], label: (index: number) => strin
       out.push(parseRescanRequest(r));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      for (const p of err.problems) problems.push(requests.length === 1 ? p : `${label(i)}: ${p}`);
+      for (const p of err.problems) problems.push(labelled ? `${label(i)}: ${p}` : p);
     }
   });
   if (problems.length > 0) throw new ValidationError(problems);

@@ -1,7 +1,7 @@
 /**
  * The queue dashboard in a real browser: headless Chromium (Debian's, driven by playwright-core) logs
  * in with basic auth, finds the queue by name, opens its Completed jobs and one job, and sees the TaskId
- * the API returned. Everything runs in this process: the simulator, a worker, the HTTP server, on the
+ * the API returned, with the server's Content-Security-Policy in force (no violation reported). Everything runs in this process: the simulator, a worker, the HTTP server, on the
  * suite's Redis. Leaves a screenshot at artifacts/dashboard.png.
  */
 import { mkdirSync } from 'node:fs';
@@ -135,8 +135,14 @@ test('logs in, finds the queue and its completed job, and shows the TaskId', asy
   let page: Page | undefined;
   try {
     page = await context.newPage();
+    // The security headers (src/server/securityHeaders.ts) must not break the UI: no CSP violation.
+    const violations: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
+    });
     const response = await page.goto(`${server!.url}/dashboard`);
     expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/frame-ancestors 'none'/);
 
     // The queue, by name, in the sidebar.
     const queueLink = page.getByRole('navigation').getByRole('link', { name: queueName, exact: true });
@@ -171,6 +177,7 @@ test('logs in, finds the queue and its completed job, and shows the TaskId', asy
     expect(box!.y + box!.height).toBeLessThanOrEqual(900);
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
+    expect(violations).toEqual([]);
   } catch (err) {
     // Leave what the browser saw, for whoever reads the failure.
     if (page) {

@@ -55,6 +55,8 @@ beforeAll(async () => {
     SERVER_PASSWORD: PASSWORD,
     SERVER_API_TOKEN: TOKEN,
     SERVER_BODY_LIMIT_BYTES: '4096',
+    // The access tests try many wrong passwords from 127.0.0.1 (the limit is tested in serverHardening).
+    SERVER_LOGIN_MAX_FAILURES: '1000',
   });
   server = await startServer(cfg, logger);
   worker = await RescanWorker.start({ config: cfg, logger });
@@ -202,7 +204,7 @@ describe('/metrics', () => {
 });
 
 describe('/readyz', () => {
-  test('reports a worker paused by an AuthFailure, with the reason', async () => {
+  test('reports a worker paused by an AuthFailure, with the reason (details behind login)', async () => {
     sim.setFaults({ revokedSecretIds: ['AKIDsimulatorDEMO0000000000000000000'] });
     try {
       await producer.enqueue({ policyItemId: 77, assetIds: [1] });
@@ -210,8 +212,11 @@ describe('/readyz', () => {
         const r = await http('/readyz');
         return r.status === 503 ? r : undefined;
       }, 20_000);
-      expect(res.body.status).toBe('paused');
-      expect(res.body.reason).toContain('AuthFailure.SecretIdNotFound');
+      // Open to anyone: only the reason code. The details are behind login.
+      expect(res.body).toEqual({ status: 'not ready', reason: 'workers_paused' });
+      const details = await http('/v1/readiness', { headers: AUTH });
+      expect(details.status).toBe(503);
+      expect(details.body.detail).toContain('AuthFailure.SecretIdNotFound');
       expect(worker.pausedBecause()?.code).toBe('AuthFailure.SecretIdNotFound');
     } finally {
       sim.setFaults({ revokedSecretIds: [] });
@@ -221,7 +226,7 @@ describe('/readyz', () => {
 
 describe('dashboard', () => {
   test('read-only mode refuses changes that the normal mode makes', async () => {
-    const readOnly = await startServer(loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD, DASHBOARD_READ_ONLY: 'true' }), logger);
+    const readOnly = await startServer(loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD, DASHBOARD_READ_ONLY: 'true', SERVER_LOGIN_MAX_FAILURES: '1000' }), logger);
     try {
       const pause = (base: string) => fetch(`${base}/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`, { method: 'PUT', headers: AUTH });
       const refused = await pause(readOnly.url);

@@ -6,6 +6,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
@@ -14,12 +15,19 @@ import type { Logger } from '../logger';
 import { budgetId, readBudgetRate } from '../budget';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
-import { queueStatus } from '../status';
-import { ruleFor } from '../tcss/errorTable';
 import { SCAN_ACTION } from '../tcss/client';
 import { createCredentials } from '../tcss/credentials';
 import { learnBudgetIdentity } from '../tcss/identity';
 import { protect } from './auth';
+import { isValidCursor } from './cursor';
+import { inexactProblems, registerExactJsonParser } from './exactBody';
+import { IntakeGate } from './intakeGate';
+import { acceptLoopbackHostOnly } from './hostCheck';
+import { guardJobIds, isIssuedJobIdShape } from './jobIds';
+import { LoginLimiter } from './loginLimit';
+import { capProblems } from './problems';
+import { readiness } from './readiness';
+import { SECURITY_HEADERS } from './securityHeaders';
 import { createPromRegistry } from './promMetrics';
 
 export interface ServerDeps {
@@ -60,59 +68,54 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
     reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
   });
-  // JSON bodies: plain JSON.parse, whose `__proto__` is an ordinary own key (it never touches a
-  // prototype), so the contract's validation names it as an unknown field; Fastify's default parser
-  // would refuse such a body as "not valid JSON" without saying why. Syntax errors say where.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(Object.assign(new Error(`the body is not valid JSON: ${(err as Error).message}`), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
-    }
-  });
-  // Open: liveness and readiness.
+  // JSON bodies are parsed exactly: no number is rounded to another id, no key is named twice.
+  registerExactJsonParser(app);
+  // With auth off (loopback only), refuse other Host names: no DNS rebinding (hostCheck.ts).
+  if (!cfg.server.authEnabled) acceptLoopbackHostOnly(app);
+  // Security headers on every answer, the dashboard's included (securityHeaders.ts).
+  await app.register(fastifyHelmet, SECURITY_HEADERS);
+
+  // Open: liveness and readiness (a status and a reason code only; details behind login below).
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    try {
-      await redis.ping();
-    } catch (err) {
-      return reply.code(503).send({ status: 'unavailable', reason: `Redis unreachable: ${(err as Error).message}` });
-    }
-    const { pausedWorkers } = await queueStatus(producer.queue, redis);
-    const paused = Object.entries(pausedWorkers);
-    if (paused.length > 0) {
-      return reply.code(503).send({
-        status: 'paused',
-        reason: `${paused.length} worker(s) stopped taking jobs: the API answered ${paused[0]![1].code} (${ruleFor(paused[0]![1].code).meaning}), which would fail every job; fix that and restart them`,
-        pausedWorkers,
-      });
-    }
-    return { status: 'ready' };
+    const r = await readiness(producer.queue, redis);
+    return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
   });
 
   // Everything else needs credentials.
   await app.register(async (scope) => {
-    await protect(scope, cfg.server);
+    await protect(scope, cfg.server, new LoginLimiter(redis, cfg.queueName, deps.logger.child({ component: 'auth' }), cfg.server.loginMaxFailures, cfg.server.loginWindowSeconds));
+    // A :jobId that we never issue could name one of BullMQ's own keys (jobIds.ts): 404 before any route.
+    guardJobIds(scope);
 
-    scope.post('/v1/rescans', async (req, reply) => {
+    scope.get('/v1/readiness', async (_req, reply) => {
+      const r = await readiness(producer.queue, redis);
+      return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason, detail: r.detail, ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}) });
+    });
+
+    // One bulk intake at a time: the others wait without reading their bodies (intakeGate.ts).
+    const intake = new IntakeGate(1);
+    scope.post('/v1/rescans', intake.hooks(), async (req, reply) => {
       const body = req.body;
       const requests = Array.isArray(body) ? body : [body];
       if (requests.length === 0) return reply.code(400).send({ error: 'no rescans in the request', problems: ['the array is empty'] });
       if (requests.length > MAX_RESCANS_PER_REQUEST) {
         return reply.code(400).send({ error: 'too many rescans', problems: [`at most ${MAX_RESCANS_PER_REQUEST} rescans per request, got ${requests.length}`] });
       }
+      // Numbers that JSON.parse would have rounded to another id (exactBody.ts): named, never enqueued.
+      const inexact = inexactProblems(body);
       try {
+        if (inexact.length > 0) throw new ValidationError(inexact);
         const res = await producer.enqueueMany(requests);
         return reply.code(202).send({ jobIds: res.jobIds, batchIds: res.batchIds });
       } catch (err) {
-        if (err instanceof ValidationError) return reply.code(400).send({ error: 'invalid rescan request: nothing was enqueued', problems: err.problems });
+        if (err instanceof ValidationError) return reply.code(400).send({ error: 'invalid rescan request: nothing was enqueued', ...capProblems(err.problems) });
         throw err;
       }
     });
 
     scope.get<{ Params: { jobId: string } }>('/v1/rescans/:jobId', async (req, reply) => {
-      const job = await producer.queue.getJob(req.params.jobId);
+      const job = isIssuedJobIdShape(req.params.jobId) ? await producer.queue.getJob(req.params.jobId) : undefined;
       if (!job) return reply.code(404).send({ error: `no job ${req.params.jobId} on queue ${cfg.queueName}` });
       const state = await job.getState();
       const result = job.returnvalue as { taskId?: number | string; requestId?: string } | null | undefined;
@@ -133,12 +136,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     scope.get<{ Querystring: { policyItemId?: string; limit?: string; cursor?: string } }>('/v1/tasks', async (req, reply) => {
       const q = req.query;
       const problems: string[] = [];
-      const policyItemId = q.policyItemId === undefined ? undefined : Number(q.policyItemId);
-      if (policyItemId !== undefined && !(Number.isSafeInteger(policyItemId) && policyItemId > 0)) problems.push(`policyItemId must be a positive whole number, got ${JSON.stringify(q.policyItemId)}`);
-      const limit = q.limit === undefined ? 50 : Number(q.limit);
-      if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) problems.push(`limit must be a whole number from 1 to 1000, got ${JSON.stringify(q.limit)}`);
-      if (q.cursor !== undefined && !/^\d+-\d+$/.test(q.cursor)) problems.push(`cursor must be a value of "next" from a previous page, got ${JSON.stringify(q.cursor)}`);
-      if (problems.length > 0) return reply.code(400).send({ error: 'invalid query', problems });
+      // Plain digits only: Number() would take "1e3", "0x10" and round "1.0000000000000001" to 1.
+      const policyItemId = q.policyItemId === undefined ? undefined : typeof q.policyItemId === 'string' && /^[1-9]\d{0,15}$/.test(q.policyItemId) ? Number(q.policyItemId) : NaN;
+      if (policyItemId !== undefined && !Number.isSafeInteger(policyItemId)) problems.push(`policyItemId must be a positive whole number no larger than 2^53-1 in plain digits, got ${shorten(q.policyItemId)}`);
+      const limit = q.limit === undefined ? 50 : typeof q.limit === 'string' && /^[1-9]\d{0,3}$/.test(q.limit) ? Number(q.limit) : NaN;
+      if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) problems.push(`limit must be a whole number from 1 to 1000, got ${shorten(q.limit)}`);
+      if (q.cursor !== undefined && !(typeof q.cursor === 'string' && isValidCursor(q.cursor))) problems.push(`cursor must be a value of "next" from a previous page, got ${shorten(q.cursor)}`);
+      if (problems.length > 0) return reply.code(400).send({ error: 'invalid query', ...capProblems(problems) });
       const page = await records.list({ limit, ...(policyItemId !== undefined ? { policyItemId } : {}), ...(q.cursor !== undefined ? { before: q.cursor } : {}) });
       return { tasks: page.records, next: page.next ?? null };
     });
@@ -159,4 +163,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** A query value quoted for an error message, shortened (a hostile one can be long). */
+function shorten(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'nothing';
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -18,6 +18,9 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
     backoffMs: cfg.tcss.backoffMs,
+    // Short stretches of work per chunk: this process also answers /healthz (issue 10, point 11).
+    bulkChunk: 100,
+    bulkLanes: 2,
   });
   const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
   const app = await buildServer({ config: cfg, logger, producer, redis });
