@@ -6,6 +6,7 @@
  */
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { maskUrlPasswords } from './redact';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from './simulator';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -192,7 +193,7 @@ const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TO
 function shown(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (SECRET_VARS.has(name)) return '(hidden)';
-  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'));
+  return JSON.stringify(maskUrlPasswords(value));
 }
 
 function isLoopback(host: string): boolean {
@@ -226,7 +227,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
   const rawEndpoint = cleaned.TCSS_ENDPOINT?.trim();
   if (rawEndpoint !== undefined && URL.canParse(rawEndpoint)) {
     const u = new URL(rawEndpoint);
-    if (u.pathname !== '/' || u.search !== '') problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${JSON.stringify(rawEndpoint)}`);
+    if (u.pathname !== '/' || u.search !== '') problems.push(`TCSS_ENDPOINT: expected a URL without a path or query, got ${shown('TCSS_ENDPOINT', rawEndpoint)}`);
+    else if (u.username !== '' || u.password !== '') problems.push(`TCSS_ENDPOINT: expected a URL without a user or password (credentials go in TENCENTCLOUD_SECRET_ID/KEY), got ${shown('TCSS_ENDPOINT', rawEndpoint)}`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e: Env = parsed.data;

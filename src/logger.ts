@@ -3,6 +3,7 @@
  * and the key material is never put into log objects in the first place (see tcss/client.ts).
  */
 import pino, { type Logger } from 'pino';
+import { redactError } from './redact';
 
 export type { Logger };
 
@@ -26,6 +27,8 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
     level,
     base: { service: 'tcss-rescan', pid: process.pid, ...base },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Errors lose their Redis command arguments (a refused AUTH/HELLO carries the password) and URL passwords.
+    serializers: { err: redactError, error: redactError },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }
