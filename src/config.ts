@@ -78,6 +78,7 @@ const envSchema = z.object({
   TCSS_COALESCE_WINDOW_MS: int(0, 60_000).default(20),
   QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
   WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  PRODUCER_TIMEOUT_MS: int(100, 600_000).default(5_000),
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
   RECORD_TTL_DAYS: int(1, 3650).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -163,6 +164,8 @@ export interface Config {
   workerConcurrency: number;
   recordsMaxLen: number;
   recordTtlSeconds: number;
+  /** Producers (CLI, HTTP API) wait at most this long for Redis at each step, then fail (`PRODUCER_TIMEOUT_MS`). */
+  producerTimeoutMs: number;
   tcss: TcssConfig;
   server: ServerConfig;
   simulator: {
@@ -242,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     recordsMaxLen: e.RECORDS_MAX_LEN,
     recordTtlSeconds: e.RECORD_TTL_DAYS * 86_400,
+    producerTimeoutMs: e.PRODUCER_TIMEOUT_MS,
     tcss: {
       endpoint,
       ...(e.TENCENTCLOUD_SECRET_ID !== undefined && e.TENCENTCLOUD_SECRET_KEY !== undefined

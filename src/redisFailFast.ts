@@ -36,7 +36,15 @@ export class RedisUnavailableError extends Error {
   readonly code = 'REDIS_UNAVAILABLE';
   /** Seconds after which a retry is reasonable (the HTTP API's Retry-After). */
   readonly retryAfterSeconds: number;
-  constructor(message: string, retryAfterSeconds = 5) {
+  /**
+   * @param outcome what became of the call, for people and HTTP clients ("nothing was enqueued");
+   *   the message adds where Redis is (password masked) and why.
+   */
+  constructor(
+    message: string,
+    readonly outcome = 'nothing was done',
+    retryAfterSeconds = 5,
+  ) {
     super(message);
     this.retryAfterSeconds = retryAfterSeconds;
   }
@@ -83,7 +91,7 @@ export class FailFastConnection {
   /** Why Redis is unavailable, for people: the URL without its password, and the last error, redacted. */
   unavailable(what: string): RedisUnavailableError {
     const why = this.lastError !== undefined ? errorMessage(this.lastError) : `no answer within ${this.timeoutMs} ms`;
-    return new RedisUnavailableError(`Redis at ${maskUrlPasswords(this.redisUrl)} is unavailable (${why}): ${what}`);
+    return new RedisUnavailableError(`Redis at ${maskUrlPasswords(this.redisUrl)} is unavailable (${why}): ${what}`, what);
   }
 
   /** Resolves when the connection is ready; a RedisUnavailableError after timeoutMs. */

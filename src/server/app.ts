@@ -17,6 +17,7 @@ import { RecordStore } from '../records';
 import { queueStatus } from '../status';
 import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
+import { errorReply } from './errorReply';
 import { createPromRegistry } from './promMetrics';
 
 export interface ServerDeps {
@@ -47,10 +48,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Before any route or scope is registered, so that every scope inherits it.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) deps.logger.error({ err }, 'http error');
-    // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
-    reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
+    const r = errorReply(err);
+    if (r.status === 503) deps.logger.warn({ err }, 'http: Redis unavailable');
+    else if (r.status >= 500) deps.logger.error({ err }, 'http error');
+    reply.code(r.status).headers(r.headers).send(r.body);
   });
   // JSON bodies: plain JSON.parse, whose `__proto__` is an ordinary own key (it never touches a
   // prototype), so the contract's validation names it as an unknown field; Fastify's default parser
@@ -94,8 +95,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       if (requests.length > MAX_RESCANS_PER_REQUEST) {
         return reply.code(400).send({ error: 'too many rescans', problems: [`at most ${MAX_RESCANS_PER_REQUEST} rescans per request, got ${requests.length}`] });
       }
+      const idempotencyKey = req.headers['idempotency-key'];
       try {
-        const res = await producer.enqueueMany(requests);
+        const res = await producer.enqueueMany(requests, typeof idempotencyKey === 'string' ? { idempotencyKey } : {});
         return reply.code(202).send({ jobIds: res.jobIds, batchIds: res.batchIds });
       } catch (err) {
         if (err instanceof ValidationError) return reply.code(400).send({ error: 'invalid rescan request: nothing was enqueued', problems: err.problems });
