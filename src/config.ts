@@ -323,6 +323,16 @@ export function requireServerAccess(server: ServerConfig): void {
   }
 }
 
+/**
+ * loadConfig on the process environment with some variables given by CLI flags (`--redis-url`,
+ * `--queue`): the flag wins over the variable and is validated (and named in errors) as that variable.
+ */
+export function loadConfigOverriding(overrides: Record<string, string | undefined>): Config {
+  const env: NodeJS.ProcessEnv = { ...readProcessEnv() };
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
+  return loadConfig(env);
+}
+
 let dotenvLoaded = false;
 function readProcessEnv(): NodeJS.ProcessEnv {
   if (!dotenvLoaded) {

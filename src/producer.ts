@@ -100,9 +100,13 @@ export class RescanProducer {
     };
   }
 
-  /** Waits (at most timeoutMs) until the read queue's connection is usable; RedisUnavailableError otherwise. */
-  async ready(): Promise<void> {
-    await this.readConn.within(this.queue.waitUntilReady(), 'nothing was read');
+  /**
+   * Waits (at most timeoutMs) until the read queue's connection is usable; RedisUnavailableError
+   * otherwise, saying `outcome`.
+   */
+  async ready(outcome = 'nothing was read'): Promise<void> {
+    await this.readConn.ready(outcome);
+    await this.readConn.within(this.queue.waitUntilReady(), outcome);
   }
 
   private openWriter(): Writer {
@@ -133,6 +137,7 @@ export class RescanProducer {
     const w = (this.writer ??= this.openWriter());
     const step = <T>(work: Promise<T>, what: string) => w.conn.within(work, what, () => this.dropWriter(w));
     try {
+      await w.conn.ready('nothing was enqueued', () => this.dropWriter(w));
       await step(w.queue.waitUntilReady(), 'nothing was enqueued');
       let claim: Awaited<ReturnType<typeof claimIdempotencyKey>> | undefined;
       if (key !== undefined) {

@@ -70,6 +70,11 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection is closed|Stream isn't writeable|enableOfflineQueue|^(NOAUTH|WRONGPASS|NOPERM|LOADING|MASTERDOWN|OOM|READONLY)\b|connect ETIMEDOUT|ECONNREFUSED/.test(m);
 }
 
+/** Redis refused the login (wrong password, disabled user, missing permission): retrying will not help. */
+function isLoginRefused(err: unknown): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test((err as { message?: unknown } | null)?.message?.toString() ?? '');
+}
+
 /** A producer connection: fail-fast options, its last error kept for messages (and never printed raw). */
 export class FailFastConnection {
   readonly client: Redis;
@@ -86,6 +91,9 @@ export class FailFastConnection {
     this.client.on('error', (err: unknown) => {
       this.lastError = err;
     });
+    this.client.on('ready', () => {
+      this.lastError = undefined;
+    });
   }
 
   /** Why Redis is unavailable, for people: the URL without its password, and the last error, redacted. */
@@ -94,24 +102,40 @@ export class FailFastConnection {
     return new RedisUnavailableError(`Redis at ${maskUrlPasswords(this.redisUrl)} is unavailable (${why}): ${what}`, what);
   }
 
-  /** Resolves when the connection is ready; a RedisUnavailableError after timeoutMs. */
-  async ready(what: string): Promise<void> {
+  /**
+   * Resolves when the connection is ready; a RedisUnavailableError after timeoutMs, or at once when
+   * Redis refuses the login (waiting would not change its mind).
+   */
+  async ready(what: string, onTimeout?: () => void): Promise<void> {
     if (this.client.status === 'ready') return;
-    await this.within(
-      new Promise<void>((resolve, reject) => {
-        const onReady = () => {
-          this.client.off('end', onEnd);
-          resolve();
-        };
-        const onEnd = () => {
-          this.client.off('ready', onReady);
-          reject(this.unavailable(what));
-        };
-        this.client.once('ready', onReady);
-        this.client.once('end', onEnd);
-      }),
-      what,
-    );
+    if (isLoginRefused(this.lastError)) throw this.unavailable(what);
+    let cleanup = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        cleanup();
+        resolve();
+      };
+      const onEnd = () => {
+        cleanup();
+        reject(this.unavailable(what));
+      };
+      const onError = (err: unknown) => {
+        if (isLoginRefused(err)) onEnd();
+      };
+      cleanup = () => {
+        this.client.off('ready', onReady);
+        this.client.off('end', onEnd);
+        this.client.off('error', onError);
+      };
+      this.client.on('ready', onReady);
+      this.client.on('end', onEnd);
+      this.client.on('error', onError);
+    });
+    try {
+      await this.within(ready, what, onTimeout);
+    } finally {
+      cleanup();
+    }
   }
 
   /**

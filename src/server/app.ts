@@ -87,6 +87,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Everything else needs credentials.
   await app.register(async (scope) => {
     await protect(scope, cfg.server);
+    // Everything here reads or writes Redis: when it is unavailable, answer 503 at once (bounded by
+    // PRODUCER_TIMEOUT_MS) rather than holding the request until it returns.
+    scope.addHook('preHandler', async (req) => producer.ready(req.method === 'GET' || req.method === 'HEAD' ? 'nothing was read' : req.url.startsWith('/v1/rescans') ? 'nothing was enqueued' : 'nothing was changed'));
 
     scope.post('/v1/rescans', async (req, reply) => {
       const body = req.body;
