@@ -375,7 +375,7 @@ async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubM
   }
   const producer = producerFor(cfg);
   try {
-    await producer.ready();
+    await producer.ready('nothing was changed');
     const report = await syncSchedules(producer.queue, entries, producer.jobOptions());
     process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : formatSyncReport(report) + '\n');
   } finally {
