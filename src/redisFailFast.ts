@@ -139,11 +139,12 @@ export class FailFastConnection {
   }
 
   /**
-   * `work`, or a RedisUnavailableError after timeoutMs. On timeout the connection is closed for good
-   * (`onTimeout` closes what else is bound to it), so nothing still pending on it is sent later.
-   * Connection errors become RedisUnavailableError; other errors pass through.
+   * `work`, or a RedisUnavailableError after timeoutMs. Writers pass an `onTimeout` that closes the
+   * connection for good (and what is bound to it), so nothing still pending on it is sent later;
+   * readers keep theirs, which reconnects when Redis returns. Connection errors become
+   * RedisUnavailableError; other errors pass through.
    */
-  async within<T>(work: Promise<T>, what: string, onTimeout: () => void = () => this.client.disconnect()): Promise<T> {
+  async within<T>(work: Promise<T>, what: string, onTimeout: () => void = () => undefined): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
