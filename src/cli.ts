@@ -4,19 +4,31 @@
  * Exit status: 0 on success, 1 when anything was refused or failed, 2 for usage errors.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import IORedis from 'ioredis';
-import { ConfigError, loadConfig, type Config } from './config';
+import { envHelp } from './cliEnv';
+import { ConfigError, loadConfigOverriding, type Config } from './config';
 import { parseDurationMs } from './duration';
+import { isIdempotencyConflictError } from './idempotency';
 import { ValidationError } from './job';
 import { createLogger, type Logger } from './logger';
 import { RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
+import { redactText } from './redact';
+import { FailFastConnection, isRedisUnavailableError } from './redisFailFast';
 import type { Simulator, SimulatorOptions } from './simulator';
 import { STATES, queueStatus } from './status';
+import { escapeControls, escapeControlsKeepLines, safeJson } from './terminalText';
 
-function config(): Config {
-  return loadConfig();
+/** `--redis-url` and `--queue`, on the verbs that use Redis. */
+interface RedisFlags {
+  redisUrl?: string;
+  queue?: string;
+}
+
+/** The configuration, with `--redis-url`/`--queue` (when given) in place of REDIS_URL/QUEUE_NAME. */
+function config(flags: RedisFlags = {}): Config {
+  return loadConfigOverriding({ REDIS_URL: flags.redisUrl, QUEUE_NAME: flags.queue });
 }
 
 function producerFor(cfg: Config): RescanProducer {
@@ -26,8 +38,15 @@ function producerFor(cfg: Config): RescanProducer {
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
     backoffMs: cfg.tcss.backoffMs,
+    timeoutMs: cfg.producerTimeoutMs,
   });
 }
+
+/** BullMQ's priority range (a job's priority is stored in 21 bits of its score). */
+export const MAX_PRIORITY = 2_097_151;
+
+/** Longest line accepted in an enqueue file, in characters: a line is one rescan. */
+export const MAX_LINE_CHARS = 1_048_576;
 
 /** A decimal id as a number (unsafe values stay numbers and are refused by validation); other text as is. */
 function idArg(text: string): unknown {
@@ -35,10 +54,11 @@ function idArg(text: string): unknown {
   return /^\d+$/.test(t) ? Number(t) : t;
 }
 
-function positiveInt(name: string) {
+function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
-      throw new InvalidArgumentError(`${name} must be a positive whole number, got ${JSON.stringify(v)}`);
+    if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? 'a positive whole number' : `a whole number from 1 to ${max.toLocaleString('en-US')}`;
+      throw new InvalidArgumentError(`${name} must be ${range}, got ${escapeControls(JSON.stringify(v))}`);
     }
     return Number(v);
   };
@@ -68,13 +88,21 @@ function nonNegative(name: string) {
   };
 }
 
-/** Reads a JSON Lines file (or stdin for `-`): one rescan object per non-blank line. */
+/**
+ * Reads a JSON Lines file (or stdin for `-`): one rescan object per non-blank line. A UTF-8 byte order
+ * mark at the start is skipped (as the YAML parser does for schedules files); a line longer than
+ * MAX_LINE_CHARS is refused without being parsed.
+ */
 export function parseJsonLines(text: string): { items: unknown[]; lines: number[]; problems: string[] } {
   const items: unknown[] = [];
   const lines: number[] = [];
   const problems: string[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
+  (text.startsWith('\ufeff') ? text.slice(1) : text).split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
+    if (line.length > MAX_LINE_CHARS) {
+      problems.push(`line ${i + 1}: ${line.length} characters; at most ${MAX_LINE_CHARS} per line`);
+      return;
+    }
     try {
       items.push(JSON.parse(line));
       lines.push(i + 1);
@@ -105,22 +133,31 @@ interface Output {
   json: boolean;
 }
 
-function fail(out: Output, message: string, problems: string[] = []): never {
+/**
+ * Says why and exits: 1 when something was refused or failed, 2 for usage errors. With --json the
+ * error is JSON on stdout (`{"error", "problems", "code"?}`), otherwise text on stderr; either way input
+ * echoed back has its control characters escaped, and Redis errors are redacted.
+ */
+function fail(out: Output, message: string, problems: string[] = [], exitCode = 1, code?: string): never {
+  const msg = redactText(message);
+  const list = problems.map(redactText);
   if (out.json) {
-    process.stdout.write(JSON.stringify({ error: message, problems }) + '\n');
+    process.stdout.write(safeJson({ error: msg, problems: list, ...(code !== undefined ? { code } : {}) }) + '\n');
   } else {
-    process.stderr.write(`tcss-rescan: ${message}\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+    process.stderr.write(`tcss-rescan: ${escapeControlsKeepLines(msg)}\n${list.map((p) => `  - ${escapeControls(p)}\n`).join('')}`);
   }
-  process.exit(1);
+  process.exit(exitCode);
 }
 
-async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; assetType?: string; file?: string; priority?: number; json: boolean }): Promise<void> {
+async function enqueueCommand(
+  opts: RedisFlags & { policyItem?: unknown; assets?: string; assetType?: string; file?: string; priority?: number; idempotencyKey?: string; json: boolean },
+): Promise<void> {
   const out = { json: opts.json };
-  const cfg = config();
+  const cfg = config(opts);
   let requests: unknown[];
   if (opts.file !== undefined) {
     if (opts.policyItem !== undefined || opts.assets !== undefined || opts.assetType !== undefined) {
-      fail(out, 'use either --file or --policy-item/--assets/--asset-type, not both');
+      fail(out, 'use either --file or --policy-item/--assets/--asset-type, not both', [], 2, 'USAGE');
     }
     let text: string;
     try {
@@ -137,7 +174,7 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
     if (requests.length === 0) fail(out, `refused ${opts.file}: it holds no rescans`);
   } else {
     if (opts.policyItem === undefined || opts.assets === undefined) {
-      fail(out, 'give --policy-item and --assets (or --file)');
+      fail(out, 'give --policy-item and --assets (or --file)', [], 2, 'USAGE');
     }
     const assetIds = opts.assets.split(',').map((s) => idArg(s));
     requests = [{ policyItemId: opts.policyItem, assetIds, ...(opts.assetType !== undefined ? { assetType: opts.assetType } : {}) }];
@@ -147,7 +184,10 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
 
   const producer = producerFor(cfg);
   try {
-    const res = await producer.enqueueMany(requests, opts.priority !== undefined ? { priority: opts.priority } : {});
+    const res = await producer.enqueueMany(requests, {
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
+    });
     if (opts.json) {
       process.stdout.write(JSON.stringify({ queue: cfg.queueName, enqueued: res.jobIds.length, jobIds: res.jobIds, batchIds: res.batchIds }) + '\n');
     } else {
@@ -163,12 +203,15 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
   }
 }
 
-async function statusCommand(opts: { json: boolean }): Promise<void> {
-  const cfg = config();
+async function statusCommand(opts: RedisFlags & { json: boolean }): Promise<void> {
+  const cfg = config(opts);
   const producer = producerFor(cfg);
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const redis = conn.client;
   try {
-    const s = await queueStatus(producer.queue, redis);
+    await conn.ready('nothing was read');
+    await producer.ready();
+    const s = await conn.within(queueStatus(producer.queue, redis), 'nothing was read');
     if (opts.json) {
       process.stdout.write(JSON.stringify(s.counts) + '\n');
     } else {
@@ -180,16 +223,18 @@ async function statusCommand(opts: { json: boolean }): Promise<void> {
     }
   } finally {
     await producer.close();
-    redis.disconnect();
+    conn.close();
   }
 }
 
-async function tasksCommand(opts: { policyItem?: number; limit: number; json: boolean }): Promise<void> {
-  const cfg = config();
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+async function tasksCommand(opts: RedisFlags & { policyItem?: number; limit: number; json: boolean }): Promise<void> {
+  const cfg = config(opts);
+  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const redis = conn.client;
   try {
+    await conn.ready('nothing was read');
     const store = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
-    const { records } = await store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) });
+    const { records } = await conn.within(store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) }), 'nothing was read');
     if (opts.json) {
       for (const r of records) process.stdout.write(JSON.stringify(r) + '\n');
     } else if (records.length === 0) {
@@ -203,7 +248,7 @@ async function tasksCommand(opts: { policyItem?: number; limit: number; json: bo
       }
     }
   } finally {
-    redis.disconnect();
+    conn.close();
   }
 }
 
@@ -288,16 +333,16 @@ function simulatorOptions(cfg: Config, flags: SimulatorFlags = {}): SimulatorOpt
   };
 }
 
-async function workerCommand(opts: { concurrency?: number }): Promise<void> {
-  const cfg = config();
+async function workerCommand(opts: RedisFlags & { concurrency?: number }): Promise<void> {
+  const cfg = config(opts);
   const logger = createLogger(cfg.logLevel);
   const { RescanWorker } = await import('./worker');
   const worker = await RescanWorker.start({ config: cfg, logger, ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
   stopOnSignal(logger, () => worker.close());
 }
 
-async function serveCommand(): Promise<void> {
-  const cfg = config();
+async function serveCommand(opts: RedisFlags): Promise<void> {
+  const cfg = config(opts);
   const logger = createLogger(cfg.logLevel);
   const { startServer } = await import('./server/run');
   const server = await startServer(cfg, logger);
@@ -308,8 +353,8 @@ async function serveCommand(): Promise<void> {
  * `npm start`: the service on one machine, worker and server in one process. Without Tencent
  * credentials it calls a local simulator.
  */
-async function startCommand(): Promise<void> {
-  let cfg = config();
+async function startCommand(opts: RedisFlags): Promise<void> {
+  let cfg = config(opts);
   const logger = createLogger(cfg.logLevel);
   const { RescanWorker } = await import('./worker');
   let sim: Simulator | undefined;
@@ -348,9 +393,9 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-async function schedulesSyncCommand(opts: { file: string; json: boolean }): Promise<void> {
+async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubMinute: boolean; json: boolean }): Promise<void> {
   const out = { json: opts.json };
-  const cfg = config();
+  const cfg = config(opts);
   const { parseSchedulesFile, syncSchedules, formatSyncReport, SchedulesError } = await import('./schedules');
   let text: string;
   try {
@@ -360,13 +405,14 @@ async function schedulesSyncCommand(opts: { file: string; json: boolean }): Prom
   }
   let entries;
   try {
-    entries = parseSchedulesFile(text, { maxAssetsPerCall: cfg.tcss.maxAssetsPerCall });
+    entries = parseSchedulesFile(text, { maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, allowSubMinute: opts.allowSubMinute });
   } catch (err) {
     if (err instanceof SchedulesError) fail(out, `refused ${opts.file}: nothing was changed`, err.problems);
     throw err;
   }
   const producer = producerFor(cfg);
   try {
+    await producer.ready('nothing was changed');
     const report = await syncSchedules(producer.queue, entries, producer.jobOptions());
     process.stdout.write(opts.json ? JSON.stringify(report) + '\n' : formatSyncReport(report) + '\n');
   } finally {
@@ -374,11 +420,12 @@ async function schedulesSyncCommand(opts: { file: string; json: boolean }): Prom
   }
 }
 
-async function schedulesListCommand(opts: { json: boolean }): Promise<void> {
-  const cfg = config();
+async function schedulesListCommand(opts: RedisFlags & { json: boolean }): Promise<void> {
+  const cfg = config(opts);
   const { listSchedules, formatScheduleList } = await import('./schedules');
   const producer = producerFor(cfg);
   try {
+    await producer.ready();
     const list = await listSchedules(producer.queue);
     process.stdout.write(opts.json ? JSON.stringify(list) + '\n' : formatScheduleList(list) + '\n');
   } finally {
@@ -386,70 +433,88 @@ async function schedulesListCommand(opts: { json: boolean }): Promise<void> {
   }
 }
 
-export function buildProgram(): Command {
+/** The package's version (package.json sits next to dist/ and src/). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** `--redis-url` and `--queue` on a verb that uses Redis. */
+function withRedisFlags(cmd: Command): Command {
+  return cmd
+    .option('--redis-url <url>', 'Redis URL (overrides REDIS_URL)')
+    .option('--queue <name>', 'queue name (overrides QUEUE_NAME)');
+}
+
+/** A verb's description, options and the environment variables it reads (in its --help). */
+function verb(parent: Command, name: string, fullName = name): Command {
+  return parent.command(name).addHelpText('after', envHelp(fullName));
+}
+
+/**
+ * The program. With `json`, usage errors are JSON on stdout like every other error (and no help is
+ * printed after them).
+ */
+export function buildProgram(opts: { json?: boolean } = {}): Command {
+  const json = opts.json === true;
   const program = new Command('tcss-rescan')
     .description('Rate-limited rescans of Tencent Cloud TCSS compliance check items, through a BullMQ queue')
-    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError(!json)
+    .configureOutput({ outputError: (str, write) => (json ? undefined : write(escapeControlsKeepLines(str))) })
     .exitOverride((err) => {
+      if (err.exitCode !== 0 && json) process.stdout.write(safeJson({ error: err.message.replace(/^error: /, ''), problems: [], code: 'USAGE' }) + '\n');
       process.exit(err.exitCode === 0 ? 0 : 2);
     });
 
-  program
-    .command('enqueue')
+  withRedisFlags(verb(program, 'enqueue'))
     .description('enqueue rescans: one from flags, or many from a JSON Lines file (all or nothing)')
     .option('--policy-item <id>', 'CustomerPolicyItemId of the check item', idArg)
     .option('--assets <ids>', 'comma-separated asset ids')
     .option('--asset-type <type>', 'ASSET_CONTAINER, ASSET_IMAGE, ASSET_HOST, ASSET_K8S, ASSET_CONTAINERD or ASSET_CONTAINERD_CONTAINER')
-    .option('--file <path>', 'JSON Lines file of rescan objects, one per line ("-" reads stdin)')
-    .option('--priority <n>', 'BullMQ priority (1 = most urgent)', positiveInt('--priority'))
-    .option('--json', 'machine-readable output', false)
+    .option('--file <path>', `JSON Lines file of rescan objects, one per line, at most ${MAX_LINE_CHARS} characters each ("-" reads stdin)`)
+    .option('--priority <n>', `BullMQ priority, 1 (most urgent) to ${MAX_PRIORITY.toLocaleString('en-US')}`, positiveInt('--priority', MAX_PRIORITY))
+    .option('--idempotency-key <key>', 'retrying with the same key within 24 h returns the same job ids and enqueues nothing new')
+    .option('--json', 'machine-readable output (errors too, on stdout)', false)
     .action(enqueueCommand);
 
-  program
-    .command('status')
+  withRedisFlags(verb(program, 'status'))
     .description('job counts per state')
     .option('--json', 'print {"waiting":..,"active":..,"delayed":..,"prioritized":..,"completed":..,"failed":..,"paused":..}', false)
     .action(statusCommand);
 
-  program
-    .command('tasks')
+  withRedisFlags(verb(program, 'tasks'))
     .description('recorded TaskIds, newest first')
     .option('--policy-item <id>', 'only this check item', positiveInt('--policy-item'))
     .option('--limit <n>', 'most records to print', positiveInt('--limit'), 50)
     .option('--json', 'one JSON object per line', false)
     .action(tasksCommand);
 
-  program
-    .command('start')
+  withRedisFlags(verb(program, 'start'))
     .description('run the service on this machine: worker + server in one process (and, without Tencent credentials, a local simulator)')
     .action(startCommand);
 
-  program
-    .command('serve')
+  withRedisFlags(verb(program, 'serve'))
     .description('the HTTP server: dashboard at /dashboard, API under /v1, /metrics, /healthz, /readyz')
     .action(serveCommand);
 
   const schedules = program.command('schedules').description('scheduled (e.g. nightly) rescans from a YAML file');
-  schedules
-    .command('sync')
+  withRedisFlags(verb(schedules, 'sync', 'schedules sync'))
     .description("make the queue's schedules match the file exactly (add, update, remove); a bad file changes nothing")
     .requiredOption('--file <path>', 'schedules YAML file (see examples/schedules.yaml; "-" reads stdin)')
+    .option('--allow-sub-minute', 'accept patterns that fire more than once a minute (refused by default)', false)
     .option('--json', 'print {"added","updated","removed","unchanged"}', false)
     .action(schedulesSyncCommand);
-  schedules
-    .command('list')
+  withRedisFlags(verb(schedules, 'list', 'schedules list'))
     .description('each schedule with its next run time')
     .option('--json', 'machine-readable output', false)
     .action(schedulesListCommand);
 
-  program
-    .command('worker')
+  withRedisFlags(verb(program, 'worker'))
     .description('process rescans through the shared 20 req/s budget (SIGTERM/SIGINT: finish calls in flight, exit 0)')
     .option('--concurrency <n>', 'jobs in progress at once in this process (default WORKER_CONCURRENCY)', positiveInt('--concurrency'))
     .action(workerCommand);
 
-  program
-    .command('simulator')
+  verb(program, 'simulator')
     .description('run the TCSS simulator (stand-in for the real endpoint)')
     .option('--port <n>', 'port (default SIM_PORT, 4010; 0 picks a free one)', (v) => (v === '0' ? 0 : positiveInt('--port')(v)))
     .option('--host <host>', 'interface to listen on (default SIM_HOST, 127.0.0.1)')
@@ -469,8 +534,7 @@ export function buildProgram(): Command {
     .option('--missing-code <code>', 'error code for calls naming a missing asset or check item (default InvalidParameterValue)')
     .action(simulatorCommand);
 
-  program
-    .command('demo')
+  verb(program, 'demo')
     .description('simulator + worker + a sample workload, end to end on this machine')
     .option('--jobs <n>', 'sample rescans to enqueue', positiveInt('--jobs'), 200)
     .option('--keep-running', 'keep the dashboard up after the summary, until Ctrl-C', false)
@@ -483,20 +547,31 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Errors that reach the top: what went wrong in one redacted line (no stack, no command arguments),
+ * as JSON on stdout with --json. Configuration problems exit 2 (usage), everything else 1.
+ */
+function reportError(err: unknown, json: boolean): never {
+  const out = { json };
+  if (err instanceof ConfigError) fail(out, 'invalid configuration', err.problems, 2, err.code);
+  if (err instanceof ValidationError) fail(out, 'refused: nothing was enqueued', err.problems, 1, 'INVALID_REQUEST');
+  if (isRedisUnavailableError(err)) fail(out, err.message, [], 1, err.code);
+  if (isIdempotencyConflictError(err)) fail(out, err.message, [], 1, err.code);
+  // Unexpected: the stack helps a bug report (redacted; ioredis's command arguments are not in it).
+  const text = err instanceof Error ? (json ? err.message : (err.stack ?? err.message)) : String(err);
+  fail(out, text, [], 1);
+}
+
 export async function main(argv: string[]): Promise<void> {
+  const json = argv.includes('--json');
+  // Last resort for errors nobody awaited: Node would print them with util.inspect, enumerable
+  // properties (ioredis's command arguments) included.
+  process.on('uncaughtException', (err) => reportError(err, json));
+  process.on('unhandledRejection', (err) => reportError(err, json));
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram({ json }).parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tcss-rescan: ${err.message}\n`);
-      process.exit(2);
-    }
-    if (err instanceof ValidationError) {
-      process.stderr.write(`tcss-rescan: ${err.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`tcss-rescan: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exit(1);
+    reportError(err, json);
   }
 }
 

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseDurationMs } from './duration';
+import { maskUrlPasswords } from './redact';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from './simulator';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -101,6 +102,7 @@ const envSchema = z.object({
   TCSS_WARM_UP: bool.default(true),
   QUEUE_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).default('tcss-rescan'),
   WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  PRODUCER_TIMEOUT_MS: int(100, 600_000).default(5_000),
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
   RECORD_TTL_DAYS: int(1, 3650).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -209,6 +211,8 @@ export interface Config {
   workerConcurrency: number;
   recordsMaxLen: number;
   recordTtlSeconds: number;
+  /** Producers (CLI, HTTP API) wait at most this long for Redis at each step, then fail (`PRODUCER_TIMEOUT_MS`). */
+  producerTimeoutMs: number;
   tcss: TcssConfig;
   server: ServerConfig;
   simulator: {
@@ -243,7 +247,7 @@ const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TO
 function shown(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
   if (SECRET_VARS.has(name)) return '(hidden)';
-  return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@'));
+  return JSON.stringify(maskUrlPasswords(value));
 }
 
 function isLoopback(host: string): boolean {
@@ -279,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
     if (raw !== undefined && URL.canParse(raw)) {
       const u = new URL(raw);
       if (u.pathname !== '/' || u.search !== '') problems.push(`${name}: expected a URL without a path or query, got ${shown(name, raw)}`);
+      else if (u.username !== '' || u.password !== '') problems.push(`${name}: expected a URL without a user or password (credentials go in TENCENTCLOUD_SECRET_ID/KEY), got ${shown(name, raw)}`);
     }
   }
   const source = cleaned.TENCENTCLOUD_CREDENTIALS?.trim();
@@ -304,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     recordsMaxLen: e.RECORDS_MAX_LEN,
     recordTtlSeconds: e.RECORD_TTL_DAYS * 86_400,
+    producerTimeoutMs: e.PRODUCER_TIMEOUT_MS,
     tcss: {
       endpoint,
       ...(e.TENCENTCLOUD_SECRET_ID !== undefined && e.TENCENTCLOUD_SECRET_KEY !== undefined
@@ -407,6 +413,16 @@ export function requireServerAccess(server: ServerConfig): void {
       'SERVER_PASSWORD: expected a password (basic auth, user SERVER_USER) or SERVER_API_TOKEN (bearer) for the dashboard and the API, got nothing; on loopback only, SERVER_AUTH=off turns auth off',
     ]);
   }
+}
+
+/**
+ * loadConfig on the process environment with some variables given by CLI flags (`--redis-url`,
+ * `--queue`): the flag wins over the variable and is validated (and named in errors) as that variable.
+ */
+export function loadConfigOverriding(overrides: Record<string, string | undefined>): Config {
+  const env: NodeJS.ProcessEnv = { ...readProcessEnv() };
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
+  return loadConfig(env);
 }
 
 let dotenvLoaded = false;

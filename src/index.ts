@@ -7,4 +7,6 @@ export type { EnqueueOptions, EnqueueResult, ProducerOptions } from './producer'
 export { ASSET_TYPES, JOB_NAME, ValidationError, parseRescanRequest, parseRescanJobData } from './job';
 export type { AssetType, RescanJobData, RescanRequest, RescanResult } from './job';
 export { ConfigError, loadConfig } from './config';
+export { RedisUnavailableError } from './redisFailFast';
+export { IdempotencyConflictError } from './idempotency';
 export type { Config } from './config';

@@ -33,6 +33,11 @@ export const keys = {
   metrics: (queue: string) => `tcss-rescan:${queue}:metrics`,
   /** Hash: worker id -> why it stopped taking jobs (credentials refused). */
   pausedWorkers: (queue: string) => `tcss-rescan:${queue}:paused-workers`,
+  /**
+   * One intake request's idempotency record (idempotency.ts), for 24 h. Keyed by a hash of the
+   * caller's Idempotency-Key, so the key itself (which may be anything) never becomes a key name.
+   */
+  idempotency: (queue: string, keyHash: string) => `tcss-rescan:${queue}:idempotency:${keyHash}`,
 };
 
 /** What identifies a job for good: its id and creation time (ms). */

@@ -3,6 +3,7 @@
  * and the key material is never put into log objects in the first place (see tcss/client.ts).
  */
 import pino, { type Logger } from 'pino';
+import { redactError } from './redact';
 
 export type { Logger };
 
@@ -21,11 +22,15 @@ export const REDACT_PATHS = [
   '*.headers.Authorization',
 ];
 
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'tcss-rescan', pid: process.pid, ...base },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Errors lose their Redis command arguments (a refused AUTH/HELLO carries the password) and URL passwords.
+    serializers: { err: redactError, error: redactError },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  // stdout unless told otherwise (tests read the lines from a stream of their own).
+  return destination ? pino(options, destination) : pino(options);
 }

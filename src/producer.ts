@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { JOB_NAME, ValidationError, parseRescanRequest, splitRescan, type RescanJobData, type RescanRequest } from './job';
 import { BACKOFF_TYPE } from './budget';
+import { checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, fingerprint, idempotentBatchId, idempotentJobId } from './idempotency';
+import { DEFAULT_PRODUCER_TIMEOUT_MS, FailFastConnection, isRedisUnavailableError } from './redisFailFast';
 
 export interface ProducerOptions {
   /** Redis URL. Default redis://127.0.0.1:6379. */
@@ -28,11 +30,22 @@ export interface ProducerOptions {
    */
   bulkChunk?: number;
   bulkLanes?: number;
+  /**
+   * Longest wait for Redis at each step (connecting, each round trip), ms; then a
+   * RedisUnavailableError, and nothing is sent later (see redisFailFast.ts). Default 5000.
+   */
+  timeoutMs?: number;
 }
 
 export interface EnqueueOptions {
   /** BullMQ priority: 1 is the most urgent; larger numbers wait (scheduled rescans use a larger one). */
   priority?: number;
+  /**
+   * Makes the call idempotent for 24 h: a retry with the same key returns the same job ids and
+   * enqueues nothing new; the same key with different requests or options throws
+   * IdempotencyConflictError (see idempotency.ts). 1 to 255 printable ASCII characters.
+   */
+  idempotencyKey?: string;
 }
 
 export interface EnqueueResult {
@@ -52,23 +65,37 @@ const defaults: Required<ProducerOptions> = {
   backoffMs: 1000,
   bulkChunk: 1000,
   bulkLanes: 4,
+  timeoutMs: DEFAULT_PRODUCER_TIMEOUT_MS,
 };
+
+/** The connection and queue that enqueues; replaced after a timeout (the old one is closed for good). */
+interface Writer {
+  conn: FailFastConnection;
+  queue: Queue;
+}
 
 /** How long finished jobs stay in the queue (the TaskId records stay longer, see records.ts). */
 const KEEP_COMPLETED = { age: 7 * 86_400, count: 100_000 };
 const KEEP_FAILED = { age: 30 * 86_400 };
 
 export class RescanProducer {
+  /** The queue for reads (status, dashboard, schedules); its connection fails fast too. */
   readonly queue: Queue;
   private readonly o: Required<ProducerOptions>;
+  private readonly readConn: FailFastConnection;
+  private writer: Writer | undefined;
 
   constructor(options: ProducerOptions = {}) {
     this.o = { ...defaults, ...options };
-    this.queue = new Queue(this.o.queueName, { connection: { url: this.o.redisUrl, maxRetriesPerRequest: null } });
+    this.readConn = new FailFastConnection(this.o.redisUrl, this.o.timeoutMs);
+    this.queue = new Queue(this.o.queueName, { connection: this.readConn.client });
+    // Errors are kept by the connection and shown only redacted; without a listener BullMQ would
+    // console.error them, command arguments (a refused AUTH's password) included.
+    this.queue.on('error', () => undefined);
   }
 
   /** The job options every rescan gets (also used for scheduled rescans). */
-  jobOptions(extra: EnqueueOptions = {}): JobsOptions {
+  jobOptions(extra: Pick<EnqueueOptions, 'priority'> = {}): JobsOptions {
     return {
       attempts: this.o.maxAttempts,
       backoff: { type: BACKOFF_TYPE, delay: this.o.backoffMs },
@@ -79,33 +106,84 @@ export class RescanProducer {
   }
 
   /**
+   * Waits (at most timeoutMs) until the read queue's connection is usable; RedisUnavailableError
+   * otherwise, saying `outcome`.
+   */
+  async ready(outcome = 'nothing was read'): Promise<void> {
+    await this.readConn.ready(outcome);
+    await this.readConn.within(this.queue.waitUntilReady(), outcome);
+  }
+
+  private openWriter(): Writer {
+    const conn = new FailFastConnection(this.o.redisUrl, this.o.timeoutMs);
+    const queue = new Queue(this.o.queueName, { connection: conn.client, skipMetasUpdate: true });
+    queue.on('error', () => undefined);
+    return { conn, queue };
+  }
+
+  private dropWriter(w: Writer): void {
+    if (this.writer === w) this.writer = undefined;
+    w.conn.close();
+    void w.queue.close().catch(() => undefined);
+  }
+
+  /**
    * Validates every request first (a ValidationError names each bad one by index and field; nothing
    * is enqueued then), then adds all jobs in bulk (chunks of 1000, 4 in flight). Validation is all or
-   * nothing; the adding is not a transaction: if Redis fails half-way, the chunks added stay.
+   * nothing; the adding is not a transaction: if Redis fails half-way, the chunks added stay (with an
+   * idempotencyKey, a retry adds exactly the missing ones).
+   *
+   * Redis down, refusing the login or not answering within timeoutMs at any step: a
+   * RedisUnavailableError, and nothing of this call reaches Redis afterwards.
    */
   async enqueueMany(requests: unknown[], opts: EnqueueOptions = {}): Promise<EnqueueResult> {
     const valid = await validateAllYielding(requests);
-    const jobs: RescanJobData[] = [];
-    const batchIds: (string | undefined)[] = [];
-    for (const [i, req] of valid.entries()) {
-      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
-      const parts = splitRescan(req, this.o.maxAssetsPerCall, randomUUID);
-      batchIds.push(parts[0]?.batchId);
-      jobs.push(...parts);
+    const key = opts.idempotencyKey !== undefined ? checkIdempotencyKey(opts.idempotencyKey) : undefined;
+    const w = (this.writer ??= this.openWriter());
+    const step = <T>(work: Promise<T>, what: string) => w.conn.within(work, what, () => this.dropWriter(w));
+    try {
+      await w.conn.ready('nothing was enqueued', () => this.dropWriter(w));
+      await step(w.queue.waitUntilReady(), 'nothing was enqueued');
+      let claim: Awaited<ReturnType<typeof claimIdempotencyKey>> | undefined;
+      if (key !== undefined) {
+        const fp = fingerprint(valid, { priority: opts.priority ?? null, maxAssetsPerCall: this.o.maxAssetsPerCall });
+        claim = await step(claimIdempotencyKey(w.conn.client, this.o.queueName, key, fp), 'nothing was enqueued');
+      }
+      const nonce = claim?.record.nonce;
+      const jobs: RescanJobData[] = [];
+      const batchIds: (string | undefined)[] = [];
+      for (const [i, req] of valid.entries()) {
+        if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+        const parts = splitRescan(req, this.o.maxAssetsPerCall, nonce !== undefined ? () => idempotentBatchId(nonce, i) : randomUUID);
+        batchIds.push(parts[0]?.batchId);
+        jobs.push(...parts);
+      }
+      if (claim?.record.jobIds) return { jobIds: claim.record.jobIds, batchIds, jobs }; // a retry of a finished call
+
+      const jobOpts = this.jobOptions(opts);
+      const bulk = jobs.map((data, n) => ({ name: JOB_NAME, data, opts: nonce !== undefined ? { ...jobOpts, jobId: idempotentJobId(nonce, n) } : jobOpts }));
+      // Large lists go in chunks, a few at a time: one huge addBulk holds Redis for long, and one chunk
+      // at a time leaves the connection idle between round trips (see BENCHMARKS.md, section 4).
+      const chunks: (typeof bulk)[] = [];
+      for (let i = 0; i < bulk.length; i += this.o.bulkChunk) chunks.push(bulk.slice(i, i + this.o.bulkChunk));
+      const added: string[][] = new Array(chunks.length);
+      const partly = key !== undefined ? 'some jobs may have been enqueued; retry with the same idempotency key to add exactly the rest' : 'some jobs may have been enqueued';
+      let next = 0;
+      const lane = async () => {
+        for (let i = next++; i < chunks.length; i = next++) added[i] = (await step(w.queue.addBulk(chunks[i]!), partly)).map((j) => j.id ?? '');
+      };
+      await Promise.all(Array.from({ length: Math.min(this.o.bulkLanes, chunks.length) }, lane));
+      const jobIds = added.flat();
+      if (claim) {
+        // Best effort: if this fails, a retry re-adds with the same ids, which BullMQ ignores.
+        await step(completeIdempotencyKey(w.conn.client, claim.redisKey, { ...claim.record, jobIds, batchIds: batchIds.map((b) => b ?? null) }), 'the jobs were enqueued').catch(() => undefined);
+      }
+      return { jobIds, batchIds, jobs };
+    } catch (err) {
+      // A writer that failed may hold commands in flight: never reuse it.
+      if (isRedisUnavailableError(err)) this.dropWriter(w);
+      throw err;
     }
-    const jobOpts = this.jobOptions(opts);
-    const bulk = jobs.map((data) => ({ name: JOB_NAME, data, opts: jobOpts }));
-    // Large lists go in chunks, a few at a time: one huge addBulk holds Redis for long, and one chunk
-    // at a time leaves the connection idle between round trips (see BENCHMARKS.md, section 4).
-    const chunks: (typeof bulk)[] = [];
-    for (let i = 0; i < bulk.length; i += this.o.bulkChunk) chunks.push(bulk.slice(i, i + this.o.bulkChunk));
-    const added: string[][] = new Array(chunks.length);
-    let next = 0;
-    const lane = async () => {
-      for (let i = next++; i < chunks.length; i = next++) added[i] = (await this.queue.addBulk(chunks[i]!)).map((j) => j.id ?? '');
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.bulkLanes, chunks.length) }, lane));
-    return { jobIds: added.flat(), batchIds, jobs };
   }
 
   /** One request (split into several jobs when it has more than maxAssetsPerCall assets). */
@@ -114,7 +192,11 @@ export class RescanProducer {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    const w = this.writer;
+    this.writer = undefined;
+    await Promise.all([this.queue.close().catch(() => undefined), w?.queue.close().catch(() => undefined)]);
+    this.readConn.close();
+    w?.conn.close();
   }
 }
 

@@ -24,6 +24,8 @@ export interface RedisServerOptions {
   /** Append-only persistence (data survives restart). Default false. */
   appendonly?: boolean;
   port?: number;
+  /** More redis-server arguments, e.g. `['--requirepass', pw]` (a server that refuses PING still counts as up). */
+  args?: string[];
 }
 
 export function redisServerBinary(): string {
@@ -61,7 +63,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
         sock.write('PING\r\n');
         sock.once('data', (d) => {
           sock.destroy();
-          resolve(d.toString().startsWith('+PONG'));
+          resolve(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH'));
         });
       });
       sock.once('error', () => resolve(false));
@@ -91,6 +93,7 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
         '--maxmemory-policy', 'noeviction',
         '--protected-mode', 'no',
         '--loglevel', 'warning',
+        ...(opts.args ?? []),
       ],
       { stdio: 'ignore', detached: false },
     );

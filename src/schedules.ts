@@ -111,6 +111,12 @@ export interface ScheduleInfo {
 export interface ParseSchedulesOptions {
   /** Most assets per job (TCSS_MAX_ASSETS_PER_CALL); larger entries become several schedulers. */
   maxAssetsPerCall: number;
+  /**
+   * Accept patterns that fire more than once a minute (a seconds field with several values, such as
+   * "*\/10 * * * * *"). Default false: such a schedule is almost always a mistake, and at 20 req/s
+   * a few of them would use up the whole budget. The CLI's `--allow-sub-minute`.
+   */
+  allowSubMinute?: boolean;
 }
 
 /** A schedules file (or entry list) that cannot be applied: lists every problem, each naming its entry. */
@@ -163,6 +169,19 @@ function cronProblem(cron: string, timezone: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a (valid) pattern can fire twice within one minute. Exact: minute-level fields fire at most
+ * once a minute, so it can only happen within a matching minute, where every value of the seconds
+ * field fires; so look at the first two firings from the start of the first matching minute.
+ */
+export function firesMoreThanOncePerMinute(cron: string, timezone: string): boolean {
+  const first = getNextMillis(Date.now(), { pattern: cron, tz: timezone });
+  if (first === undefined) return false;
+  const a = getNextMillis(first - (first % 60_000) - 1, { pattern: cron, tz: timezone });
+  const b = a === undefined ? undefined : getNextMillis(a, { pattern: cron, tz: timezone });
+  return a !== undefined && b !== undefined && b - a < 60_000;
+}
+
 const entrySchema = z.strictObject(
   {
     name: z.string({ error: (iss) => (iss.input === undefined ? 'name is required' : `name must be a string, got ${show(iss.input)}`) }).regex(NAME_RE, {
@@ -191,7 +210,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Validates one entry; its problems (unprefixed) or the entry. */
-function parseEntry(raw: unknown, maxAssetsPerCall: number): { entry?: ScheduleEntry; problems: string[] } {
+function parseEntry(raw: unknown, maxAssetsPerCall: number, allowSubMinute: boolean): { entry?: ScheduleEntry; problems: string[] } {
   if (!isPlainObject(raw)) {
     return { problems: [`an entry must be a mapping with name, cron, policyItemId, assetIds (and optionally timezone, assetType), got ${show(raw)}`] };
   }
@@ -226,6 +245,9 @@ function parseEntry(raw: unknown, maxAssetsPerCall: number): { entry?: ScheduleE
   if (problems.length > 0 || !fields.success || !request) return { problems };
 
   const { name, cron } = fields.data;
+  if (!allowSubMinute && firesMoreThanOncePerMinute(cron, timezone ?? DEFAULT_TIMEZONE)) {
+    return { problems: [`cron ${show(cron)} fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant`] };
+  }
   const parts = planParts(name, request, maxAssetsPerCall);
   return {
     problems: [],
@@ -329,7 +351,7 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
     const named = typeof rawName === 'string' && NAME_RE.test(rawName);
     const label = named ? rawName : `entry #${i + 1}`;
     if (named) byName.set(rawName, [...(byName.get(rawName) ?? []), i + 1]);
-    const r = parseEntry(raw, max);
+    const r = parseEntry(raw, max, opts.allowSubMinute === true);
     for (const p of r.problems) problems.push(`${label}: ${p}`);
     if (r.entry) entries.push(r.entry);
   });

@@ -127,6 +127,12 @@ export class RescanWorker {
       });
     const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
     const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    // Logged once per outage (redacted by the logger), not printed raw by ioredis on every reconnect.
+    let redisErrors = 0;
+    redis.on('error', (err: unknown) => {
+      if (redisErrors++ === 0) logger.warn({ err }, 'worker: Redis connection error');
+    });
+    redis.on('ready', () => (redisErrors = 0));
     const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
     const budget = await openBudget(identity.identity.key);
     const client = createTcssClient(cfg.tcss, credentials);

@@ -140,7 +140,7 @@ describe('tcss-rescan enqueue', () => {
       cliAsync(['enqueue', '--policy-item', '1', '--assets', '1', '--bogus']),
       cliAsync(['bogus-verb']),
     ]);
-    expect(noAssets.status).toBe(1); // refused: nothing to enqueue
+    expect(noAssets.status).toBe(2); // a usage error, as the README says
     expect(noAssets.stderr).toContain('--assets');
     expect(badPriority.status).toBe(2);
     expect(badPriority.stderr).toContain('--priority');
@@ -231,7 +231,7 @@ describe('tcss-rescan enqueue', () => {
   test('--file and flags together are refused', async () => {
     const f = file('one.jsonl', ['{"policyItemId": 1, "assetIds": [11]}']);
     const r = cli(['enqueue', '--file', f, '--policy-item', '1']);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2); // usage
     expect(await jobCount()).toBe(0);
   });
 });
@@ -334,7 +334,9 @@ describe('configuration errors', () => {
     const results = await Promise.all(verbs.map((args) => cliAsync(args, { env: { REDIS_URL: 'nope' } })));
     results.forEach((r, i) => {
       expect([verbs[i]![0], r.status]).toEqual([verbs[i]![0], 2]);
-      expect(r.stderr).toMatch(/REDIS_URL: .*"nope"/);
+      // With --json the error is JSON on stdout, like every other error.
+      if (verbs[i]!.includes('--json')) expect(JSON.parse(r.stdout)).toMatchObject({ code: 'CONFIG_INVALID', problems: [expect.stringMatching(/REDIS_URL: .*"nope"/)] });
+      else expect(r.stderr).toMatch(/REDIS_URL: .*"nope"/);
     });
     expect(await jobCount()).toBe(0);
   });

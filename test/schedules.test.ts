@@ -139,6 +139,21 @@ schedules:
     ]);
   });
 
+  it('refuses a pattern that fires more than once a minute, unless allowSubMinute', () => {
+    const ok = { policyItemId: 1, assetIds: [1] };
+    const text = file(
+      { name: 'every-10s', cron: '*/10 * * * * *', ...ok },
+      { name: 'twice-at-3am', cron: '0,30 0 3 * * *', timezone: 'Asia/Shanghai', ...ok },
+      { name: 'every-minute', cron: '* * * * *', ...ok },
+      { name: 'every-minute-at-15s', cron: '15 * * * * *', ...ok },
+    );
+    expect(problemsOf(() => parse(text))).toEqual([
+      'every-10s: cron "*/10 * * * * *" fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant',
+      'twice-at-3am: cron "0,30 0 3 * * *" fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant',
+    ]);
+    expect(parseSchedulesFile(text, { maxAssetsPerCall: MAX, allowSubMinute: true }).map((e) => e.name)).toEqual(['every-10s', 'twice-at-3am', 'every-minute', 'every-minute-at-15s']);
+  });
+
   it('refuses a file that is not a list of entries, or not YAML, saying where', () => {
     expect(problemsOf(() => parse('schedules:\n  name: a\n'))).toEqual(['schedules must be a list of entries, got {"name":"a"}']);
     expect(problemsOf(() => parse('- name: a\n'))).toEqual(['the file must be a mapping with a "schedules" list, got [{"name":"a"}]']);

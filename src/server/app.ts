@@ -28,6 +28,7 @@ import { LoginLimiter } from './loginLimit';
 import { capProblems } from './problems';
 import { readiness } from './readiness';
 import { SECURITY_HEADERS } from './securityHeaders';
+import { errorReply } from './errorReply';
 import { createPromRegistry } from './promMetrics';
 
 export interface ServerDeps {
@@ -63,10 +64,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   // Before any route or scope is registered, so that every scope inherits it.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) deps.logger.error({ err }, 'http error');
-    // Oversized or malformed bodies are the client's fault: say what was wrong, not a stack.
-    reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err.code ? { code: err.code } : {}) });
+    const r = errorReply(err);
+    if (r.status === 503) deps.logger.warn({ err }, 'http: Redis unavailable');
+    else if (r.status >= 500) deps.logger.error({ err }, 'http error');
+    reply.code(r.status).headers(r.headers).send(r.body);
   });
   // JSON bodies are parsed exactly: no number is rounded to another id, no key is named twice.
   registerExactJsonParser(app);
@@ -87,6 +88,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await protect(scope, cfg.server, new LoginLimiter(redis, cfg.queueName, deps.logger.child({ component: 'auth' }), cfg.server.loginMaxFailures, cfg.server.loginWindowSeconds));
     // A :jobId that we never issue could name one of BullMQ's own keys (jobIds.ts): 404 before any route.
     guardJobIds(scope);
+    // Everything here reads or writes Redis: when it is unavailable, answer 503 at once (bounded by
+    // PRODUCER_TIMEOUT_MS) rather than holding the request until it returns.
+    scope.addHook('preHandler', async (req) => producer.ready(req.method === 'GET' || req.method === 'HEAD' ? 'nothing was read' : req.url.startsWith('/v1/rescans') ? 'nothing was enqueued' : 'nothing was changed'));
 
     scope.get('/v1/readiness', async (_req, reply) => {
       const r = await readiness(producer.queue, redis);
@@ -104,9 +108,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       }
       // Numbers that JSON.parse would have rounded to another id (exactBody.ts): named, never enqueued.
       const inexact = inexactProblems(body);
+      const idempotencyKey = req.headers['idempotency-key'];
       try {
         if (inexact.length > 0) throw new ValidationError(inexact);
-        const res = await producer.enqueueMany(requests);
+        const res = await producer.enqueueMany(requests, typeof idempotencyKey === 'string' ? { idempotencyKey } : {});
         return reply.code(202).send({ jobIds: res.jobIds, batchIds: res.batchIds });
       } catch (err) {
         if (err instanceof ValidationError) return reply.code(400).send({ error: 'invalid rescan request: nothing was enqueued', ...capProblems(err.problems) });

@@ -1,8 +1,8 @@
 /** Starts the HTTP server with its own connections; `close()` stops it and them. */
-import IORedis from 'ioredis';
 import { requireServerAccess, type Config } from '../config';
 import type { Logger } from '../logger';
 import { RescanProducer } from '../producer';
+import { FailFastConnection } from '../redisFailFast';
 import { buildServer } from './app';
 
 export interface RunningServer {
@@ -21,8 +21,17 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
     // Short stretches of work per chunk: this process also answers /healthz (issue 10, point 11).
     bulkChunk: 100,
     bulkLanes: 2,
+    timeoutMs: cfg.producerTimeoutMs,
   });
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+  // Reads (probes, /v1/tasks, /metrics) fail fast too, answering 503 rather than holding requests.
+  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const redis = conn.client;
+  let redisErrors = 0;
+  redis.on('error', (err: unknown) => {
+    // Once per outage, not on every reconnect attempt; redacted by the logger's serializer.
+    if (redisErrors++ === 0) logger.warn({ err }, 'server: Redis connection error');
+  });
+  redis.on('ready', () => (redisErrors = 0));
   const app = await buildServer({ config: cfg, logger, producer, redis });
   await app.listen({ host: cfg.server.host, port: cfg.server.port });
   const addr = app.server.address();

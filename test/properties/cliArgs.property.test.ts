@@ -70,7 +70,7 @@ const badCase: fc.Arbitrary<CliCase> = fc
       { freq: 2 },
     ),
     assetType: fc.option(fc.oneof(fc.constantFrom('asset_container', 'ASSET_', 'ASSET_CONTAINER ', 'x'), fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !(ASSET_TYPES as readonly string[]).includes(s.trim()))), { freq: 3 }),
-    priority: fc.option(fc.constantFrom('0', '-1', 'x', '1.5', '99999999999999999999', ''), { freq: 4 }),
+    priority: fc.option(fc.constantFrom('0', '-1', 'x', '1.5', '2097152', '99999999999999999999', ''), { freq: 4 }),
   })
   .filter((r) => r.policy !== null || r.assets !== null || r.assetType !== null || r.priority !== null)
   .map((r) => {

@@ -15,7 +15,7 @@ import { badAssetIds, badAssetType, badId, goodId, looksLikeCrash, nested } from
 const MAX = 5;
 
 const goodName = fc.stringMatching(/^[A-Za-z0-9_.-]{1,30}$/);
-const goodCron = fc.constantFrom('0 2 * * *', '30 1 * * 1-5', '0 */6 * * *', '0 0 1 * *', '15 14 1 * *', '0 * * * * *', '*/10 * * * * *');
+const goodCron = fc.constantFrom('0 2 * * *', '30 1 * * 1-5', '0 */6 * * *', '0 0 1 * *', '15 14 1 * *', '0 * * * * *', '30 */10 * * * *');
 const goodZone = fc.constantFrom('UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata');
 
 const goodEntry = fc.record(

@@ -1,0 +1,56 @@
+/**
+ * Which environment variables each CLI verb reads, for its `--help` (one table; a test checks every
+ * name against config.ts, so the help cannot name a variable that does not exist).
+ */
+const REDIS = ['REDIS_URL', 'QUEUE_NAME'];
+const PRODUCER = [...REDIS, 'PRODUCER_TIMEOUT_MS'];
+const JOBS = ['TCSS_MAX_ASSETS_PER_CALL', 'TCSS_MAX_ATTEMPTS', 'TCSS_BACKOFF_MS'];
+const TCSS = [
+  'TENCENTCLOUD_SECRET_ID',
+  'TENCENTCLOUD_SECRET_KEY',
+  'TENCENTCLOUD_SESSION_TOKEN',
+  'TCSS_ENDPOINT',
+  'TCSS_REGION',
+  'TCSS_RATE_LIMIT',
+  'TCSS_PACING_MARGIN_MS',
+  'TCSS_WINDOW_GUARD_MS',
+  'TCSS_MAX_IN_FLIGHT',
+  'TCSS_TIMEOUT_MS',
+  'TCSS_ADAPTIVE_RATE',
+  'TCSS_COALESCE',
+  'TCSS_COALESCE_WINDOW_MS',
+  ...JOBS,
+];
+const RECORDS = ['RECORDS_MAX_LEN', 'RECORD_TTL_DAYS'];
+const SERVER = ['SERVER_HOST', 'SERVER_PORT', 'SERVER_USER', 'SERVER_PASSWORD', 'SERVER_API_TOKEN', 'SERVER_AUTH', 'SERVER_BODY_LIMIT_BYTES', 'DASHBOARD_READ_ONLY'];
+const SIM = ['SIM_HOST', 'SIM_PORT', 'SIM_RATE_LIMIT', 'SIM_COUNT_THROTTLED', 'SIM_ERROR_RATE', 'SIM_ERROR_CODE', 'SIM_LATENCY_MS', 'SIM_HANG_RATE', 'SIM_BACKGROUND_RPS'];
+
+/** Verb (as typed, `schedules sync` with its space) -> the variables it reads. */
+export const VERB_ENV: Record<string, readonly string[]> = {
+  enqueue: [...PRODUCER, ...JOBS],
+  status: PRODUCER,
+  tasks: [...PRODUCER, ...RECORDS],
+  start: [...PRODUCER, ...TCSS, 'WORKER_CONCURRENCY', ...RECORDS, ...SERVER, ...SIM, 'LOG_LEVEL'],
+  serve: [...PRODUCER, ...JOBS, ...RECORDS, ...SERVER, 'TENCENTCLOUD_SECRET_ID', 'TCSS_ENDPOINT', 'TCSS_RATE_LIMIT', 'LOG_LEVEL'],
+  'schedules sync': [...PRODUCER, ...JOBS],
+  'schedules list': PRODUCER,
+  worker: [...REDIS, ...TCSS, 'WORKER_CONCURRENCY', ...RECORDS, 'LOG_LEVEL'],
+  simulator: [...SIM, 'TENCENTCLOUD_SECRET_ID', 'TENCENTCLOUD_SECRET_KEY'],
+  demo: ['REDIS_URL', 'LOG_LEVEL', ...SIM],
+};
+
+/** The help text naming a verb's variables (also read from a `.env` file in the working directory). */
+export function envHelp(verb: string): string {
+  const names = VERB_ENV[verb] ?? [];
+  const lines: string[] = [];
+  let line = ' ';
+  for (const n of names) {
+    if (line.length + n.length + 1 > 78) {
+      lines.push(line);
+      line = ' ';
+    }
+    line += ` ${n}`;
+  }
+  lines.push(line);
+  return `\nEnvironment variables (also read from ./.env; see .env.example):\n${lines.join('\n')}\n`;
+}
