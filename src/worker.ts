@@ -115,6 +115,7 @@ export class RescanWorker {
     worker.on('failed', (job, err) => {
       if (!job || err instanceof WaitingError || err instanceof DelayedError) return;
       const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) self?.metrics.jobFailed();
       logger[final ? 'error' : 'warn'](
         { jobId: job.id, policyItemId: policyItemOf(job.data), attempt: job.attemptsMade, final, reason: err.message },
         final ? 'job failed' : 'job will be retried',
@@ -236,6 +237,8 @@ export class RescanWorker {
       this.budget.succeeded();
       const byRef = new Map(group.members.map((m) => [m.payload.ref, m.payload.data]));
       await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, ref, byRef.get(ref)!), log);
+      const now = Date.now();
+      this.metrics.taskIdWait(group.members.map((m) => Math.max(0, now - m.payload.ref.timestamp) / 1000));
       log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
     }
