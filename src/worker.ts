@@ -18,6 +18,7 @@ import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type
 import { budgetId, SharedBudget } from './limiter';
 import { CallMetrics } from './callMetrics';
 import { Coalescer, type Group } from './coalescer';
+import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
@@ -51,6 +52,7 @@ export class RescanWorker {
   private pauseInfo: PauseInfo | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private heartbeat: Heartbeat | undefined;
   private readonly metrics: CallMetrics;
   private readonly coalescer: Coalescer<GroupPayload, RescanResult>;
   /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
@@ -123,6 +125,8 @@ export class RescanWorker {
     });
     void worker.run();
     await worker.waitUntilReady();
+    // Liveness: beats while the worker loop runs (draining included), stops when it is closed.
+    if (cfg.heartbeatFile) self.heartbeat = startHeartbeat(cfg.heartbeatFile, () => worker.isRunning(), logger);
     logger.info(
       { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
       'worker started',
@@ -296,6 +300,7 @@ export class RescanWorker {
       this.client.close();
       await this.redis.hdel(keys.pausedWorkers(this.cfg.queueName), this.id).catch(() => undefined);
       await this.redis.quit().catch(() => undefined);
+      this.heartbeat?.stop();
       this.log.info({ workerId: this.id }, 'worker stopped');
     })();
     return this.closing;
