@@ -17,6 +17,7 @@ import { RecordStore } from '../records';
 import { queueStatus } from '../status';
 import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
+import { registerApiDocs, registerOpenApi } from './openapi';
 import { createPromRegistry } from './promMetrics';
 
 export interface ServerDeps {
@@ -45,6 +46,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(creds ? { currentRate: () => readBudgetRate(redis, budgetId(creds.secretId, cfg.tcss.endpoint.host, SCAN_ACTION), cfg.tcss.rateLimit) } : {}),
   });
 
+  // Before any route: the OpenAPI description is built from the routes as they are added.
+  await registerOpenApi(app);
   // Before any route or scope is registered, so that every scope inherits it.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
@@ -86,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Everything else needs credentials.
   await app.register(async (scope) => {
     await protect(scope, cfg.server);
+    await registerApiDocs(scope);
 
     scope.post('/v1/rescans', async (req, reply) => {
       const body = req.body;
