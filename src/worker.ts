@@ -155,7 +155,7 @@ export class RescanWorker {
     } catch (err) {
       if (err instanceof ValidationError) {
         this.log.warn({ jobId, problems: err.problems }, 'invalid job refused');
-        throw new UnrecoverableError(`invalid job: ${err.message}`);
+        throw withoutStack(new UnrecoverableError(`invalid job: ${err.message}`));
       }
       throw err;
     }
@@ -179,12 +179,12 @@ export class RescanWorker {
       const reason = `${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`;
       if (err.action === 'fail') {
         log.error(fields, 'permanent error: job failed');
-        throw new UnrecoverableError(reason);
+        throw withoutStack(new UnrecoverableError(reason));
       }
       // 'retry' (and anything unexpected): BullMQ retries with backoff while attempts remain.
       if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) this.metrics.retry();
       log.warn(fields, 'transient error');
-      throw new Error(reason);
+      throw withoutStack(new Error(reason));
     }
     log.info(
       { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
@@ -315,6 +315,16 @@ export class RescanWorker {
  */
 function jobView(call: RescanResult, ref: JobRef, data: RescanJobData): RescanResult {
   return { ...call, assetIds: data.assetIds, jobIds: [ref.id], callJobs: call.jobIds.length, callAssets: call.assetIds.length };
+}
+
+/**
+ * An error whose whole story is its message (an API answer: code, message, RequestId; or a contract
+ * violation): BullMQ stores `err.stack` with the failed job only when it is set, and a stack through
+ * our own code would only hide the answer on the dashboard.
+ */
+function withoutStack<E extends Error>(err: E): E {
+  err.stack = '';
+  return err;
 }
 
 function policyItemOf(data: unknown): unknown {

@@ -4,7 +4,6 @@
  * credentials (see auth.ts). Request bodies are limited to SERVER_BODY_LIMIT_BYTES.
  */
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -17,6 +16,7 @@ import { RecordStore } from '../records';
 import { queueStatus } from '../status';
 import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
+import { dashboardAdapter } from './dashboardJobs';
 import { registerApiDocs, registerOpenApi } from './openapi';
 import { createPromRegistry } from './promMetrics';
 
@@ -147,7 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const board = new FastifyAdapter();
     board.setBasePath('/dashboard');
     createBullBoard({
-      queues: [new BullMQAdapter(producer.queue, { readOnlyMode: cfg.server.dashboardReadOnly, description: 'ScanComplianceAssetsByPolicyItem rescans; a completed job shows its TaskId in its return value' })],
+      queues: [dashboardAdapter(producer.queue, cfg.server.dashboardReadOnly)],
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'tcss-rescan' } },
     });
