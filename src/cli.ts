@@ -11,7 +11,7 @@ import { ValidationError } from './job';
 import { createLogger, type Logger } from './logger';
 import { RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
-import type { Simulator, SimulatorOptions } from './simulator';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY, type Simulator, type SimulatorOptions } from './simulator';
 import { STATES, queueStatus } from './status';
 
 function config(): Config {
@@ -303,6 +303,9 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   const sim = await startSimulator(options);
   process.stdout.write(`TCSS simulator listening on ${sim.url}\n`);
   process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url}${options.credentials ? '' : ' (demo credentials; no TENCENTCLOUD_SECRET_ID needed)'}\n`);
+  // The demo pair is public (it opens only this simulator); a configured pair's SecretKey is never printed.
+  if (options.credentials) process.stdout.write(`  it accepts the configured SecretId ${options.credentials[0]!.secretId}\n`);
+  else process.stdout.write(`  demo credentials for other clients (e.g. the official SDKs): SecretId ${DEMO_SECRET_ID}  SecretKey ${DEMO_SECRET_KEY}\n`);
   process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls\n`);
   const stop = () => {
     sim.close().then(() => process.exit(0));
