@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
+import fc from 'fast-check';
 import addFormats from 'ajv-formats';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config';
@@ -17,6 +18,7 @@ import { RescanProducer } from '../src/producer';
 import { RecordStore } from '../src/records';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { RescanWorker } from '../src/worker';
+import { corruptedRescan, unknownKey, validRescan } from './support/propArbitraries';
 import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 const dir = path.join(__dirname, '..', 'schemas');
@@ -75,6 +77,26 @@ describe('the job schema agrees with the worker on what a job may carry', () => 
   ])('%s', (_what, data) => {
     expect(validJob(data)).toBe(zodAccepts(data));
   });
+});
+
+test('property: ajv with the job schema accepts exactly what the worker accepts', () => {
+  const validJob = validator('rescan-job.schema.json');
+  const accepts = (v: unknown) => {
+    try {
+      parseRescanJobData(v);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const candidates = fc.oneof(
+    validRescan.map((r) => ({ ...r, assetIds: [...new Set(r.assetIds)] })),
+    validRescan, // often with duplicate asset ids: refused in job data
+    corruptedRescan.map((c) => c.value),
+    fc.tuple(validRescan, unknownKey, fc.jsonValue()).map(([r, k, v]) => Object.defineProperty({ ...r }, k, { value: v, enumerable: true })),
+    fc.tuple(validRescan, fc.string({ maxLength: 210 })).map(([r, batchId]) => ({ ...r, batchId })),
+  );
+  fc.assert(fc.property(candidates, (v) => validJob(v) === accepts(v)), { numRuns: 150 });
 });
 
 describe('real jobs and results', () => {
