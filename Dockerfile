@@ -13,6 +13,9 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json .env.example ./
+# Liveness without HTTP: the worker and the server rewrite this file while they run (see heartbeat.ts).
+ENV HEARTBEAT_FILE=/tmp/tcss-rescan.heartbeat
 USER node
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "dist/healthcheck.js"]
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["worker"]

@@ -16,7 +16,7 @@ import { RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
 import { redactText } from './redact';
 import { FailFastConnection, isRedisUnavailableError } from './redisFailFast';
-import type { Simulator, SimulatorOptions } from './simulator';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY, type Simulator, type SimulatorOptions } from './simulator';
 import { STATES, queueStatus } from './status';
 import { escapeControls, escapeControlsKeepLines, safeJson } from './terminalText';
 
@@ -384,6 +384,8 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   const sim = await startSimulator(options);
   process.stdout.write(`TCSS simulator listening on ${sim.url}\n`);
   process.stdout.write(`  point workers at it with TCSS_ENDPOINT=${sim.url} (demo credentials; no TENCENTCLOUD_SECRET_ID needed on loopback)\n`);
+  // The demo pair is public (it opens only this simulator); the simulator never holds configured keys.
+  process.stdout.write(`  demo credentials for other clients (e.g. the official SDKs): SecretId ${DEMO_SECRET_ID}  SecretKey ${DEMO_SECRET_KEY}\n`);
   process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls, with the header below\n`);
   process.stdout.write(`  control token: Authorization: Bearer ${sim.controlToken}\n`);
   const stop = () => {

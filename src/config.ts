@@ -106,6 +106,11 @@ const envSchema = z.object({
   RECORDS_MAX_LEN: int(1_000, 1_000_000_000).default(1_000_000),
   RECORD_TTL_DAYS: int(1, 3650).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  HEARTBEAT_FILE: z
+    .string()
+    .trim()
+    .refine((v) => v.startsWith('/'), { message: 'expected an absolute file path' })
+    .optional(),
   SERVER_HOST: z.string().trim().min(1).default('127.0.0.1'),
   SERVER_PORT: int(0, 65_535).default(3000),
   SERVER_USER: z.string().trim().min(1).max(200).default('admin'),
@@ -208,6 +213,8 @@ export interface Config {
   redisUrl: string;
   queueName: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Liveness file the worker and the server rewrite while they run (HEARTBEAT_FILE; none by default). */
+  heartbeatFile?: string;
   workerConcurrency: number;
   recordsMaxLen: number;
   recordTtlSeconds: number;
@@ -306,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
     redisUrl: e.REDIS_URL,
     queueName: e.QUEUE_NAME,
     logLevel: e.LOG_LEVEL,
+    ...(e.HEARTBEAT_FILE !== undefined ? { heartbeatFile: e.HEARTBEAT_FILE } : {}),
     workerConcurrency: e.WORKER_CONCURRENCY,
     recordsMaxLen: e.RECORDS_MAX_LEN,
     recordTtlSeconds: e.RECORD_TTL_DAYS * 86_400,

@@ -27,7 +27,9 @@ const id = (what: string) =>
     .number({ error: (iss) => `${what} must be a positive whole number, got ${describe(iss.input)}` })
     .refine((n) => Number.isSafeInteger(n) && n > 0, {
       error: (iss) => `${what} must be a positive whole number no larger than 2^53-1, got ${describe(iss.input)}`,
-    });
+    })
+    // What the refinement checks, said in JSON Schema (z.toJSONSchema cannot read a refinement).
+    .meta({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 /** A rescan request as accepted at the door (before splitting and deduplication). */
 export const rescanRequestSchema = z.strictObject(
@@ -50,39 +52,44 @@ export type RescanRequest = z.infer<typeof rescanRequestSchema>;
 
 /** What a job carries: a request with at most TCSS_MAX_ASSETS_PER_CALL unique assets, and its batch. */
 export const rescanJobDataSchema = rescanRequestSchema.extend({
-  assetIds: rescanRequestSchema.shape.assetIds.refine((ids) => new Set(ids).size === ids.length, {
-    error: 'assetIds must not contain duplicates',
-  }),
+  assetIds: rescanRequestSchema.shape.assetIds
+    .refine((ids) => new Set(ids).size === ids.length, { error: 'assetIds must not contain duplicates' })
+    .meta({ uniqueItems: true }),
   /** Shared by the jobs one request was split into. */
   batchId: z
     .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${describe(iss.input)}` })
     .min(1, { error: 'batchId must be a string of 1 to 200 characters, got ""' })
     .max(200, { error: (iss) => `batchId must be a string of 1 to 200 characters, got ${String((iss.input as string).length)} characters` })
     .optional(),
-});
+}).meta({ title: 'tcss-rescan job data', description: 'The data of a job named "rescan" on the queue QUEUE_NAME (BullMQ)' });
 export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
 
 /**
  * A call's record (in the TaskId stream: the call's asset ids) and a job's result (the job's return
- * value and per-job record: that job's asset ids). See records.ts.
+ * value and per-job record: that job's asset ids). See records.ts. Written only by our workers; the
+ * schema documents it for readers in any language (schemas/rescan-result.schema.json) and may gain
+ * optional fields, so readers should accept unknown ones.
  */
-export interface RescanResult {
-  /** The API's TaskId, exactly: a JSON number up to 2^53-1, its decimal text (a string) beyond. */
-  taskId: number | string;
-  requestId: string;
-  policyItemId: number;
-  /** In the stream: every asset id of the call. In a job's result: the job's own. */
-  assetIds: number[];
-  assetType?: AssetType;
-  /** In the stream: every job the call covered. In a job's result: that job. */
-  jobIds: string[];
-  /** In a job's result: how many jobs and unique assets the call covered (more than its own when merged). */
-  callJobs?: number;
-  callAssets?: number;
-  calledAt: string;
-  /** True when the record existed already and no call was made (the job ran again after a crash). */
-  fromRecord?: boolean;
-}
+export const rescanResultSchema = z
+  .object({
+    taskId: z
+      .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d*$/)])
+      .meta({ description: 'The TaskId the API returned for the call, exactly: a JSON number up to 2^53-1, its decimal text (a string) beyond' }),
+    requestId: z.string().min(1).meta({ description: "The API's RequestId for the call" }),
+    policyItemId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    assetIds: z
+      .array(z.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+      .min(1)
+      .meta({ description: "In the stream: every asset id of the call. In a job's result: the job's own." }),
+    assetType: z.enum(ASSET_TYPES).optional(),
+    jobIds: z.array(z.string()).min(1).meta({ description: "In the stream: every job the call covered. In a job's result: that job." }),
+    callJobs: z.number().int().positive().optional().meta({ description: "In a job's result: how many jobs the call covered (more than one when merged)" }),
+    callAssets: z.number().int().positive().optional().meta({ description: "In a job's result: how many unique assets the call covered" }),
+    calledAt: z.iso.datetime().meta({ description: 'When the API answered (ISO 8601, UTC)' }),
+    fromRecord: z.boolean().optional().meta({ description: 'True when the record existed already and no call was made (the job ran again after a crash)' }),
+  })
+  .meta({ title: 'tcss-rescan result', description: "A rescan job's return value, and a record of the TaskId stream" });
+export type RescanResult = z.infer<typeof rescanResultSchema>;
 
 /** Raised for input that breaks the contract: lists every problem, each naming its field. */
 export class ValidationError extends Error {

@@ -22,6 +22,7 @@ import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type
 import { CallMetrics } from './callMetrics';
 import { Coalescer, type Group, type Member } from './coalescer';
 import { ContractWorker, UnreadableJobData } from './contractWorker';
+import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
@@ -82,6 +83,7 @@ export class RescanWorker {
   private pauseInfo: PauseInfo | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private heartbeat: Heartbeat | undefined;
   private readonly metrics: CallMetrics;
   private readonly coalescer: Coalescer<GroupPayload, GroupOutcome>;
   /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
@@ -164,6 +166,7 @@ export class RescanWorker {
     worker.on('failed', (job, err) => {
       if (!job || err instanceof WaitingError || err instanceof DelayedError) return;
       const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) self?.metrics.jobFailed();
       logger[final ? 'error' : 'warn'](
         { jobId: job.id, policyItemId: policyItemOf(job.data), attempt: job.attemptsMade, final, reason: err.message },
         final ? 'job failed' : 'job will be retried',
@@ -171,6 +174,8 @@ export class RescanWorker {
     });
     void worker.run();
     await worker.waitUntilReady();
+    // Liveness: beats while the worker loop runs (draining included), stops when it is closed.
+    if (cfg.heartbeatFile) self.heartbeat = startHeartbeat(cfg.heartbeatFile, () => worker.isRunning(), logger);
     logger.info(
       { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
       'worker started',
@@ -199,11 +204,11 @@ export class RescanWorker {
   private async process(job: Job<unknown, RescanResult>, token?: string): Promise<RescanResult> {
     const jobId = job.id ?? '';
     if (job.name !== JOB_NAME) {
-      throw new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`);
+      throw withoutStack(new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`));
     }
     if (job.data instanceof UnreadableJobData) {
       this.log.warn({ jobId, reason: job.data.reason }, 'invalid job refused: data is not JSON');
-      throw new UnrecoverableError(`invalid job: data is not JSON (${job.data.reason}): ${JSON.stringify(job.data.start)}`);
+      throw withoutStack(new UnrecoverableError(`invalid job: data is not JSON (${job.data.reason}): ${JSON.stringify(job.data.start)}`));
     }
     let data: RescanJobData;
     try {
@@ -213,7 +218,7 @@ export class RescanWorker {
     } catch (err) {
       if (err instanceof ValidationError) {
         this.log.warn({ jobId, problems: err.problems }, 'invalid job refused');
-        throw new UnrecoverableError(`invalid job: ${err.message}`);
+        throw withoutStack(new UnrecoverableError(`invalid job: ${err.message}`));
       }
       throw err;
     }
@@ -241,12 +246,12 @@ export class RescanWorker {
       const reason = `${err.message}${err.requestId ? ` (RequestId ${err.requestId})` : ''}`;
       if (err.action === 'fail') {
         log.error(fields, 'permanent error: job failed');
-        throw new UnrecoverableError(reason);
+        throw withoutStack(new UnrecoverableError(reason));
       }
       // 'retry' (and anything unexpected): BullMQ retries with backoff while attempts remain.
       if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) this.metrics.retry();
       log.warn(fields, 'transient error');
-      throw new Error(reason);
+      throw withoutStack(new Error(reason));
     }
     log.info(
       { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
@@ -339,6 +344,8 @@ export class RescanWorker {
       this.budget.succeeded();
       const byRef = new Map(members.map((m) => [m.payload.ref, m.payload.data]));
       await this.saveWithRetries(record, [...byRef.keys()], (ref) => jobView(record, ref, byRef.get(ref)!), log);
+      const now = Date.now();
+      this.metrics.taskIdWait(members.map((m) => Math.max(0, now - m.payload.ref.timestamp) / 1000));
       log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(outcome.latencyMs) }, 'call recorded');
       return record;
     }
@@ -392,6 +399,7 @@ export class RescanWorker {
       this.client.close();
       await this.redis.hdel(keys.pausedWorkers(this.cfg.queueName), this.id).catch(() => undefined);
       await this.redis.quit().catch(() => undefined);
+      this.heartbeat?.stop();
       this.log.info({ workerId: this.id }, 'worker stopped');
     })();
     return this.closing;
@@ -411,6 +419,16 @@ function jobView(call: RescanResult, ref: JobRef, data: RescanJobData): RescanRe
 /** Unique asset ids of the members, in order of arrival. */
 function uniqueAssets(members: readonly Member<GroupPayload>[]): number[] {
   return [...new Set(members.flatMap((m) => m.assetIds))];
+}
+
+/**
+ * An error whose whole story is its message (an API answer: code, message, RequestId; or a contract
+ * violation): BullMQ stores `err.stack` with the failed job only when it is set, and a stack through
+ * our own code would only hide the answer on the dashboard.
+ */
+function withoutStack<E extends Error>(err: E): E {
+  err.stack = '';
+  return err;
 }
 
 function policyItemOf(data: unknown): unknown {

@@ -54,7 +54,7 @@ test('workers scale out, reach redis by service name, and only read variables th
   const worker = compose.services.worker!;
   expect(worker.command).toEqual(['worker']);
   expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
-  expect(worker.environment?.REDIS_URL).toBe('redis://redis:6379');
+  expect(worker.environment?.REDIS_URL).toBe('redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}@redis:6379');
   const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
   for (const name of Object.keys(worker.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
 });
@@ -64,7 +64,7 @@ test('the server serves inside the network, published on the host loopback only,
   expect(server.command).toEqual(['serve']);
   expect(server.environment?.SERVER_HOST).toBe('0.0.0.0');
   expect(server.environment?.SERVER_PASSWORD).toBe('${SERVER_PASSWORD:-}');
-  expect(server.environment?.REDIS_URL).toBe('redis://redis:6379');
+  expect(server.environment?.REDIS_URL).toBe(compose.services.worker!.environment?.REDIS_URL);
   for (const p of server.ports ?? []) expect(p.startsWith('127.0.0.1:')).toBe(true);
   const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
   for (const name of Object.keys(server.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
@@ -91,4 +91,24 @@ test('the Dockerfile builds the CLI the compose file runs', () => {
   const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
   expect(dockerfile).toMatch(/ENTRYPOINT \["node", "dist\/cli\.js"\]/);
   expect(dockerfile).toContain('npm run build');
+});
+
+test('redis requires the password from the environment, and its own health check logs in without putting it in argv', () => {
+  const redis = compose.services.redis as { command: string[]; environment: Record<string, string>; healthcheck: { test: string[] } };
+  const i = redis.command.indexOf('--requirepass');
+  expect(redis.command[i + 1]).toBe('${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}');
+  expect(redis.environment.REDISCLI_AUTH).toBe(redis.command[i + 1]);
+  expect(redis.healthcheck.test.join(' ')).not.toMatch(/-a |REDIS_PASSWORD/);
+  // No literal password anywhere in the file.
+  expect(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).not.toMatch(/requirepass["\s,]+"[^$]/);
+});
+
+test('health checks: the server is ready (/readyz), workers prove liveness with the heartbeat, and the image has a HEALTHCHECK', () => {
+  const svc = compose.services as unknown as Record<string, { healthcheck?: { test?: string[]; disable?: boolean } }>;
+  expect(svc.server!.healthcheck!.test!.join(' ')).toContain('/readyz');
+  expect(svc.worker!.healthcheck!.test).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
+  expect(svc.simulator!.healthcheck!.disable).toBe(true);
+  const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/^ENV HEARTBEAT_FILE=\/tmp\/\S+$/m);
+  expect(dockerfile).toMatch(/^HEALTHCHECK .*CMD \["node", "dist\/healthcheck\.js"\]$/m);
 });

@@ -191,15 +191,15 @@ describe('/metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const m = res.text;
-    expect(m).toMatch(/^tcss_rescan_calls_total\{code="OK"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_calls_total\{queue="[^"]+",code="OK"\} [1-9]\d*$/m);
     expect(m).toMatch(/^# TYPE tcss_rescan_throttled_calls_total counter$/m);
     expect(m).toMatch(/^# TYPE tcss_rescan_retries_total counter$/m);
-    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
-    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_count [1-9]\d*$/m);
-    expect(m).toMatch(/^tcss_rescan_jobs\{state="completed"\} [1-9]\d*$/m);
-    expect(m).toMatch(/^tcss_rescan_jobs\{state="waiting"\} \d+$/m);
-    expect(m).toMatch(/^tcss_rescan_limiter_rate 20$/m);
-    expect(m).toMatch(/^tcss_rescan_paused_workers 0$/m);
+    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_bucket\{queue="[^"]+",le="\+Inf"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_call_duration_seconds_count\{queue="[^"]+"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_jobs\{queue="[^"]+",state="completed"\} [1-9]\d*$/m);
+    expect(m).toMatch(/^tcss_rescan_jobs\{queue="[^"]+",state="waiting"\} \d+$/m);
+    expect(m).toMatch(/^tcss_rescan_limiter_rate_requests_per_second\{queue="[^"]+"\} 20$/m);
+    expect(m).toMatch(/^tcss_rescan_paused_workers\{queue="[^"]+"\} 0$/m);
   });
 });
 

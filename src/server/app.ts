@@ -4,7 +4,6 @@
  * credentials (see auth.ts). Request bodies are limited to SERVER_BODY_LIMIT_BYTES.
  */
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -29,6 +28,8 @@ import { capProblems } from './problems';
 import { readiness } from './readiness';
 import { SECURITY_HEADERS } from './securityHeaders';
 import { errorReply } from './errorReply';
+import { dashboardAdapter } from './dashboardJobs';
+import { registerApiDocs, registerOpenApi } from './openapi';
 import { createPromRegistry } from './promMetrics';
 
 export interface ServerDeps {
@@ -62,6 +63,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(hasCredentials ? { currentRate: async () => readBudgetRate(redis, await currentBudgetId(), cfg.tcss.rateLimit) } : {}),
   });
 
+  // Before any route: the OpenAPI description is built from the routes as they are added.
+  await registerOpenApi(app);
   // Before any route or scope is registered, so that every scope inherits it.
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const r = errorReply(err);
@@ -91,6 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Everything here reads or writes Redis: when it is unavailable, answer 503 at once (bounded by
     // PRODUCER_TIMEOUT_MS) rather than holding the request until it returns.
     scope.addHook('preHandler', async (req) => producer.ready(req.method === 'GET' || req.method === 'HEAD' ? 'nothing was read' : req.url.startsWith('/v1/rescans') ? 'nothing was enqueued' : 'nothing was changed'));
+    await registerApiDocs(scope);
 
     scope.get('/v1/readiness', async (_req, reply) => {
       const r = await readiness(producer.queue, redis);
@@ -160,7 +164,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const board = new FastifyAdapter();
     board.setBasePath('/dashboard');
     createBullBoard({
-      queues: [new BullMQAdapter(producer.queue, { readOnlyMode: cfg.server.dashboardReadOnly, description: 'ScanComplianceAssetsByPolicyItem rescans; a completed job shows its TaskId in its return value' })],
+      queues: [dashboardAdapter(producer.queue, cfg.server.dashboardReadOnly)],
       serverAdapter: board,
       options: { uiConfig: { boardTitle: 'tcss-rescan' } },
     });

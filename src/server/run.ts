@@ -1,5 +1,6 @@
 /** Starts the HTTP server with its own connections; `close()` stops it and them. */
 import { requireServerAccess, type Config } from '../config';
+import { startHeartbeat } from '../heartbeat';
 import type { Logger } from '../logger';
 import { RescanProducer } from '../producer';
 import { FailFastConnection } from '../redisFailFast';
@@ -38,10 +39,13 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
   const port = typeof addr === 'object' && addr ? addr.port : cfg.server.port;
   const host = cfg.server.host.includes(':') ? `[${cfg.server.host}]` : cfg.server.host;
   const url = `http://${host}:${port}`;
+  // Liveness for container platforms that probe a file (the HTTP probes are /healthz and /readyz).
+  const heartbeat = cfg.heartbeatFile ? startHeartbeat(cfg.heartbeatFile, () => app.server.listening, logger) : undefined;
   logger.info({ url, dashboard: `${url}/dashboard`, auth: cfg.server.authEnabled ? 'on' : 'off', readOnlyDashboard: cfg.server.dashboardReadOnly }, 'server listening');
   return {
     url,
     async close() {
+      heartbeat?.stop();
       await app.close();
       await producer.close();
       redis.disconnect();

@@ -5,10 +5,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** True for addresses only this machine can reach. */
+/**
+ * True for addresses only this machine can reach. `*.localhost` names are loopback by definition (RFC
+ * 6761, section 6.3) and no public DNS answers them, so a rebinding page cannot use one; the official
+ * SDKs need such a name (`tcss.localhost`) to sign for service `tcss`.
+ */
 export function isLoopbackAddress(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** The name in a Host header, without the port. */

@@ -1,0 +1,79 @@
+/**
+ * The dashboard's job list through bull-board's own JSON API (what its UI renders), with a real worker
+ * calling the simulator: titles name the check item and asset count, a permanent API error shows its
+ * code, message and RequestId with no stack trace, and the queue offers no retry.
+ */
+import { loadConfig, type Config } from '../src/config';
+import { createLogger } from '../src/logger';
+import { RescanProducer } from '../src/producer';
+import { jobTitle } from '../src/server/dashboardJobs';
+import { startServer, type RunningServer } from '../src/server/run';
+import { startSimulator, type Simulator } from '../src/simulator';
+import { RescanWorker } from '../src/worker';
+import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+
+const PASSWORD = 'dashboard-password-0123';
+const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+const FAILING_ITEM = 668;
+
+let sim: Simulator;
+let cfg: Config;
+let server: RunningServer;
+let worker: RescanWorker;
+let producer: RescanProducer;
+
+const board = async (status: string) => {
+  const res = await fetch(`${server.url}/dashboard/api/queues?activeQueue=${encodeURIComponent(cfg.queueName)}&status=${status}&page=1`, { headers: AUTH });
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { queues: { name: string; allowRetries: boolean; jobs: { id: string; name: string; failedReason: string; stacktrace: string[] }[] }[] };
+  return body.queues.find((q) => q.name === cfg.queueName)!;
+};
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0 });
+  sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
+  cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('board'), TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD });
+  server = await startServer(cfg, createLogger('silent'));
+  worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
+  producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await worker?.close();
+  await producer.queue.obliterate({ force: true });
+  await producer.close();
+  const redis = redisClient();
+  const keys = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
+  await sim.close();
+});
+
+test('titles, a permanent error without a stack, and no retry', async () => {
+  const { jobIds } = await producer.enqueueMany([
+    { policyItemId: 2798, assetIds: [1, 2, 3], assetType: 'ASSET_CONTAINER' },
+    { policyItemId: FAILING_ITEM, assetIds: [9] },
+  ]);
+  await waitFor(async () => {
+    const c = await producer.queue.getJobCounts('completed', 'failed');
+    return c.completed === 1 && c.failed === 1;
+  }, 30_000, 100, 'one completed and one failed job');
+
+  const completed = await board('completed');
+  expect(completed.jobs.map((j) => j.name)).toEqual(['rescan · check item 2798 · 3 assets (ASSET_CONTAINER)']);
+
+  const failed = await board('failed');
+  expect(failed.allowRetries).toBe(false);
+  const [job] = failed.jobs;
+  expect(job!.id).toBe(jobIds[1]);
+  expect(job!.name).toBe(`rescan · check item ${FAILING_ITEM} · 1 asset`);
+  expect(job!.failedReason).toMatch(/^InvalidParameterValue: .+ \(RequestId [0-9a-f-]{36}\)$/);
+  expect(job!.stacktrace).toEqual([]);
+});
+
+test('data the title cannot read falls back to the job name', () => {
+  expect(jobTitle({ name: 'rescan', data: { policyItemId: 'x' } })).toBe('rescan');
+  expect(jobTitle({ name: 'other', data: null })).toBe('other');
+  expect(jobTitle({ name: 'rescan', data: { policyItemId: 5, assetIds: [1, 2], assetType: 'A'.repeat(100) } })).toBe(`rescan · check item 5 · 2 assets (${'A'.repeat(40)})`);
+});
