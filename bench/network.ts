@@ -123,7 +123,7 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
   const theory = (g: number) => (limit * 1000) / (1000 + g);
   const body = [
     `One call per job (TCSS_COALESCE=false), a backlog, the simulator counting refused arrivals. "judged tail" is the last ${o.longTailSeconds} s for the long runs and everything after the first third for the jitter runs. ` +
-      `"guard at end" and "rate at end" are the controller's values in Redis when the run ended. "false stalls": jobs BullMQ moved back as stalled although no worker died (a lock renewal more than 2 s late).`,
+      `"guard at end" and "rate at end" are the controller's values in Redis when the run ended. "false stalls": jobs BullMQ moved back as stalled although no worker died (no lock renewal for a whole lock duration).`,
     '',
     `### No jitter, ${o.longSeconds} s`,
     '',
@@ -197,7 +197,7 @@ export async function runKillRecovery(h: Harness, progress: (line: string) => vo
       const activeAtKill = (await producer.queue.getJobCounts('active')).active ?? 0;
       const killedAt = Date.now();
       await children[0]!.stop('SIGKILL');
-      // Long enough for the slowest recovery BullMQ allows with our settings (4 + 2 s) and the calls after it.
+      // Long enough for the slowest recovery BullMQ allows with our settings (6 + 1.5 s) and the calls after it.
       await sleep(20_000);
       const completed = await producer.queue.getJobs(['completed'], 0, -1);
       const stc = await Promise.all(completed.map((j) => h.redis.hget(`bull:${producer.queue.name}:${j.id}`, 'stc')));
@@ -218,7 +218,7 @@ export async function runKillRecovery(h: Harness, progress: (line: string) => vo
   }
   const body = [
     `Two workers (WORKER_CONCURRENCY=${concurrency}, one call per job, one check item per job so that nothing merges) work a backlog of ${o.killJobs} jobs; after ${o.killAfterSeconds} s one is killed with SIGKILL. ` +
-      `Its active jobs keep their locks until the locks expire (LOCK_DURATION_MS 4 s after the last renewal, renewed every 2 s), and a stalled check (every STALLED_INTERVAL_MS, 2 s, cluster-wide) moves them back to the front of the queue, ` +
+      `Its active jobs keep their locks until the locks expire (LOCK_DURATION_MS 6 s after the last renewal, renewed about every second), and a stalled check (every STALLED_INTERVAL_MS, 1.5 s, cluster-wide) moves them back to the front of the queue, ` +
       `where the other worker takes them first. "Stalled jobs" are the jobs BullMQ moved back (stc > 0); times are from the kill to the first and last of them completed (BullMQ's finishedOn, same machine clock). ` +
       `With the settings before (15 s lock, 15 s checks) the same detection took up to 30 s. The concurrency is lowered here because recovery also needs budget: a killed worker holding 200 jobs of one call each needs 10 s of the 20 req/s budget for them alone, whatever the detection.`,
     '',
