@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay } from './backoff';
-import type { Config } from './config';
+import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { budgetId, SharedBudget } from './limiter';
 import { CallMetrics } from './callMetrics';
@@ -82,6 +82,8 @@ export class RescanWorker {
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
+    // Keys from the environment must be there now; other sources (a role, a profile, CVM, TKE) are asked.
+    if (cfg.tcss.credentialSource === 'env') requireCredentials(cfg.tcss);
     const credentials = createCredentials(cfg.tcss);
     let self: RescanWorker | undefined;
     // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.
