@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, type Job, type MinimalJob } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay, budgetId, SharedBudget } from './budget';
-import type { Config } from './config';
+import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
 import { CallMetrics } from './callMetrics';
 import { Coalescer, type Group, type Member } from './coalescer';
@@ -115,6 +115,8 @@ export class RescanWorker {
 
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
+    // Keys from the environment must be there now; other sources (a role, a profile, CVM, TKE) are asked.
+    if (cfg.tcss.credentialSource === 'env') requireCredentials(cfg.tcss);
     const credentials = createCredentials(cfg.tcss);
     let self: RescanWorker | undefined;
     // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.

@@ -121,18 +121,26 @@ describe('credential providers', () => {
   });
 
   it('role: renews in the background at 3/4 of the usable life; calls meanwhile keep the current keys', async () => {
-    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE });
-    const creds = createCredentials(tcss);
-    const first = await creds.getCredential(); // usable 2 s (TTL 32 s, the SDK's 30 s margin): renewed from 1.5 s
-    const assumeRoles = () => sim.stsCalls().filter((c) => c.action === 'AssumeRole').length;
-    await new Promise((r) => setTimeout(r, 1600));
-    const before = assumeRoles();
-    const t0 = performance.now();
-    expect((await creds.getCredential()).secretId).toBe(first.secretId); // served at once, renewal started
-    expect(performance.now() - t0).toBeLessThan(20);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(assumeRoles()).toBe(before + 1);
-    expect((await creds.getCredential()).secretId).not.toBe(first.secretId);
+    // TTL 40 s: usable 10 s (the SDK's 30 s margin), renewed in the background from 7.5 s.
+    const slowSim = await startSimulator({ credentials: [KEY_A], temporaryCredentialsTtlMs: 40_000 });
+    try {
+      const tcss = loadConfig({ TCSS_ENDPOINT: slowSim.url, TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE }).tcss;
+      const creds = createCredentials(tcss);
+      const first = await creds.getCredential();
+      const assumeRoles = () => slowSim.stsCalls().filter((c) => c.action === 'AssumeRole').length;
+      expect(assumeRoles()).toBe(1);
+      await new Promise((r) => setTimeout(r, 7_800));
+      // Served the current keys at once; the renewal runs beside.
+      expect((await creds.getCredential()).secretId).toBe(first.secretId);
+      const renewed = async () => {
+        for (let i = 0; i < 40 && assumeRoles() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+        return assumeRoles();
+      };
+      expect(await renewed()).toBe(2);
+      expect((await creds.getCredential()).secretId).not.toBe(first.secretId);
+    } finally {
+      await slowSim.close();
+    }
   });
 
   it('a failed renewal is forgotten: the next call asks STS again', async () => {

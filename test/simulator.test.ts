@@ -293,7 +293,8 @@ describe('simulator: rate limit', () => {
   });
 
   it('backgroundRps at the full rate, switched on at run time, takes the whole budget', async () => {
-    const sim = await start();
+    // Lenient on purpose: counted, our refused calls would take slots from the other consumer.
+    const sim = await start({ countThrottled: false });
     expect(codeOf(await call(sim, scan()))).toBe('OK');
     sim.setFaults({ backgroundRps: 20 });
     sim.reset(); // a clean window, so the other consumer is admitted every time

@@ -284,7 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
     }
 
-    const product = isSts ? { version: STS_VERSION, actions: [...STS_ACTIONS].join(', ') } : { version: TCSS_VERSION, actions: SCAN_ACTION };
+    const product = { version: isSts ? STS_VERSION : TCSS_VERSION };
     if (!isSts && action !== SCAN_ACTION) {
       return fail('InvalidAction', `The action \`${action}\` is not found (the simulator implements only ${SCAN_ACTION}).`, secretId);
     }
