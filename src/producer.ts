@@ -65,6 +65,9 @@ interface Writer {
   queue: Queue;
 }
 
+/** The largest BullMQ priority (BullMQ 6 keeps it in 21 bits of a job's score); 1 is the most urgent. */
+export const MAX_PRIORITY = 2_097_151;
+
 /** Jobs per addBulk, and addBulk calls in flight at once, for large enqueues. */
 const BULK_CHUNK = 1000;
 const BULK_LANES = 4;
@@ -133,6 +136,9 @@ export class RescanProducer {
    */
   async enqueueMany(requests: unknown[], opts: EnqueueOptions = {}): Promise<EnqueueResult> {
     const valid = validateAll(requests);
+    if (opts.priority !== undefined && !(Number.isInteger(opts.priority) && opts.priority >= 1 && opts.priority <= MAX_PRIORITY)) {
+      throw new ValidationError([`priority must be a whole number from 1 to ${MAX_PRIORITY}, got ${String(opts.priority)}`]);
+    }
     const key = opts.idempotencyKey !== undefined ? checkIdempotencyKey(opts.idempotencyKey) : undefined;
     const w = (this.writer ??= this.openWriter());
     const step = <T>(work: Promise<T>, what: string) => w.conn.within(work, what, () => this.dropWriter(w));
