@@ -12,7 +12,7 @@ import { parseDurationMs } from './duration';
 import { isIdempotencyConflictError } from './idempotency';
 import { ValidationError } from './job';
 import { createLogger, type Logger } from './logger';
-import { RescanProducer, validateAll } from './producer';
+import { MAX_PRIORITY, RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
 import { redactText } from './redact';
 import { FailFastConnection, isRedisUnavailableError } from './redisFailFast';
@@ -41,9 +41,6 @@ function producerFor(cfg: Config): RescanProducer {
     timeoutMs: cfg.producerTimeoutMs,
   });
 }
-
-/** BullMQ's priority range (a job's priority is stored in 21 bits of its score). */
-export const MAX_PRIORITY = 2_097_151;
 
 /** Longest line accepted in an enqueue file, in characters: a line is one rescan. */
 export const MAX_LINE_CHARS = 1_048_576;

@@ -74,6 +74,9 @@ interface Writer {
   queue: Queue;
 }
 
+/** The largest BullMQ priority (BullMQ 6 keeps it in 21 bits of a job's score); 1 is the most urgent. */
+export const MAX_PRIORITY = 2_097_151;
+
 /** How long finished jobs stay in the queue (the TaskId records stay longer, see records.ts). */
 const KEEP_COMPLETED = { age: 7 * 86_400, count: 100_000 };
 const KEEP_FAILED = { age: 30 * 86_400 };
@@ -138,6 +141,9 @@ export class RescanProducer {
    */
   async enqueueMany(requests: unknown[], opts: EnqueueOptions = {}): Promise<EnqueueResult> {
     const valid = await validateAllYielding(requests);
+    if (opts.priority !== undefined && !(Number.isInteger(opts.priority) && opts.priority >= 1 && opts.priority <= MAX_PRIORITY)) {
+      throw new ValidationError([`priority must be a whole number from 1 to ${MAX_PRIORITY}, got ${String(opts.priority)}`]);
+    }
     const key = opts.idempotencyKey !== undefined ? checkIdempotencyKey(opts.idempotencyKey) : undefined;
     const w = (this.writer ??= this.openWriter());
     const step = <T>(work: Promise<T>, what: string) => w.conn.within(work, what, () => this.dropWriter(w));

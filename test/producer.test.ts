@@ -160,3 +160,11 @@ describe('validateAll', () => {
     expect(validateAll([{ policyItemId: 1, assetIds: [1, 1] }])).toEqual([{ policyItemId: 1, assetIds: [1, 1] }]);
   });
 });
+
+describe('RescanProducer priority', () => {
+  test.each([0, -1, 1.5, 2_097_152, Number.NaN])('priority %p is a ValidationError and nothing is added', async (priority) => {
+    const p = producer();
+    await expect(p.enqueue({ policyItemId: 1, assetIds: [1] }, { priority })).rejects.toBeInstanceOf(ValidationError);
+    expect(Object.values(await counts(p)).reduce((a, b) => a + b, 0)).toBe(0);
+  });
+});
