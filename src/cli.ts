@@ -5,12 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import IORedis from 'ioredis';
 import { ConfigError, loadConfig, type Config } from './config';
 import { ValidationError } from './job';
 import { createLogger, type Logger } from './logger';
 import { RescanProducer, validateAll } from './producer';
 import { RecordStore } from './records';
+import { createRedis } from './redisConnection';
+import { checkRedisSettings } from './redisSettings';
 import type { Simulator, SimulatorOptions } from './simulator';
 import { STATES, queueStatus } from './status';
 
@@ -21,6 +22,7 @@ function config(): Config {
 function producerFor(cfg: Config): RescanProducer {
   return new RescanProducer({
     redisUrl: cfg.redisUrl,
+    redis: cfg.redis,
     queueName: cfg.queueName,
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
@@ -157,12 +159,19 @@ async function enqueueCommand(opts: { policyItem?: unknown; assets?: string; ass
 async function statusCommand(opts: { json: boolean }): Promise<void> {
   const cfg = config();
   const producer = producerFor(cfg);
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
   try {
     const s = await queueStatus(producer.queue, redis);
+    const settings = await checkRedisSettings(redis);
     if (opts.json) {
       process.stdout.write(JSON.stringify(s.counts) + '\n');
     } else {
+      process.stdout.write(
+        settings.checked
+          ? `redis: maxmemory-policy ${Object.values(settings.nodes).map((n) => n.maxmemoryPolicy).join(',')}, persistence ${settings.persistence}\n`
+          : `redis: ${settings.note}\n`,
+      );
+      for (const p of settings.problems) process.stdout.write(`  WARNING ${p.setting} is ${p.found}: ${p.fix}\n`);
       process.stdout.write(`queue ${s.queue}${s.queuePaused ? ' (PAUSED)' : ''}\n`);
       for (const k of STATES) process.stdout.write(`  ${k.padEnd(12)} ${s.counts[k]}\n`);
       for (const [id, p] of Object.entries(s.pausedWorkers)) {
@@ -177,7 +186,7 @@ async function statusCommand(opts: { json: boolean }): Promise<void> {
 
 async function tasksCommand(opts: { policyItem?: number; limit: number; json: boolean }): Promise<void> {
   const cfg = config();
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
   try {
     const store = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
     const { records } = await store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) });

@@ -2,6 +2,11 @@
  * Every Redis key tcss-rescan owns besides BullMQ's (`bull:<queue>:*`) and Bottleneck's (`b_<budget>_*`).
  * All start with `tcss-rescan:` so they are easy to find, and never contain a secret (budget ids are
  * hashes, see limiter.ts).
+ *
+ * Redis Cluster: a script or MULTI may only touch keys of one hash slot. So every key carries a hash
+ * tag (`{...}`): a budget's keys the budget id's tag (budgetId() puts its hash in braces, and
+ * Bottleneck's `b_<id>_*` keys inherit it), a queue's keys the queue name (`{<queue>}`), so that a
+ * record's stream entry and its per-job keys are written in one MULTI on one node.
  */
 export const keys = {
   /** The adaptive rate's state for a budget (adaptiveRate.ts). */
@@ -11,18 +16,23 @@ export const keys = {
   /** Bottleneck's settings hash for a budget (its own naming: `b_<id>_settings`). */
   bottleneckSettings: (budgetId: string) => `b_${budgetId}_settings`,
   /** Stream of TaskId records (see records.ts). */
-  tasks: (queue: string) => `tcss-rescan:${queue}:tasks`,
+  tasks: (queue: string) => `${queueTag(queue)}:tasks`,
   /**
    * Record of the call that covered one job, looked up before calling. Keyed by the job's id AND its
    * creation time: BullMQ ids restart at 1 when a queue is obliterated, and a new job must never be
    * mistaken for an old one that was already sent.
    */
-  jobTask: (queue: string, job: JobRef) => `tcss-rescan:${queue}:job-task:${job.id}:${job.timestamp}`,
+  jobTask: (queue: string, job: JobRef) => `${queueTag(queue)}:job-task:${job.id}:${job.timestamp}`,
   /** Hash of call counters for /metrics (see callMetrics.ts). */
-  metrics: (queue: string) => `tcss-rescan:${queue}:metrics`,
+  metrics: (queue: string) => `${queueTag(queue)}:metrics`,
   /** Hash: worker id -> why it stopped taking jobs (credentials refused). */
-  pausedWorkers: (queue: string) => `tcss-rescan:${queue}:paused-workers`,
+  pausedWorkers: (queue: string) => `${queueTag(queue)}:paused-workers`,
 };
+
+/** The prefix of every key of a queue: `tcss-rescan:{<queue>}` (the braces are the Cluster hash tag). */
+export function queueTag(queue: string): string {
+  return `tcss-rescan:{${queue}}`;
+}
 
 /** What identifies a job for good: its id and creation time (ms). */
 export interface JobRef {

@@ -15,12 +15,16 @@ import Bottleneck from 'bottleneck';
 import type { Redis } from 'ioredis';
 import { AdaptiveRate, type AdaptiveRateOptions } from './adaptiveRate';
 import { createBottleneckConnection } from './bottleneckConnection';
+import type { RedisConfig } from './config';
 import { keys } from './keys';
+import { createRedis } from './redisConnection';
 import { SendWindow } from './sendWindow';
 import type { Logger } from './logger';
 
 export interface SharedBudgetOptions {
   redisUrl: string;
+  /** How to reach Redis (TLS, ACL, Sentinel, Cluster); without it, plain `redisUrl`. */
+  redis?: RedisConfig;
   /** Budget id, from budgetId(): one per (SecretId, endpoint host, action). */
   id: string;
   /** The API's limit, requests per second. */
@@ -38,10 +42,14 @@ export interface SharedBudgetOptions {
   adapt?: boolean;
 }
 
-/** The budget's id: a hash, so neither the SecretId nor the host appears in Redis key names. */
+/**
+ * The budget's id: a hash, so neither the SecretId nor the host appears in Redis key names. The hash is
+ * a Redis Cluster hash tag (`{...}`), so every key of one budget, Bottleneck's `b_<id>_*` and ours in
+ * keys.ts, is in one slot: their scripts touch several of them at once.
+ */
 export function budgetId(secretId: string, endpointHost: string, action: string): string {
   const digest = createHash('sha256').update(`${secretId}\n${endpointHost.toLowerCase()}\n${action}`).digest('hex');
-  return `tcss-rescan:budget:${digest.slice(0, 24)}`;
+  return `tcss-rescan:budget:{${digest.slice(0, 24)}}`;
 }
 
 /** The cluster's current rate for a budget, req/s, as the adaptive controller last set it. */
@@ -66,7 +74,7 @@ export class SharedBudget {
   }
 
   static async create(opts: SharedBudgetOptions): Promise<SharedBudget> {
-    const connection = createBottleneckConnection(opts.redisUrl);
+    const connection = createBottleneckConnection(opts.redis ? createRedis(opts.redis, { maxRetriesPerRequest: null }) : opts.redisUrl);
     const limiter = new Bottleneck({
       id: opts.id,
       datastore: 'ioredis',

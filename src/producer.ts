@@ -9,10 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import { JOB_NAME, ValidationError, parseRescanRequest, splitRescan, type RescanJobData, type RescanRequest } from './job';
 import { BACKOFF_TYPE } from './backoff';
+import type { RedisConfig } from './config';
+import { bullConnection, type BullConnection } from './redisConnection';
 
 export interface ProducerOptions {
   /** Redis URL. Default redis://127.0.0.1:6379. */
   redisUrl?: string;
+  /** How to reach Redis (TLS, ACL, Sentinel, Cluster: `loadConfig().redis`); wins over `redisUrl`. */
+  redis?: RedisConfig;
   /** Queue name. Default "tcss-rescan". */
   queueName?: string;
   /** Most assets per job; larger requests are split. Default 100. */
@@ -37,7 +41,7 @@ export interface EnqueueResult {
   jobs: RescanJobData[];
 }
 
-const defaults: Required<ProducerOptions> = {
+const defaults: Required<Omit<ProducerOptions, 'redis'>> = {
   redisUrl: 'redis://127.0.0.1:6379',
   queueName: 'tcss-rescan',
   maxAssetsPerCall: 100,
@@ -55,11 +59,16 @@ const KEEP_FAILED = { age: 30 * 86_400 };
 
 export class RescanProducer {
   readonly queue: Queue;
-  private readonly o: Required<ProducerOptions>;
+  private readonly o: Required<Omit<ProducerOptions, 'redis'>>;
+  private readonly bull: BullConnection | undefined;
 
   constructor(options: ProducerOptions = {}) {
-    this.o = { ...defaults, ...options };
-    this.queue = new Queue(this.o.queueName, { connection: { url: this.o.redisUrl, maxRetriesPerRequest: null } });
+    const { redis, ...rest } = options;
+    this.o = { ...defaults, ...rest };
+    this.bull = redis ? bullConnection(redis, { maxRetriesPerRequest: null }) : undefined;
+    this.queue = this.bull
+      ? new Queue(this.o.queueName, { connection: this.bull.connection, prefix: this.bull.prefix })
+      : new Queue(this.o.queueName, { connection: { url: this.o.redisUrl, maxRetriesPerRequest: null } });
   }
 
   /** The job options every rescan gets (also used for scheduled rescans). */
@@ -109,6 +118,7 @@ export class RescanProducer {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await this.bull?.close();
   }
 }
 

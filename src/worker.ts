@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job, type MinimalJob } from 'bullmq';
-import IORedis, { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay } from './backoff';
 import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
@@ -21,6 +21,8 @@ import { Coalescer, type Group } from './coalescer';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
+import { bullConnection, createRedis, describeRedis, redisConnectionWarnings, type BullConnection } from './redisConnection';
+import { checkRedisSettings, logRedisSettings } from './redisSettings';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
 
 /** What a job brings to its group. */
@@ -51,6 +53,8 @@ export class RescanWorker {
   private pauseInfo: PauseInfo | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  /** The queue's connection (a Cluster instance we own on a cluster). */
+  private bull: BullConnection | undefined;
   private readonly metrics: CallMetrics;
   private readonly coalescer: Coalescer<GroupPayload, RescanResult>;
   /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
@@ -80,10 +84,12 @@ export class RescanWorker {
   static async start(opts: RescanWorkerOptions): Promise<RescanWorker> {
     const { config: cfg, logger } = opts;
     const credentials = requireCredentials(cfg.tcss);
-    const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
+    const bull = bullConnection(cfg.redis, { maxRetriesPerRequest: null });
     const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
     const budget = await SharedBudget.create({
       redisUrl: cfg.redisUrl,
+      redis: cfg.redis,
       id: budgetId(credentials.secretId, cfg.tcss.endpoint.host, SCAN_ACTION),
       rateLimit: cfg.tcss.rateLimit,
       marginMs: cfg.tcss.pacingMarginMs,
@@ -95,7 +101,8 @@ export class RescanWorker {
     const client = createTcssClient(cfg.tcss);
     let self: RescanWorker | undefined;
     const worker = new Worker<unknown, RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
-      connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
+      connection: bull.connection,
+      prefix: bull.prefix,
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
       autorun: false,
       // A crashed worker's jobs come back after the lock expires; re-running them is safe (records).
@@ -111,6 +118,7 @@ export class RescanWorker {
       },
     });
     self = new RescanWorker(cfg, logger, redis, records, budget, client, worker);
+    self.bull = bull;
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (!job || err instanceof WaitingError || err instanceof DelayedError) return;
@@ -122,8 +130,10 @@ export class RescanWorker {
     });
     void worker.run();
     await worker.waitUntilReady();
+    for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
+    logRedisSettings(await checkRedisSettings(redis), logger);
     logger.info(
-      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
+      { queue: cfg.queueName, redis: describeRedis(cfg.redis), workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials },
       'worker started',
     );
     return self;
@@ -289,6 +299,7 @@ export class RescanWorker {
     this.closing ??= (async () => {
       if (this.pauseTimer) clearInterval(this.pauseTimer);
       await this.worker.close();
+      await this.bull?.close();
       await this.budget.close();
       this.client.close();
       await this.redis.hdel(keys.pausedWorkers(this.cfg.queueName), this.id).catch(() => undefined);

@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import { budgetId, readBudgetRate } from '../limiter';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
+import type { RedisSettingsReport } from '../redisSettings';
 import { queueStatus } from '../status';
 import { SCAN_ACTION } from '../tcss/client';
 import { protect } from './auth';
@@ -24,6 +25,8 @@ export interface ServerDeps {
   logger: Logger;
   producer: RescanProducer;
   redis: Redis;
+  /** What the start-up check found about the Redis settings (src/redisSettings.ts); shown by /readyz. */
+  redisSettings?: RedisSettingsReport;
 }
 
 /** Most rescans accepted in one POST. */
@@ -72,15 +75,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply.code(503).send({ status: 'unavailable', reason: `Redis unreachable: ${(err as Error).message}` });
     }
     const { pausedWorkers } = await queueStatus(producer.queue, redis);
+    // Wrong settings do not make us unready (the queue works), but the probe shows them and the fix.
+    const settings = deps.redisSettings
+      ? { redisSettings: { checked: deps.redisSettings.checked, persistence: deps.redisSettings.persistence, problems: deps.redisSettings.problems, note: deps.redisSettings.note } }
+      : {};
     const paused = Object.entries(pausedWorkers);
     if (paused.length > 0) {
       return reply.code(503).send({
         status: 'paused',
         reason: `${paused.length} worker(s) stopped taking jobs: the API refused the credentials (${paused[0]![1].code}); fix TENCENTCLOUD_SECRET_ID/KEY and restart them`,
         pausedWorkers,
+        ...settings,
       });
     }
-    return { status: 'ready' };
+    return { status: 'ready', ...settings };
   });
 
   // Everything else needs credentials.

@@ -1,8 +1,9 @@
 /** Starts the HTTP server with its own connections; `close()` stops it and them. */
-import IORedis from 'ioredis';
 import { requireServerAccess, type Config } from '../config';
 import type { Logger } from '../logger';
 import { RescanProducer } from '../producer';
+import { createRedis, describeRedis, redisConnectionWarnings } from '../redisConnection';
+import { checkRedisSettings, logRedisSettings } from '../redisSettings';
 import { buildServer } from './app';
 
 export interface RunningServer {
@@ -14,13 +15,18 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
   requireServerAccess(cfg.server);
   const producer = new RescanProducer({
     redisUrl: cfg.redisUrl,
+    redis: cfg.redis,
     queueName: cfg.queueName,
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
     backoffMs: cfg.tcss.backoffMs,
   });
-  const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: 1 });
-  const app = await buildServer({ config: cfg, logger, producer, redis });
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
+  for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
+  await producer.queue.waitUntilReady();
+  const redisSettings = await checkRedisSettings(redis);
+  logRedisSettings(redisSettings, logger);
+  const app = await buildServer({ config: cfg, logger, producer, redis, redisSettings });
   await app.listen({ host: cfg.server.host, port: cfg.server.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.server.port;
