@@ -25,11 +25,12 @@ import { createLogger } from '../../src/logger';
 import { RescanProducer } from '../../src/producer';
 import { createRedis } from '../../src/redisConnection';
 import { startServer } from '../../src/server/run';
-import { DEMO_SECRET_ID, SCAN_ACTION, startSimulator } from '../../src/simulator';
+import { DEMO_SECRET_ID, maxInWindow, SCAN_ACTION, startSimulator } from '../../src/simulator';
 import { JITTER_ALLOWANCE, until, workload } from '../support/faultHarness';
 import { checkFaultInvariant, expectInvariant, recordSummary, type AcceptedJob } from '../support/faultInvariant';
 import { uniqueName } from '../support/redis';
 import { startSentinelSet } from '../support/redisTopology';
+import { watchSendLog } from '../support/sendLogWatch';
 import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess';
 
 test('Sentinel: primary killed with workers busy; everyone follows the new primary, jobs finish, budget holds', async () => {
@@ -48,6 +49,8 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     accepted.push(...res.jobIds.map((id, i) => ({ id, data: res.jobs[i]!, enqueuedAt: Date.now() })));
   };
   const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }) as Record<string, number>);
+  const sendsKey = keys.budgetSends(budgetId(DEMO_SECRET_ID, new URL(sim.url).host, SCAN_ACTION));
+  const watch = watchSendLog(redis, sendsKey);
   try {
     await enqueue(workload(300, { firstPolicyItem: 7000 }));
     workers.push(startWorkerProcess(env), startWorkerProcess(env));
@@ -60,7 +63,6 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     const promotedAt = Date.now();
     // Worst case: the replica never got any of the last window's sends (the marker it has).
     const promoted = createRedis(loadConfig({ REDIS_URL: `redis://127.0.0.1:${set.replica.port}` }).redis, { maxRetriesPerRequest: 1 });
-    const sendsKey = keys.budgetSends(budgetId(DEMO_SECRET_ID, new URL(sim.url).host, SCAN_ACTION));
     const lostSends = await promoted.zcard(sendsKey);
     await promoted.del(sendsKey);
     promoted.disconnect();
@@ -85,6 +87,9 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     expect(ready.status).toBe(200);
     for (const w of workers) expect(w.child.exitCode).toBeNull();
 
+    // The budget by Redis's clock: the sends it allowed, every 1000 ms, across the failover.
+    const allowed = await watch.stop();
+    const redisWorst = maxInWindow(allowed, 1000);
     const report = await checkFaultInvariant({
       scenario: 'Sentinel failover (primary killed, send log lost)',
       queue: producer.queue,
@@ -97,13 +102,16 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
       unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`],
+      notes: [`budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`],
     });
     recordSummary(report);
+    expect(allowed.length).toBeGreaterThan(300);
+    expect(redisWorst).toBeLessThanOrEqual(20);
     expectInvariant(report);
     expect(report.worstWindow).toBeLessThanOrEqual(20 + JITTER_ALLOWANCE.extra);
     expect(report.recoveryMs!).toBeLessThan(20_000);
   } finally {
+    await watch.stop();
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
     await server.close().catch(() => undefined);
     await producer.close().catch(() => undefined);
