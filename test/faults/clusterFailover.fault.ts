@@ -88,7 +88,7 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
       unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `replica took over after ${promotedAt - killAt} ms`, `budget keys ${budgetNode === victim ? 'on the killed primary too' : 'on another primary'}`],
+      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `replica took over after ${promotedAt - killAt} ms`, `budget keys ${budgetNode === victim ? 'on the killed primary too' : 'on another primary'}`],
     });
     recordSummary(report);
     expect(allowed.length).toBeGreaterThan(300);

@@ -102,7 +102,7 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
       unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`],
+      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`],
     });
     recordSummary(report);
     expect(allowed.length).toBeGreaterThan(300);
