@@ -86,11 +86,14 @@ export function createRedis(cfg: RedisConfig, extra: RedisOptions = {}): Redis {
 }
 
 function createCluster(cfg: RedisConfig, extra: RedisOptions): Cluster {
-  const { maxRetriesPerRequest, enableOfflineQueue, ...rest } = extra;
+  // Per-node options (maxRetriesPerRequest included) go to redisOptions; a cluster has its own retry
+  // strategy and offline queue at the top level.
+  const { enableOfflineQueue, retryStrategy, lazyConnect, ...rest } = extra;
   const options: ClusterOptions = {
     redisOptions: { ...rest, ...nodeOptions(cfg) },
-    ...(maxRetriesPerRequest !== undefined ? { maxRetriesPerRequest } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
+    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) ?? null } : {}),
+    ...(lazyConnect !== undefined ? { lazyConnect } : {}),
     // A failover moves slots: follow MOVED/ASK redirections and refresh the slot map promptly.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 300,
