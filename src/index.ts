@@ -7,4 +7,4 @@ export type { EnqueueOptions, EnqueueResult, ProducerOptions } from './producer'
 export { ASSET_TYPES, JOB_NAME, ValidationError, parseRescanRequest, parseRescanJobData } from './job';
 export type { AssetType, RescanJobData, RescanRequest, RescanResult } from './job';
 export { ConfigError, loadConfig } from './config';
-export type { Config } from './config';
+export type { Config, RedisConfig } from './config';
