@@ -357,10 +357,10 @@ function checkRedis(e: Env, problems: string[]): RedisConfig | undefined {
     problems.push('REDIS_CLUSTER_NODES: expected either REDIS_SENTINELS or REDIS_CLUSTER_NODES, got both');
   }
   if (sentinels.length > 0 && e.REDIS_SENTINEL_NAME === undefined) {
-    problems.push('REDIS_SENTINEL_NAME: expected the name of the primary the sentinels monitor (as in `sentinel monitor <name> ...`), got nothing');
+    problems.push('REDIS_SENTINELS: expected REDIS_SENTINEL_NAME to be set too (the name of the primary the sentinels monitor, as in `sentinel monitor <name> ...`), got nothing');
   }
   if (sentinels.length === 0 && e.REDIS_SENTINEL_NAME !== undefined) {
-    problems.push(`REDIS_SENTINELS: expected host:port of the sentinels when REDIS_SENTINEL_NAME is set, got nothing`);
+    problems.push('REDIS_SENTINEL_NAME: expected REDIS_SENTINELS (host:port of the sentinels) to be set too, got nothing');
   }
   const dbPath = u.pathname.replace(/^\//, '');
   if (dbPath !== '' && !/^\d{1,2}$/.test(dbPath)) problems.push(`REDIS_URL: expected a database number as the path (e.g. /0), got ${JSON.stringify('/' + dbPath)}`);

@@ -77,8 +77,8 @@ describe('REDIS configuration', () => {
   });
 
   test.each([
-    [{ REDIS_SENTINELS: 'h1:1' }, /^REDIS_SENTINEL_NAME: expected the name/],
-    [{ REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINELS: expected host:port/],
+    [{ REDIS_SENTINELS: 'h1:1' }, /^REDIS_SENTINELS: expected REDIS_SENTINEL_NAME to be set too/],
+    [{ REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINEL_NAME: expected REDIS_SENTINELS/],
     [{ REDIS_SENTINELS: 'h1:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'h:2' }, /^REDIS_CLUSTER_NODES: expected either/],
     [{ REDIS_CLUSTER_NODES: 'h:2', REDIS_URL: 'redis://h:1/3' }, /^REDIS_URL: expected database 0/],
     [{ REDIS_CLUSTER_NODES: 'h' }, /^REDIS_CLUSTER_NODES: expected host:port/],
