@@ -66,9 +66,9 @@ export function redisOptions(cfg: RedisConfig, extra: RedisOptions = {}): RedisO
       ...(cfg.sentinelPassword !== undefined ? { sentinelPassword: cfg.sentinelPassword } : {}),
       // With TLS, both the sentinels and the data nodes are reached over TLS.
       ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-      // Ask the sentinels again when the primary stops answering, and listen for +switch-master, so a
-      // failover is followed within moments rather than after the next timeout.
-      failoverDetector: true,
+      // ioredis asks the sentinels again whenever the connection drops. (Its `failoverDetector`, which
+      // also listens for +switch-master, is left off: in one of four failover runs it closed a
+      // producer's connection for good while it was reconnecting: "Connection is closed".)
       // A demoted primary answers writes with READONLY: reconnect (to the new primary) and retry.
       reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
     };

@@ -40,7 +40,6 @@ describe('REDIS configuration', () => {
       db: 1,
       enableTLSForSentinelMode: true,
       sentinelTLS: { rejectUnauthorized: true },
-      failoverDetector: true,
     });
   });
 
