@@ -66,9 +66,9 @@ export function redisOptions(cfg: RedisConfig, extra: RedisOptions = {}): RedisO
       ...(cfg.sentinelPassword !== undefined ? { sentinelPassword: cfg.sentinelPassword } : {}),
       // With TLS, both the sentinels and the data nodes are reached over TLS.
       ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
-      // ioredis asks the sentinels again whenever the connection drops. (Its `failoverDetector`, which
-      // also listens for +switch-master, is left off: in one of four failover runs it closed a
-      // producer's connection for good while it was reconnecting: "Connection is closed".)
+      // ioredis asks the sentinels again whenever the connection drops. Its `failoverDetector` (which
+      // also listens for +switch-master) is left off: in one failover run with it on, a producer's
+      // connection ended for good while reconnecting ("Connection is closed"); not seen without it.
       // A demoted primary answers writes with READONLY: reconnect (to the new primary) and retry.
       reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
     };
