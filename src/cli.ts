@@ -17,6 +17,7 @@ import { RecordStore } from './records';
 import { redactText } from './redact';
 import { FailFastConnection, isRedisUnavailableError } from './redisFailFast';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY, type Simulator, type SimulatorOptions } from './simulator';
+import { checkRedisSettings } from './redisSettings';
 import { STATES, queueStatus } from './status';
 import { escapeControls, escapeControlsKeepLines, safeJson } from './terminalText';
 
@@ -34,6 +35,7 @@ function config(flags: RedisFlags = {}): Config {
 function producerFor(cfg: Config): RescanProducer {
   return new RescanProducer({
     redisUrl: cfg.redisUrl,
+    redis: cfg.redis,
     queueName: cfg.queueName,
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
@@ -203,15 +205,22 @@ async function enqueueCommand(
 async function statusCommand(opts: RedisFlags & { json: boolean }): Promise<void> {
   const cfg = config(opts);
   const producer = producerFor(cfg);
-  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const conn = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);
   const redis = conn.client;
   try {
     await conn.ready('nothing was read');
     await producer.ready();
     const s = await conn.within(queueStatus(producer.queue, redis), 'nothing was read');
+    const settings = await conn.within(checkRedisSettings(redis), 'nothing was read');
     if (opts.json) {
       process.stdout.write(JSON.stringify(s.counts) + '\n');
     } else {
+      process.stdout.write(
+        settings.checked
+          ? `redis: maxmemory-policy ${Object.values(settings.nodes).map((n) => n.maxmemoryPolicy).join(',')}, persistence ${settings.persistence}\n`
+          : `redis: ${settings.note}\n`,
+      );
+      for (const p of settings.problems) process.stdout.write(`  WARNING ${p.setting} is ${p.found}: ${p.fix}\n`);
       process.stdout.write(`queue ${s.queue}${s.queuePaused ? ' (PAUSED)' : ''}\n`);
       for (const k of STATES) process.stdout.write(`  ${k.padEnd(12)} ${s.counts[k]}\n`);
       for (const [id, p] of Object.entries(s.pausedWorkers)) {
@@ -226,7 +235,7 @@ async function statusCommand(opts: RedisFlags & { json: boolean }): Promise<void
 
 async function tasksCommand(opts: RedisFlags & { policyItem?: number; limit: number; json: boolean }): Promise<void> {
   const cfg = config(opts);
-  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const conn = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);
   const redis = conn.client;
   try {
     await conn.ready('nothing was read');

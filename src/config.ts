@@ -4,6 +4,7 @@
  * One schema, one defaults table (the zod defaults), one parse, validated at once. A bad value stops
  * start-up with a message naming the variable, what was expected and what was received.
  */
+import { readFileSync } from 'node:fs';
 import { config as loadDotenv } from 'dotenv';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -72,12 +73,28 @@ const url = (protocols: string[]) =>
       { message: `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}` },
     );
 
+/** `host:port,host:port`: at least one, each port 1 to 65535. */
+const hostPorts = z
+  .string()
+  .trim()
+  .refine((v) => v.split(',').every((hp) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(hp.trim()) && Number(hp.trim().split(':')[1]) >= 1 && Number(hp.trim().split(':')[1]) <= 65_535), {
+    message: 'expected host:port[,host:port...]',
+  })
+  .transform((v) => v.split(',').map((hp) => ({ host: hp.trim().split(':')[0]!, port: Number(hp.trim().split(':')[1]) })));
+
 /**
  * Every variable the service reads, with its default. Documented one by one in `.env.example`.
  * Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
  */
 const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  // --- REDIS: production set-ups (docs/production-redis.md) ---
+  REDIS_TLS_CA_FILE: z.string().trim().min(1).optional(),
+  REDIS_TLS_INSECURE: bool.default(false),
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_NAME: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'expected 1 to 100 letters, digits, _ . or -' }).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
   TENCENTCLOUD_SECRET_ID: z.string().trim().min(1).optional(),
   TENCENTCLOUD_SECRET_KEY: z.string().trim().min(1).optional(),
   TENCENTCLOUD_SESSION_TOKEN: z.string().trim().min(1).optional(),
@@ -203,6 +220,40 @@ export interface ServerConfig {
   loginWindowSeconds: number;
 }
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/**
+ * Where Redis is and how to reach it (src/redisConnection.ts builds every connection from this).
+ * `REDIS_URL` always gives the scheme (`rediss:` = TLS), the ACL user and password, and the db; its
+ * host and port are used only in `single` mode.
+ */
+export interface RedisConfig {
+  /** single: REDIS_URL; sentinel: REDIS_SENTINELS + REDIS_SENTINEL_NAME; cluster: REDIS_CLUSTER_NODES. */
+  mode: 'single' | 'sentinel' | 'cluster';
+  host: string;
+  port: number;
+  /** Database number (URL path); Cluster has only 0. */
+  db: number;
+  username?: string;
+  password?: string;
+  /** TLS (`rediss://`). */
+  tls: boolean;
+  /** PEM contents of `REDIS_TLS_CA_FILE` (the file is read at start, so a bad path stops start-up). */
+  ca?: string;
+  caFile?: string;
+  /** `REDIS_TLS_INSECURE=true`: do not check the server's certificate (logged loudly). Default false. */
+  tlsInsecure: boolean;
+  sentinels: HostPort[];
+  /** The monitored primary's name (`REDIS_SENTINEL_NAME`). */
+  sentinelName?: string;
+  /** Password of the sentinels themselves, if they have one (`REDIS_SENTINEL_PASSWORD`). */
+  sentinelPassword?: string;
+  clusterNodes: HostPort[];
+}
+
 export interface Credentials {
   secretId: string;
   secretKey: string;
@@ -211,6 +262,8 @@ export interface Credentials {
 
 export interface Config {
   redisUrl: string;
+  /** How to reach Redis (TLS, ACL user, Sentinel, Cluster); see src/redisConnection.ts. */
+  redis: RedisConfig;
   queueName: string;
   logLevel: (typeof LOG_LEVELS)[number];
   /** Liveness file the worker and the server rewrite while they run (HEARTBEAT_FILE; none by default). */
@@ -248,7 +301,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARS = new Set(['TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN', 'SIM_CONTROL_TOKEN']);
+const SECRET_VARS = new Set(['REDIS_SENTINEL_PASSWORD', 'TENCENTCLOUD_SECRET_KEY', 'TENCENTCLOUD_SESSION_TOKEN', 'SERVER_PASSWORD', 'SERVER_API_TOKEN', 'SIM_CONTROL_TOKEN']);
 
 /** A received value as an error message may show it: secrets hidden, passwords in URLs masked. */
 function shown(name: string, value: string | undefined): string {
@@ -303,7 +356,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
   if (source === 'env' && !haveId) {
     problems.push('TENCENTCLOUD_SECRET_ID: expected TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY with TENCENTCLOUD_CREDENTIALS=env, got nothing');
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const redisChecked = parsed.success ? checkRedis(parsed.data, problems) : undefined;
+  if (problems.length > 0 || !parsed.success || !redisChecked) throw new ConfigError(problems);
   const e: Env = parsed.data;
   const endpoint = new URL(e.TCSS_ENDPOINT);
   const credentialSource = resolveCredentialSource(e, env, isLoopback(endpoint.hostname));
@@ -311,6 +365,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
 
   return {
     redisUrl: e.REDIS_URL,
+    redis: redisChecked,
     queueName: e.QUEUE_NAME,
     logLevel: e.LOG_LEVEL,
     ...(e.HEARTBEAT_FILE !== undefined ? { heartbeatFile: e.HEARTBEAT_FILE } : {}),
@@ -376,6 +431,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): Config {
       ...(e.SIM_CONTROL_TOKEN !== undefined ? { controlToken: e.SIM_CONTROL_TOKEN } : {}),
       ...(e.SIM_TEMPORARY_CREDENTIALS_TTL !== undefined ? { temporaryCredentialsTtlMs: e.SIM_TEMPORARY_CREDENTIALS_TTL } : {}),
     },
+  };
+}
+
+/** The REDIS section: the set-up (single, Sentinel, Cluster) and TLS, with problems across variables. */
+function checkRedis(e: Env, problems: string[]): RedisConfig | undefined {
+  const u = new URL(e.REDIS_URL);
+  const tls = u.protocol === 'rediss:';
+  const sentinels = e.REDIS_SENTINELS ?? [];
+  const clusterNodes = e.REDIS_CLUSTER_NODES ?? [];
+  const before = problems.length;
+  if (sentinels.length > 0 && clusterNodes.length > 0) {
+    problems.push('REDIS_CLUSTER_NODES: expected either REDIS_SENTINELS or REDIS_CLUSTER_NODES, got both');
+  }
+  if (sentinels.length > 0 && e.REDIS_SENTINEL_NAME === undefined) {
+    problems.push('REDIS_SENTINELS: expected REDIS_SENTINEL_NAME to be set too (the name of the primary the sentinels monitor, as in `sentinel monitor <name> ...`), got nothing');
+  }
+  if (sentinels.length === 0 && e.REDIS_SENTINEL_NAME !== undefined) {
+    problems.push('REDIS_SENTINEL_NAME: expected REDIS_SENTINELS (host:port of the sentinels) to be set too, got nothing');
+  }
+  const dbPath = u.pathname.replace(/^\//, '');
+  if (dbPath !== '' && !/^\d{1,2}$/.test(dbPath)) problems.push(`REDIS_URL: expected a database number as the path (e.g. /0), got ${JSON.stringify('/' + dbPath)}`);
+  const db = dbPath === '' ? 0 : Number(dbPath);
+  if (clusterNodes.length > 0 && db !== 0) problems.push(`REDIS_URL: expected database 0 with REDIS_CLUSTER_NODES (a cluster has only db 0), got ${db}`);
+  if (!tls && (e.REDIS_TLS_CA_FILE !== undefined || e.REDIS_TLS_INSECURE)) {
+    problems.push(`${e.REDIS_TLS_CA_FILE !== undefined ? 'REDIS_TLS_CA_FILE' : 'REDIS_TLS_INSECURE'}: expected REDIS_URL to start with rediss:// (TLS), got ${shown('REDIS_URL', e.REDIS_URL)}`);
+  }
+  let ca: string | undefined;
+  if (e.REDIS_TLS_CA_FILE !== undefined) {
+    try {
+      ca = readFileSync(e.REDIS_TLS_CA_FILE, 'utf8');
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) problems.push(`REDIS_TLS_CA_FILE: expected a PEM file with at least one certificate, got ${JSON.stringify(e.REDIS_TLS_CA_FILE)} without one`);
+    } catch (err) {
+      problems.push(`REDIS_TLS_CA_FILE: expected a readable PEM file, got ${JSON.stringify(e.REDIS_TLS_CA_FILE)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+  }
+  if (problems.length > before) return undefined;
+  return {
+    mode: clusterNodes.length > 0 ? 'cluster' : sentinels.length > 0 ? 'sentinel' : 'single',
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port === '' ? 6379 : Number(u.port),
+    db,
+    ...(u.username !== '' ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password !== '' ? { password: decodeURIComponent(u.password) } : {}),
+    tls,
+    ...(ca !== undefined ? { ca, caFile: e.REDIS_TLS_CA_FILE } : {}),
+    tlsInsecure: e.REDIS_TLS_INSECURE,
+    sentinels,
+    ...(e.REDIS_SENTINEL_NAME !== undefined ? { sentinelName: e.REDIS_SENTINEL_NAME } : {}),
+    ...(e.REDIS_SENTINEL_PASSWORD !== undefined ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    clusterNodes,
   };
 }
 

@@ -6,11 +6,11 @@
  * It never calls the real API, whatever credentials the environment holds.
  */
 import { randomBytes } from 'node:crypto';
-import IORedis from 'ioredis';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { RescanProducer } from './producer';
 import { RecordStore } from './records';
+import { createRedis } from './redisConnection';
 import { redisAnswers, redisServerBinary, startRedisServer, type RedisServerHandle } from './redisServer';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY, startSimulator } from './simulator';
 import { startServer, type RunningServer } from './server/run';
@@ -82,13 +82,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const cfg: Config = {
     ...base,
     redisUrl,
+    // A throwaway Redis replaces the configured set-up (Sentinel, Cluster, TLS) entirely.
+    ...(throwaway ? { redis: loadConfig({ REDIS_URL: redisUrl }).redis } : {}),
     queueName: `${base.queueName}-demo`,
     tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' },
     server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
   };
 
-  const producer = new RescanProducer({ redisUrl, queueName: cfg.queueName, maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, maxAttempts: cfg.tcss.maxAttempts, backoffMs: cfg.tcss.backoffMs });
-  const redis = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+  const producer = new RescanProducer({ redisUrl, redis: cfg.redis, queueName: cfg.queueName, maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, maxAttempts: cfg.tcss.maxAttempts, backoffMs: cfg.tcss.backoffMs });
+  const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
   const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
   const workers: RescanWorker[] = [];
   let server: RunningServer | undefined;
@@ -96,7 +98,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // The demo queue is ours: start it empty so the numbers below are this run's.
     await producer.queue.obliterate({ force: true });
     // Its records too (the stream included); SCAN, not KEYS, as this may be someone's real Redis.
-    for await (const batch of redis.scanStream({ match: `tcss-rescan:${cfg.queueName}:*`, count: 500 })) {
+    for await (const batch of redis.scanStream({ match: `tcss-rescan:{${cfg.queueName}}:*`, count: 500 })) {
       if ((batch as string[]).length > 0) await redis.del(...(batch as string[]));
     }
     const nWorkers = opts.workers ?? 2;

@@ -9,4 +9,4 @@ export type { AssetType, RescanJobData, RescanRequest, RescanResult } from './jo
 export { ConfigError, loadConfig } from './config';
 export { RedisUnavailableError } from './redisFailFast';
 export { IdempotencyConflictError } from './idempotency';
-export type { Config } from './config';
+export type { Config, RedisConfig } from './config';

@@ -11,10 +11,14 @@ import { JOB_NAME, ValidationError, parseRescanRequest, splitRescan, type Rescan
 import { BACKOFF_TYPE } from './budget';
 import { checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, fingerprint, idempotentBatchId, idempotentJobId } from './idempotency';
 import { DEFAULT_PRODUCER_TIMEOUT_MS, FailFastConnection, isRedisUnavailableError } from './redisFailFast';
+import type { RedisConfig } from './config';
+import { queuePrefix } from './redisConnection';
 
 export interface ProducerOptions {
   /** Redis URL. Default redis://127.0.0.1:6379. */
   redisUrl?: string;
+  /** How to reach Redis (TLS, ACL, Sentinel, Cluster: `loadConfig().redis`); wins over `redisUrl`. */
+  redis?: RedisConfig;
   /** Queue name. Default "tcss-rescan". */
   queueName?: string;
   /** Most assets per job; larger requests are split. Default 100. */
@@ -57,7 +61,7 @@ export interface EnqueueResult {
   jobs: RescanJobData[];
 }
 
-const defaults: Required<ProducerOptions> = {
+const defaults: Required<Omit<ProducerOptions, 'redis'>> = {
   redisUrl: 'redis://127.0.0.1:6379',
   queueName: 'tcss-rescan',
   maxAssetsPerCall: 100,
@@ -84,14 +88,20 @@ const KEEP_FAILED = { age: 30 * 86_400 };
 export class RescanProducer {
   /** The queue for reads (status, dashboard, schedules); its connection fails fast too. */
   readonly queue: Queue;
-  private readonly o: Required<ProducerOptions>;
+  private readonly o: Required<Omit<ProducerOptions, 'redis'>>;
+  /** How to reach Redis (TLS, ACL, Sentinel, Cluster), or undefined for plain `redisUrl`. */
+  private readonly redis: RedisConfig | undefined;
+  private readonly prefix: string | undefined;
   private readonly readConn: FailFastConnection;
   private writer: Writer | undefined;
 
   constructor(options: ProducerOptions = {}) {
-    this.o = { ...defaults, ...options };
-    this.readConn = new FailFastConnection(this.o.redisUrl, this.o.timeoutMs);
-    this.queue = new Queue(this.o.queueName, { connection: this.readConn.client });
+    const { redis, ...rest } = options;
+    this.o = { ...defaults, ...rest };
+    this.redis = redis;
+    this.prefix = redis ? queuePrefix(redis) : undefined;
+    this.readConn = new FailFastConnection(this.redis ?? this.o.redisUrl, this.o.timeoutMs);
+    this.queue = new Queue(this.o.queueName, { connection: this.readConn.client, ...(this.prefix ? { prefix: this.prefix } : {}) });
     // Errors are kept by the connection and shown only redacted; without a listener BullMQ would
     // console.error them, command arguments (a refused AUTH's password) included.
     this.queue.on('error', () => undefined);
@@ -118,8 +128,8 @@ export class RescanProducer {
   }
 
   private openWriter(): Writer {
-    const conn = new FailFastConnection(this.o.redisUrl, this.o.timeoutMs);
-    const queue = new Queue(this.o.queueName, { connection: conn.client, skipMetasUpdate: true });
+    const conn = new FailFastConnection(this.redis ?? this.o.redisUrl, this.o.timeoutMs);
+    const queue = new Queue(this.o.queueName, { connection: conn.client, skipMetasUpdate: true, ...(this.prefix ? { prefix: this.prefix } : {}) });
     queue.on('error', () => undefined);
     return { conn, queue };
   }

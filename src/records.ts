@@ -1,9 +1,9 @@
 /**
  * Where TaskIds are kept. Every successful call is written before its jobs complete:
  *
- * - one entry in an append-only Redis stream `tcss-rescan:<queue>:tasks` (capped near RECORDS_MAX_LEN),
+ * - one entry in an append-only Redis stream `tcss-rescan:{<queue>}:tasks` (capped near RECORDS_MAX_LEN),
  *   which other services can read (XREAD / XREVRANGE), field `record` holding the JSON below;
- * - one key per job, `tcss-rescan:<queue>:job-task:<jobId>:<job timestamp>`, holding the same JSON for RECORD_TTL_DAYS:
+ * - one key per job, `tcss-rescan:{<queue>}:job-task:<jobId>:<job timestamp>`, holding the same JSON for RECORD_TTL_DAYS:
  *   looked up before every call, so a job whose call succeeded is never sent again, even when the worker
  *   died between the API's answer and the job's completion.
  *

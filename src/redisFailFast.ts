@@ -18,7 +18,9 @@
  * buffer and run it when it wakes. An `idempotencyKey` makes the caller's retry safe then (idempotency.ts).
  */
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from './config';
 import { errorMessage, maskUrlPasswords } from './redact';
+import { createRedis, describeRedis } from './redisConnection';
 
 /** ioredis options for producer connections (see above). */
 export const FAIL_FAST_OPTIONS: RedisOptions = {
@@ -80,12 +82,24 @@ export class FailFastConnection {
   readonly client: Redis;
   private lastError: unknown;
 
+  /** Where it connects, for messages: never a password. */
+  private readonly where: string;
+
+  /** `target`: a URL, or the REDIS section of the configuration (TLS, ACL, Sentinel, Cluster). */
   constructor(
-    private readonly redisUrl: string,
+    target: string | RedisConfig,
     readonly timeoutMs: number,
     extra: RedisOptions = {},
   ) {
-    this.client = new IORedis(redisUrl, { connectTimeout: timeoutMs, ...extra, ...FAIL_FAST_OPTIONS });
+    const options = { connectTimeout: timeoutMs, ...extra, ...FAIL_FAST_OPTIONS };
+    if (typeof target === 'string') {
+      this.client = new IORedis(target, options);
+      this.where = maskUrlPasswords(target);
+    } else {
+      this.client = createRedis(target, options);
+      const d = describeRedis(target);
+      this.where = `${String(d.address ?? d.name ?? d.mode)} (${String(d.mode)})`;
+    }
     // A listener keeps ioredis from printing "Unhandled error event" (and BullMQ from console.error-ing
     // the error with its command arguments); the error is only ever shown through redact.ts.
     this.client.on('error', (err: unknown) => {
@@ -99,7 +113,7 @@ export class FailFastConnection {
   /** Why Redis is unavailable, for people: the URL without its password, and the last error, redacted. */
   unavailable(what: string): RedisUnavailableError {
     const why = this.lastError !== undefined ? errorMessage(this.lastError) : `no answer within ${this.timeoutMs} ms`;
-    return new RedisUnavailableError(`Redis at ${maskUrlPasswords(this.redisUrl)} is unavailable (${why}): ${what}`, what);
+    return new RedisUnavailableError(`Redis at ${this.where} is unavailable (${why}): ${what}`, what);
   }
 
   /**

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, type Job, type MinimalJob } from 'bullmq';
-import IORedis, { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { BACKOFF_TYPE, backoffDelay, budgetId, SharedBudget } from './budget';
 import { requireCredentials, type Config } from './config';
 import { JOB_NAME, ValidationError, parseRescanJobData, type RescanJobData, type RescanResult } from './job';
@@ -26,6 +26,8 @@ import { startHeartbeat, type Heartbeat } from './heartbeat';
 import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
+import { bullConnection, createRedis, describeRedis, redisConnectionWarnings, type BullConnection } from './redisConnection';
+import { checkRedisSettings, logRedisSettings } from './redisSettings';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
 import { createCredentials } from './tcss/credentials';
 import { IdentityWatcher } from './tcss/identity';
@@ -86,6 +88,8 @@ export class RescanWorker {
   private pauseTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private heartbeat: Heartbeat | undefined;
+  /** The queue's connection (a Cluster instance we own on a cluster). */
+  private bull: BullConnection | undefined;
   private readonly metrics: CallMetrics;
   private readonly coalescer: Coalescer<GroupPayload, GroupOutcome>;
   /** Rejects with PausedSignal when the worker pauses: groups still waiting for the budget leave at once. */
@@ -123,6 +127,7 @@ export class RescanWorker {
     const openBudget = (identity: string) =>
       SharedBudget.create({
         redisUrl: cfg.redisUrl,
+        redis: cfg.redis,
         id: budgetId(identity, cfg.tcss.endpoint.host, SCAN_ACTION),
         rateLimit: cfg.tcss.rateLimit,
         marginMs: cfg.tcss.pacingMarginMs,
@@ -132,7 +137,8 @@ export class RescanWorker {
         logger,
       });
     const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
-    const redis = new IORedis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
+    const bull = bullConnection(cfg.redis, { maxRetriesPerRequest: null });
     // Logged once per outage (redacted by the logger), not printed raw by ioredis on every reconnect.
     let redisErrors = 0;
     redis.on('error', (err: unknown) => {
@@ -149,7 +155,8 @@ export class RescanWorker {
       logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
     }
     const worker = new ContractWorker<RescanResult>(cfg.queueName, (job, token) => self!.process(job, token), {
-      connection: { url: cfg.redisUrl, maxRetriesPerRequest: null },
+      connection: bull.connection,
+      prefix: bull.prefix,
       concurrency: opts.concurrency ?? cfg.workerConcurrency,
       autorun: false,
       // A crashed worker's jobs come back after its locks expire and a stalled check sees them (at most
@@ -167,6 +174,7 @@ export class RescanWorker {
       },
     });
     self = new RescanWorker(cfg, logger, redis, records, budget, client, worker);
+    self.bull = bull;
     worker.on('error', (err) => logger.error({ err }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (!job || err instanceof WaitingError || err instanceof DelayedError) return;
@@ -181,8 +189,10 @@ export class RescanWorker {
     await worker.waitUntilReady();
     // Liveness: beats while the worker loop runs (draining included), stops when it is closed.
     if (cfg.heartbeatFile) self.heartbeat = startHeartbeat(cfg.heartbeatFile, () => worker.isRunning(), logger);
+    for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
+    logRedisSettings(await checkRedisSettings(redis), logger);
     logger.info(
-      { queue: cfg.queueName, workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
+      { queue: cfg.queueName, redis: describeRedis(cfg.redis), workerId: self.id, concurrency: opts.concurrency ?? cfg.workerConcurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
       'worker started',
     );
     return self;
@@ -400,6 +410,7 @@ export class RescanWorker {
     this.closing ??= (async () => {
       if (this.pauseTimer) clearInterval(this.pauseTimer);
       await this.worker.close();
+      await this.bull?.close();
       await this.budget.close();
       this.client.close();
       await this.redis.hdel(keys.pausedWorkers(this.cfg.queueName), this.id).catch(() => undefined);

@@ -34,7 +34,7 @@ beforeEach(() => {
 afterEach(async () => {
   await queue.obliterate({ force: true });
   await queue.close();
-  const found = await redis.keys(`tcss-rescan:${queueName}:*`);
+  const found = await redis.keys(`tcss-rescan:{${queueName}}:*`);
   if (found.length > 0) await redis.del(...found);
 });
 afterAll(async () => {

@@ -117,7 +117,7 @@ describe('real jobs and results', () => {
     await worker?.close();
     await producer.queue.obliterate({ force: true });
     await producer.close();
-    const keys = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+    const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
     if (keys.length) await redis.del(...keys);
     await redis.quit();
     await sim.close();

@@ -97,7 +97,7 @@ afterAll(async () => {
     await producer.close();
   }
   if (redis) {
-    const own = await redis.keys(`tcss-rescan:${queueName}:*`);
+    const own = await redis.keys(`tcss-rescan:{${queueName}}:*`);
     if (own.length > 0) await redis.del(...own);
     await redis.quit();
   }

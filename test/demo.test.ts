@@ -29,7 +29,7 @@ test('drains a sample workload through simulator, workers and server, and prints
   } finally {
     process.env = saved;
     const r = redisClient();
-    for (const k of [...(await r.keys(`bull:${queue}-demo:*`)), ...(await r.keys(`tcss-rescan:${queue}-demo:*`))]) await r.del(k);
+    for (const k of [...(await r.keys(`bull:${queue}-demo:*`)), ...(await r.keys(`tcss-rescan:{${queue}-demo}:*`))]) await r.del(k);
     await r.quit();
   }
 });

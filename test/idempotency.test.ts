@@ -28,7 +28,7 @@ function producer(queueName = uniqueName('test-idem'), maxAssetsPerCall = 100): 
 
 afterEach(async () => {
   for (const p of producers.splice(0)) {
-    const found = await redis.keys(`tcss-rescan:${p.queue.name}:*`);
+    const found = await redis.keys(`tcss-rescan:{${p.queue.name}}:*`);
     if (found.length > 0) await redis.del(...found);
     await p.queue.obliterate({ force: true });
     await p.close();

@@ -69,7 +69,7 @@ afterAll(async () => {
   await producer.queue.obliterate({ force: true });
   await producer.close();
   const redis = redisClient();
-  const keys = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+  const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
   if (keys.length) await redis.del(...keys);
   await redis.quit();
   await sim.close();

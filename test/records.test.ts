@@ -26,7 +26,7 @@ function record(taskId: number, policyItemId = 2798, jobIds: string[] = [String(
 }
 
 async function cleanup(queue: string): Promise<void> {
-  const found = await redis.keys(`tcss-rescan:${queue}:*`);
+  const found = await redis.keys(`tcss-rescan:{${queue}}:*`);
   if (found.length > 0) await redis.del(...found);
 }
 
@@ -57,7 +57,7 @@ describe('RecordStore.save', () => {
     const id = await store.save(rec, jobs);
     expect(id).toMatch(/^\d+-\d+$/);
     expect(store.streamKey).toBe(keys.tasks(queueName));
-    expect(store.streamKey).toBe(`tcss-rescan:${queueName}:tasks`);
+    expect(store.streamKey).toBe(`tcss-rescan:{${queueName}}:tasks`);
 
     const entries = await redis.xrange(store.streamKey, '-', '+');
     expect(entries).toHaveLength(1);
@@ -71,7 +71,7 @@ describe('RecordStore.save', () => {
 
     for (const job of jobs) {
       const key = keys.jobTask(queueName, job);
-      expect(key).toBe(`tcss-rescan:${queueName}:job-task:${job.id}:${job.timestamp}`);
+      expect(key).toBe(`tcss-rescan:{${queueName}}:job-task:${job.id}:${job.timestamp}`);
       expect(JSON.parse((await redis.get(key))!)).toEqual(rec);
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(3500);

@@ -69,7 +69,7 @@ afterAll(async () => {
   await worker.close();
   await producer.queue.obliterate({ force: true });
   await producer.close();
-  const keys = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+  const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
   if (keys.length) await redis.del(...keys);
   await redis.quit();
   await sim.close();
@@ -101,7 +101,8 @@ describe('access', () => {
 
   test('probes are open', async () => {
     expect((await http('/healthz')).body).toEqual({ status: 'ok' });
-    expect((await http('/readyz')).body).toEqual({ status: 'ready' });
+    // Ready, with what the start-up check found (the suite's Redis runs without persistence).
+    expect((await http('/readyz')).body).toMatchObject({ status: 'ready', redisSettings: { checked: true, persistence: 'none', problems: [{ setting: 'persistence' }] } });
   });
 
   test('the server refuses to start without credentials, unless on loopback with auth explicitly off', () => {

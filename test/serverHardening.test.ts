@@ -109,7 +109,7 @@ afterAll(async () => {
   await server.close();
   await producer.queue.obliterate({ force: true });
   await producer.close();
-  const own = await redis.keys(`tcss-rescan:${cfg.queueName}:*`);
+  const own = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
   if (own.length) await redis.del(...own);
   await redis.quit();
 });

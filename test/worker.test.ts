@@ -53,7 +53,7 @@ afterEach(async () => {
   if (!ctx) return;
   await Promise.all(ctx.workers.map((w) => w.stop('SIGKILL')));
   await ctx.producer.queue.obliterate({ force: true }).catch(() => undefined);
-  const keys = await ctx.redis.keys(`tcss-rescan:${ctx.queueName}:*`);
+  const keys = await ctx.redis.keys(`tcss-rescan:{${ctx.queueName}}:*`);
   if (keys.length) await ctx.redis.del(...keys);
   await ctx.producer.close();
   await ctx.redis.quit();

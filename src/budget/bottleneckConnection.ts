@@ -73,9 +73,13 @@ class FixedIORedisConnection extends Base {
   }
 }
 
-/** A Bottleneck connection to Redis at `url`, with both fixes. Share it across limiters of a process. */
-export function createBottleneckConnection(url: string, options: RedisOptions = {}): Bottleneck.IORedisConnection {
-  const client = new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+/**
+ * A Bottleneck connection with both fixes, to Redis at `url` or over a client made by
+ * src/redisConnection.ts (TLS, ACL, Sentinel, or an ioredis Cluster: Bottleneck then subscribes on a
+ * second Cluster with the same nodes and options). Share it across limiters of a process.
+ */
+export function createBottleneckConnection(url: string | Redis, options: RedisOptions = {}): Bottleneck.IORedisConnection {
+  const client = typeof url === 'string' ? new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options }) : url;
   return new FixedIORedisConnection({ client } as Bottleneck.IORedisConnectionOptions);
 }
 

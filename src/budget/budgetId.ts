@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto';
  */
 export function budgetId(principal: string, endpointHost: string, action: string): string {
   const digest = createHash('sha256').update(`${principal}\n${endpointHost.toLowerCase()}\n${action}`).digest('hex');
-  return `tcss-rescan:budget:${digest.slice(0, 24)}`;
+  return `tcss-rescan:budget:{${digest.slice(0, 24)}}`;
 }

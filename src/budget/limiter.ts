@@ -15,14 +15,18 @@
 import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 import type { Redis } from 'ioredis';
+import type { RedisConfig } from '../config';
 import { keys } from '../keys';
 import type { Logger } from '../logger';
+import { createRedis } from '../redisConnection';
 import { AdaptiveRate, type AdaptiveRateOptions, type RateDecision } from './adaptiveRate';
 import { connectionClient, createBottleneckConnection } from './bottleneckConnection';
 import { SendWindow } from './sendWindow';
 
 export interface SharedBudgetOptions {
   redisUrl: string;
+  /** How to reach Redis (TLS, ACL, Sentinel, Cluster); without it, plain `redisUrl`. */
+  redis?: RedisConfig;
   /** Budget id, from budgetId(). */
   id: string;
   /** The API's limit, requests per second. */
@@ -71,7 +75,7 @@ export class SharedBudget {
   }
 
   static async create(opts: SharedBudgetOptions): Promise<SharedBudget> {
-    const connection = createBottleneckConnection(opts.redisUrl);
+    const connection = createBottleneckConnection(opts.redis ? createRedis(opts.redis, { maxRetriesPerRequest: null }) : opts.redisUrl);
     connection.on('error', (err: unknown) => opts.logger.warn({ err }, 'shared budget: Redis connection error'));
     const client = await connectionClient(connection);
     const controller = new AdaptiveRate(

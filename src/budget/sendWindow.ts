@@ -18,6 +18,13 @@
  * last second. So a marker key that never expires says "this Redis has a log"; when the marker is
  * missing, the script assumes the last window was full at the smooth pace and seeds the log with that
  * (`assumed:` entries, which the controller does not count as ours).
+ *
+ * The same holds when the log has nothing in the last window (quiet, or everything in it expired):
+ * after a Sentinel failover the new primary may hold a log without the sends its old primary never
+ * replicated, and a failover takes longer than a window, so the log it has is out of the window; and
+ * sends that queued up while Redis was away would otherwise all leave at once (measured in
+ * test/faults/sentinelFailover.fault.ts: 36 arrivals in one second). Seeded, they leave at the smooth
+ * pace. The cost: the first call after a quiet second waits up to one spacing.
  */
 import type { Redis } from 'ioredis';
 import { SEND_LOG_RETAIN_MS } from './adaptiveRate';
@@ -44,7 +51,7 @@ if rate then
   if limit > maxLimit then limit = maxLimit end
   if limit < 1 then limit = 1 end
 end
-if redis.call('exists', K.marker) == 0 then
+if redis.call('exists', K.marker) == 0 or (A.peek ~= '1' and redis.call('zcount', K.sends, now - window + 1, '+inf') == 0) then
   redis.call('set', K.marker, now)
   for i = 1, maxLimit do
     redis.call('zadd', K.sends, now - window + math.floor(i * window / maxLimit), 'assumed:' .. i .. ':' .. now)

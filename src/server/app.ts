@@ -14,6 +14,7 @@ import type { Logger } from '../logger';
 import { budgetId, readBudgetRate } from '../budget';
 import type { RescanProducer } from '../producer';
 import { RecordStore } from '../records';
+import type { RedisSettingsReport } from '../redisSettings';
 import { SCAN_ACTION } from '../tcss/client';
 import { createCredentials } from '../tcss/credentials';
 import { learnBudgetIdentity } from '../tcss/identity';
@@ -37,6 +38,8 @@ export interface ServerDeps {
   logger: Logger;
   producer: RescanProducer;
   redis: Redis;
+  /** What the start-up check found about the Redis settings (src/redisSettings.ts); shown by /readyz. */
+  redisSettings?: RedisSettingsReport;
 }
 
 /** Most rescans accepted in one POST. */
@@ -83,7 +86,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const r = await readiness(producer.queue, redis);
-    return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+    // Wrong Redis settings do not make us unready (the queue works), but the probe says what was found.
+    const settings = deps.redisSettings ? { redisSettings: { checked: deps.redisSettings.checked, persistence: deps.redisSettings.persistence, problems: deps.redisSettings.problems } } : {};
+    return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, ...settings });
   });
 
   // Everything else needs credentials.

@@ -4,6 +4,8 @@ import { startHeartbeat } from '../heartbeat';
 import type { Logger } from '../logger';
 import { RescanProducer } from '../producer';
 import { FailFastConnection } from '../redisFailFast';
+import { describeRedis, redisConnectionWarnings } from '../redisConnection';
+import { checkRedisSettings, logRedisSettings } from '../redisSettings';
 import { buildServer } from './app';
 
 export interface RunningServer {
@@ -15,6 +17,7 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
   requireServerAccess(cfg.server);
   const producer = new RescanProducer({
     redisUrl: cfg.redisUrl,
+    redis: cfg.redis,
     queueName: cfg.queueName,
     maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
     maxAttempts: cfg.tcss.maxAttempts,
@@ -25,7 +28,7 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
     timeoutMs: cfg.producerTimeoutMs,
   });
   // Reads (probes, /v1/tasks, /metrics) fail fast too, answering 503 rather than holding requests.
-  const conn = new FailFastConnection(cfg.redisUrl, cfg.producerTimeoutMs);
+  const conn = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);
   const redis = conn.client;
   let redisErrors = 0;
   redis.on('error', (err: unknown) => {
@@ -33,7 +36,12 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
     if (redisErrors++ === 0) logger.warn({ err }, 'server: Redis connection error');
   });
   redis.on('ready', () => (redisErrors = 0));
-  const app = await buildServer({ config: cfg, logger, producer, redis });
+  for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
+  // Redis down at start does not stop the server (/readyz says so); the settings are then not checked.
+  await conn.ready('the Redis settings were not checked').catch(() => undefined);
+  const redisSettings = await checkRedisSettings(redis);
+  logRedisSettings(redisSettings, logger);
+  const app = await buildServer({ config: cfg, logger, producer, redis, redisSettings });
   await app.listen({ host: cfg.server.host, port: cfg.server.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.server.port;

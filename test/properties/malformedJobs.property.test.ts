@@ -87,7 +87,7 @@ test('malformed jobs of generated shapes each fail alone with the reason; good j
     await raw.obliterate({ force: true });
     await raw.close();
     await producer.close();
-    const keys = await redis.keys(`tcss-rescan:${queueName}:*`);
+    const keys = await redis.keys(`tcss-rescan:{${queueName}}:*`);
     if (keys.length) await redis.del(...keys);
     await redis.quit();
   }

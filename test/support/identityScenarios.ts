@@ -90,7 +90,7 @@ export async function temporaryCredentials(o: { jobs: number; ttlMs: number; rat
     expect(keysUsed).toBeGreaterThanOrEqual(2 * Math.floor(drainMs / (o.ttlMs - 30_000)));
     // No pause, no token refused beyond one per renewal.
     for (const w of env.workers) expect(w.output()).not.toContain('CREDENTIALS REFUSED');
-    expect(await env.redis.hlen(`tcss-rescan:${env.queueName}:paused-workers`)).toBe(0);
+    expect(await env.redis.hlen(`tcss-rescan:{${env.queueName}}:paused-workers`)).toBe(0);
     expect(refused.filter((c) => c.code === 'AuthFailure.TokenFailure').length).toBeLessThanOrEqual(renewals);
     expect(refused.length).toBeLessThanOrEqual(renewals);
   } finally {
