@@ -20,7 +20,7 @@
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './config';
 import { errorMessage, maskUrlPasswords } from './redact';
-import { createRedis, describeRedis } from './redisConnection';
+import { createRedis } from './redisConnection';
 
 /** ioredis options for producer connections (see above). */
 export const FAIL_FAST_OPTIONS: RedisOptions = {
@@ -97,8 +97,7 @@ export class FailFastConnection {
       this.where = maskUrlPasswords(target);
     } else {
       this.client = createRedis(target, options);
-      const d = describeRedis(target);
-      this.where = `${String(d.address ?? d.name ?? d.mode)} (${String(d.mode)})`;
+      this.where = whereIs(target);
     }
     // A listener keeps ioredis from printing "Unhandled error event" (and BullMQ from console.error-ing
     // the error with its command arguments); the error is only ever shown through redact.ts.
@@ -184,4 +183,14 @@ export class FailFastConnection {
   close(): void {
     this.client.disconnect();
   }
+}
+
+/** Where a set-up connects, for messages, as a URL whose password is masked (`redis://user:***@host:port`). */
+function whereIs(cfg: RedisConfig): string {
+  const scheme = cfg.tls ? 'rediss' : 'redis';
+  const user = cfg.username !== undefined || cfg.password !== undefined ? `${cfg.username ?? ''}${cfg.password !== undefined ? ':***' : ''}@` : '';
+  const nodes = (list: readonly { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(',');
+  if (cfg.mode === 'sentinel') return `${scheme}://${user}${cfg.sentinelName ?? ''} (Sentinel ${nodes(cfg.sentinels)})`;
+  if (cfg.mode === 'cluster') return `${scheme}://${user}${nodes(cfg.clusterNodes)} (Cluster)`;
+  return `${scheme}://${user}${cfg.host}:${cfg.port}`;
 }

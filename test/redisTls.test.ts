@@ -81,7 +81,10 @@ test('producer, worker (and its budget), server and CLI work over TLS as an ACL 
     // The server: ready, and it says it could not check the settings (this user may not CONFIG GET).
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as { redisSettings: { checked: boolean; note: string } };
+    expect(((await ready.json()) as { redisSettings: { checked: boolean } }).redisSettings.checked).toBe(false);
+    // Why, behind login.
+    const details = await fetch(`${server.url}/v1/readiness`, { headers: { authorization: `Bearer ${'x'.repeat(32)}` } });
+    const body = (await details.json()) as { redisSettings: { checked: boolean; note: string } };
     expect(body.redisSettings.checked).toBe(false);
     expect(body.redisSettings.note).toMatch(/could not check the Redis settings.*NOPERM/);
 

@@ -102,7 +102,9 @@ describe('access', () => {
   test('probes are open', async () => {
     expect((await http('/healthz')).body).toEqual({ status: 'ok' });
     // Ready, with what the start-up check found (the suite's Redis runs without persistence).
-    expect((await http('/readyz')).body).toMatchObject({ status: 'ready', redisSettings: { checked: true, persistence: 'none', problems: [{ setting: 'persistence' }] } });
+    expect((await http('/readyz')).body).toEqual({ status: 'ready', redisSettings: { checked: true, persistence: 'none', problems: ['persistence'] } });
+    // The details (values found and the exact fix) are behind login.
+    expect((await http('/v1/readiness', { headers: AUTH })).body).toMatchObject({ status: 'ready', redisSettings: { checked: true, problems: [{ setting: 'persistence', fix: expect.stringContaining('appendonly yes') }] } });
   });
 
   test('the server refuses to start without credentials, unless on loopback with auth explicitly off', () => {
@@ -214,7 +216,8 @@ describe('/readyz', () => {
         return r.status === 503 ? r : undefined;
       }, 20_000);
       // Open to anyone: only the reason code. The details are behind login.
-      expect(res.body).toEqual({ status: 'not ready', reason: 'workers_paused' });
+      expect(res.body).toMatchObject({ status: 'not ready', reason: 'workers_paused' });
+      expect(Object.keys(res.body).sort()).toEqual(['reason', 'redisSettings', 'status']);
       const details = await http('/v1/readiness', { headers: AUTH });
       expect(details.status).toBe(503);
       expect(details.body.detail).toContain('AuthFailure.SecretIdNotFound');

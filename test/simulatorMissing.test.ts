@@ -41,7 +41,7 @@ test('a call naming a missing asset is refused whole (default InvalidParameterVa
 
 test('missing check items and the code are set over HTTP, validated, and can be cleared', async () => {
   sim = await startSimulator();
-  const post = (body: unknown) => fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) => fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sim.controlToken}` }, body: JSON.stringify(body) });
   const bad = await post({ missingAssetIds: [0] });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as { error: string }).error).toContain('`missingAssetIds[0]`');

@@ -86,8 +86,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const r = await readiness(producer.queue, redis);
-    // Wrong Redis settings do not make us unready (the queue works), but the probe says what was found.
-    const settings = deps.redisSettings ? { redisSettings: { checked: deps.redisSettings.checked, persistence: deps.redisSettings.persistence, problems: deps.redisSettings.problems } } : {};
+    // Wrong Redis settings do not make us unready (the queue works), but the probe says what was found,
+    // as short codes: the settings' names; their values, the fixes and notes are behind login.
+    const s = deps.redisSettings;
+    const settings = s ? { redisSettings: { checked: s.checked, ...(s.persistence ? { persistence: s.persistence } : {}), problems: s.problems.map((p) => p.setting) } } : {};
     return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, ...settings });
   });
 
@@ -103,7 +105,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
     scope.get('/v1/readiness', async (_req, reply) => {
       const r = await readiness(producer.queue, redis);
-      return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason, detail: r.detail, ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}) });
+      const settings = deps.redisSettings ? { redisSettings: deps.redisSettings } : {};
+      return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, detail: r.detail, ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}), ...settings });
     });
 
     // One bulk intake at a time: the others wait without reading their bodies (intakeGate.ts).
