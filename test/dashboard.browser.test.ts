@@ -76,7 +76,8 @@ beforeAll(async () => {
       const j = await queue.getJob(jobId);
       const state = j ? await j.getState() : 'missing';
       if (state === 'failed') throw new Error(`job ${jobId} failed: ${j?.failedReason}`);
-      return state === 'completed' ? j : undefined;
+      // Read again: `j` may have been read just before it completed (returnvalue still null).
+      return state === 'completed' ? await queue.getJob(jobId) : undefined;
     },
     15_000,
     50,

@@ -10,6 +10,7 @@ import {
   DEMO_SECRET_KEY,
   DEMO_SUB_ACCOUNT_UIN,
   MAX_TEMPORARY,
+  resolveSimulatorOptions,
   SCAN_ACTION,
   SlidingWindow,
   startSimulator,
@@ -134,18 +135,20 @@ describe('simulator control API: secrets, token, Host', () => {
 
 describe('simulator strictness and bounded memory', () => {
   it('counts refused arrivals toward the window by default; lenient mode on request', async () => {
+    expect(resolveSimulatorOptions().countThrottled).toBe(true);
+    // Limit 1: four calls at once can only all be admitted if they arrive a second apart.
     const countsIn = async (options: SimulatorOptions) => {
-      const sim = await start(options);
-      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => scan(sim, { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, i + 1)));
+      const sim = await start({ rateLimit: 1, ...options });
+      const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => scan(sim, { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, i + 1)));
       const refused = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message));
       return refused.map((m) => Number(/equals to `(\d+)`/.exec(m)?.[1]));
     };
     const strict = await countsIn({});
-    expect(strict).toHaveLength(10);
-    expect(Math.max(...strict)).toBe(30); // "request times equals to `30`": the refused ones counted
+    expect(strict).toHaveLength(3);
+    expect(Math.max(...strict)).toBe(4); // "request times equals to `4`": the refused ones counted
     const lenient = await countsIn({ countThrottled: false });
-    expect(lenient).toHaveLength(10);
-    expect(Math.max(...lenient)).toBe(21);
+    expect(lenient).toHaveLength(3);
+    expect(Math.max(...lenient)).toBe(2);
   });
 
   it('keeps at most maxCalls calls, and nothing of what unauthenticated requests claim', async () => {
