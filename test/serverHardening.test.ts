@@ -193,6 +193,26 @@ test('a 400 lists the first 100 problems and says how many there were', async ()
   expect(res.text.length).toBeLessThan(20_000);
 });
 
+test('POSTs queue for the intake one at a time; clients that give up, waiting or not, hold up no one', async () => {
+  const big = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ policyItemId: 9, assetIds: [i + 1] })));
+  const send = (signal?: AbortSignal) => fetch(`${server.url}/v1/rescans`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: big, ...(signal ? { signal } : {}) });
+  for (let round = 0; round < 3; round++) {
+    const first = send();
+    const quitters = Array.from({ length: 3 }, () => {
+      const ac = new AbortController();
+      const p = send(ac.signal).catch((e: Error) => e);
+      setTimeout(() => ac.abort(), 20 + round * 40);
+      return p;
+    });
+    expect((await first).status).toBe(202);
+    await Promise.all(quitters);
+  }
+  // Every place was given back: a small POST gets in at once.
+  const small = await post('{"policyItemId":9,"assetIds":[1]}');
+  expect(small.status).toBe(202);
+  await producer.queue.obliterate({ force: true }).catch(() => undefined);
+}, 60_000);
+
 describe('logins', () => {
   test('failed logins are limited per address (429 with Retry-After, even for the right password) and logged without the password', async () => {
     const { logger, lines } = capturingLogger();

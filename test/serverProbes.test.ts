@@ -3,8 +3,15 @@
  * up to 6.3 s when parsing, validating and adding the jobs ran in long stretches on the event loop.
  *
  * The server runs in this process, the load in a child process (its own CPU work stays out of the
- * measured loop), on a Redis of its own (some 100k jobs). The bounds leave room for a loaded 2-core
- * machine: the median probe under 100 ms and none over 1.5 s; before the fix the median was over 1 s.
+ * measured loop), on a Redis of its own (some 100k jobs).
+ *
+ * What keeps a probe waiting is a long stretch of work on the event loop, so that is what is bounded:
+ * the CPU time this process spends between two ticks of a 5 ms timer, under 250 ms. CPU time, not wall
+ * time: on a loaded 2-core machine the process may wait for a core, which no code of ours can change.
+ * It counts every thread of the process (V8's parallel GC too), so it overstates the loop's own
+ * stretches; before the fix one stretch (BullMQ preparing 4,000 jobs at once) took about 600 ms.
+ * The probes' wall times get loose bounds; before the fix a single probe waited over 10 s. Measured at
+ * load average 20: longest stretch about 110 ms CPU, probes median 20-130 ms, worst about 400 ms.
  */
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config';
@@ -59,6 +66,13 @@ test('/healthz answers quickly while POSTs of 10,000 rescans keep the API busy',
 
   // Sample from the second second on, once the load is in full swing.
   await sleep(1000);
+  let lastCpu = process.cpuUsage();
+  let longestStretchMs = 0;
+  const ticker = setInterval(() => {
+    const now = process.cpuUsage();
+    longestStretchMs = Math.max(longestStretchMs, (now.user - lastCpu.user + now.system - lastCpu.system) / 1000);
+    lastCpu = now;
+  }, 5);
   const latencies: number[] = [];
   const until = Date.now() + (LOAD_SECONDS - 2) * 1000;
   while (Date.now() < until) {
@@ -69,6 +83,7 @@ test('/healthz answers quickly while POSTs of 10,000 rescans keep the API busy',
     latencies.push(performance.now() - t);
     await sleep(50);
   }
+  clearInterval(ticker);
   expect(await exited).toBe(0);
   const statuses = JSON.parse(out) as Record<string, number>;
   // The load was real: several big POSTs got through while we sampled, and none failed.
@@ -80,7 +95,9 @@ test('/healthz answers quickly while POSTs of 10,000 rescans keep the API busy',
   const median = latencies[Math.floor(latencies.length / 2)]!;
   const max = latencies[latencies.length - 1]!;
   // Shown when the test fails (and kept short when it passes).
-  const summary = `probes=${latencies.length} median=${median.toFixed(0)}ms p90=${latencies[Math.floor(latencies.length * 0.9)]!.toFixed(0)}ms max=${max.toFixed(0)}ms posts=${statuses['202']}`;
-  expect({ summary, medianUnder100: median < 100 }).toEqual({ summary, medianUnder100: true });
-  expect({ summary, maxUnder1500: max < 1500 }).toEqual({ summary, maxUnder1500: true });
+  const summary = `longest stretch=${longestStretchMs.toFixed(0)}ms CPU; probes=${latencies.length} median=${median.toFixed(0)}ms p90=${latencies[Math.floor(latencies.length * 0.9)]!.toFixed(0)}ms max=${max.toFixed(0)}ms posts=${statuses['202']}`;
+  if (process.env.SHOW_PROBE_SUMMARY) console.log(summary);
+  expect({ summary, stretchUnder250: longestStretchMs < 250 }).toEqual({ summary, stretchUnder250: true });
+  expect({ summary, medianUnder500: median < 500 }).toEqual({ summary, medianUnder500: true });
+  expect({ summary, maxUnder3000: max < 3000 }).toEqual({ summary, maxUnder3000: true });
 });

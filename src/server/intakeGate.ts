@@ -9,31 +9,63 @@ import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastif
 
 export class IntakeGate {
   private active = 0;
+  /** Requests waiting for a place: calling one hands it the place. */
   private readonly waiting: (() => void)[] = [];
-  private readonly held = new WeakSet<FastifyRequest>();
 
   constructor(readonly max: number) {}
 
-  /** Route hooks: take a place before the body is read, give it back once answered or abandoned. */
-  hooks(): Pick<RouteShorthandOptions, 'preParsing' | 'onResponse' | 'onRequestAbort'> {
+  /**
+   * Route hooks: take a place before the body is read. The place is given back when the response
+   * closes, which it does exactly once however the request ends (answered, failed, or the client gone,
+   * also while it waited).
+   */
+  hooks(): Pick<RouteShorthandOptions, 'preParsing'> {
     return {
-      preParsing: async (req: FastifyRequest) => {
-        if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-        else this.active++;
-        this.held.add(req);
+      preParsing: async (req: FastifyRequest, reply: FastifyReply) => {
+        let holding = false;
+        let grant: (() => void) | undefined;
+        reply.raw.once('close', () => {
+          if (holding) {
+            holding = false;
+            this.release();
+          } else if (grant) {
+            this.waiting.splice(this.waiting.indexOf(grant), 1);
+          }
+        });
+        if (this.active < this.max) {
+          this.active++;
+          holding = true;
+        } else {
+          await new Promise<void>((resolve) => {
+            grant = () => {
+              // Synchronous with release(): no moment where the place belongs to no one.
+              grant = undefined;
+              holding = true;
+              resolve();
+            };
+            this.waiting.push(grant);
+          });
+        }
+        // Gone before we could watch it close: give the place back now.
+        if (req.raw.socket?.destroyed && holding) {
+          holding = false;
+          this.release();
+        }
       },
-      onResponse: async (req: FastifyRequest, _reply: FastifyReply) => this.release(req),
-      onRequestAbort: async (req: FastifyRequest) => this.release(req),
     };
   }
 
-  /** How many requests wait for a place. */
+  /** Requests waiting for a place. */
   get queued(): number {
     return this.waiting.length;
   }
 
-  private release(req: FastifyRequest): void {
-    if (!this.held.delete(req)) return;
+  /** Requests holding a place. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  private release(): void {
     const next = this.waiting.shift();
     // The place passes straight to the next request (`active` stays as it is).
     if (next) next();
