@@ -23,7 +23,7 @@ import { keys } from '../../src/keys';
 import { budgetId } from '../../src/budget';
 import { createLogger } from '../../src/logger';
 import { RescanProducer } from '../../src/producer';
-import { createRedis } from '../../src/redisConnection';
+import { createRedis, queuePrefix } from '../../src/redisConnection';
 import { startServer } from '../../src/server/run';
 import { DEMO_SUB_ACCOUNT_UIN, maxInWindow, SCAN_ACTION, startSimulator } from '../../src/simulator';
 import { JITTER_ALLOWANCE, until, workload } from '../support/faultHarness';
@@ -74,14 +74,29 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     expect(res.status).toBe(202);
     const api = (await res.json()) as { jobIds: string[] };
     for (const id of api.jobIds) {
-      const job = await producer.queue.getJob(id);
-      accepted.push({ id, data: job!.data, enqueuedAt: Date.now() });
+      // The producer's connections fail fast (no offline queue): a read while they reconnect to the new
+      // primary throws at once, so the test asks again.
+      const job = await until(async () => producer.queue.getJob(id).catch(() => undefined), 30_000, `job ${id} readable`);
+      accepted.push({ id, data: job.data, enqueuedAt: Date.now() });
     }
 
+    // Asynchronous replication: a job's last writes on the old primary (even its hash, seen as BullMQ's
+    // "Missing key for job") can be lost with it. Such jobs no longer exist anywhere; every job that
+    // does must end completed or failed. The lost ones are counted and reported (docs/production-redis.md).
+    const lostJobs = async () => {
+      const exists = await Promise.all(accepted.map((a) => redis.exists(`${queuePrefix(cfg.redis)}:${queueName}:${a.id}`)));
+      return accepted.filter((_, i) => exists[i] === 0).map((a) => a.id);
+    };
+    let lost: string[] = [];
     await until(async () => {
       const c = await counts();
-      return (c.completed ?? 0) + (c.failed ?? 0) >= accepted.length;
+      const finished = (c.completed ?? 0) + (c.failed ?? 0);
+      if (finished < accepted.length - 10) return false;
+      lost = await lostJobs().catch(() => lost);
+      return finished + lost.length >= accepted.length;
     }, 60_000, `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
+    expect(lost.length).toBeLessThanOrEqual(5);
+    const kept = accepted.filter((a) => !lost.includes(a.id));
     const firstOk = sim.calls().find((c) => c.code === 'OK' && c.arrivalMs > killAt)!.arrivalMs;
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -96,13 +111,13 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
       redis,
       queueName,
       sim,
-      accepted,
+      accepted: kept,
       windowAllowance: JITTER_ALLOWANCE,
       duplicatesExpected: 'asynchronous replication: a job completed on the old primary but not yet replicated runs again on the new one',
       unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`],
+      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`, `jobs lost with the old primary's unreplicated writes: ${lost.length}`],
     });
     recordSummary(report);
     expect(allowed.length).toBeGreaterThan(300);
