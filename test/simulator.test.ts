@@ -316,9 +316,11 @@ describe('simulator: arrival jitter', () => {
     const arrivals = sim.calls().map((c) => c.arrivalMs).sort((a, b) => a - b);
     // 12 uniform draws from 0..300 ms span less than 100 ms with probability below 1e-3.
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(100);
+    // An arrival is the planned time (received + jitter); Node's timers fire on whole milliseconds, so
+    // the answer may come up to 1 ms before a fractional planned arrival.
     for (const a of arrivals) {
       expect(a).toBeGreaterThanOrEqual(sentAt);
-      expect(a).toBeLessThanOrEqual(doneAt);
+      expect(a).toBeLessThanOrEqual(doneAt + 1);
     }
   });
 
