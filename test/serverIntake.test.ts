@@ -51,6 +51,12 @@ test('Idempotency-Key: a retry gets the same job ids and adds nothing; another b
   const again = await post(body, { 'idempotency-key': 'req-0001' });
   expect(again).toMatchObject({ status: 202, body: first.body });
   expect(await totalJobs()).toBe(before);
+  // The ids it handed out can be looked up like any other.
+  for (const id of first.body.jobIds as string[]) {
+    expect(id).toMatch(/^idem-[0-9a-f]{24}-\d+$/);
+    const res = await fetch(`${server.url}/v1/rescans/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([id, res.status]).toEqual([id, 200]);
+  }
   const conflict = await post([{ policyItemId: 3, assetIds: [1] }], { 'idempotency-key': 'req-0001' });
   expect(conflict).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_CONFLICT' } });
   const bad = await post(body, { 'idempotency-key': 'x'.repeat(256) });

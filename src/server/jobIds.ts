@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
 export const JOB_ID_SHAPES: readonly { shape: RegExp; from: string }[] = [
   // BullMQ's counter (`bull:<queue>:id`): producer.ts, the CLI and POST /v1/rescans.
   { shape: /^[1-9]\d{0,15}$/, from: 'enqueue (BullMQ auto id)' },
+  // An intake with an Idempotency-Key: `idem-<nonce>-<n>` (idempotency.ts: 12 random bytes in hex).
+  { shape: /^idem-[0-9a-f]{24}-\d{1,6}$/, from: 'idempotent enqueue (idempotency.ts)' },
   // A scheduled run: `repeat:<scheduler id>:<run millis>` (schedules.ts; scheduler ids never hold ':').
   { shape: /^repeat:[A-Za-z0-9_.-]{1,100}(?:#[1-9]\d{0,5})?:\d{1,16}$/, from: 'job scheduler (schedules.ts)' },
 ];
