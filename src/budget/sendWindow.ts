@@ -24,7 +24,10 @@
  * replicated, and a failover takes longer than a window, so the log it has is out of the window; and
  * sends that queued up while Redis was away would otherwise all leave at once (measured in
  * test/faults/sentinelFailover.fault.ts: 36 arrivals in one second). Seeded, they leave at the smooth
- * pace. The cost: the first call after a quiet second waits up to one spacing.
+ * pace. The cost: the first call after a quiet second waits up to one spacing. The marker holds when
+ * the log was last seeded, and a quiet log is seeded again only two windows later: at a limit of 1,
+ * the one send that waited for its seeded window to pass would otherwise find it empty again, be
+ * seeded again, and wait forever.
  */
 import type { Redis } from 'ioredis';
 import { SEND_LOG_RETAIN_MS } from './adaptiveRate';
@@ -51,7 +54,9 @@ if rate then
   if limit > maxLimit then limit = maxLimit end
   if limit < 1 then limit = 1 end
 end
-if redis.call('exists', K.marker) == 0 or (A.peek ~= '1' and redis.call('zcount', K.sends, now - window + 1, '+inf') == 0) then
+local marker = redis.call('get', K.marker)
+local seededAt = tonumber(marker) or 0
+if marker == false or (A.peek ~= '1' and now - seededAt > 2 * window and redis.call('zcount', K.sends, now - window + 1, '+inf') == 0) then
   redis.call('set', K.marker, now)
   for i = 1, maxLimit do
     redis.call('zadd', K.sends, now - window + math.floor(i * window / maxLimit), 'assumed:' .. i .. ':' .. now)

@@ -109,8 +109,9 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     const key = uniqueName('sends');
     const w = new SendWindow(redis, keysOf(key), 5, W300, 'a');
     await w.acquire();
-    // The marker survives (as on a promoted replica), but nothing is left in the last window.
-    await new Promise((r) => setTimeout(r, 350));
+    // The marker survives (as on a promoted replica), but nothing is left in the last window, and the
+    // last seeding is more than two windows old.
+    await new Promise((r) => setTimeout(r, 700));
     const t0 = performance.now();
     const times: number[] = [];
     await Promise.all(Array.from({ length: 5 }, () => w.acquire().then(() => times.push(performance.now() - t0))));
@@ -119,6 +120,20 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     expect(times.filter((t) => t < 100).length).toBeLessThanOrEqual(2);
     expect(times[4]!).toBeGreaterThanOrEqual(4 * 60 - 10);
     await redis.del(key, `${key}:marker`);
+  });
+
+  test('at a limit of 1 (the controller cut the rate to 1/s), sends keep going: a quiet log is not seeded again at once', async () => {
+    const key = uniqueName('sends');
+    const rateKey = `${key}:rate`;
+    // 1/s over a 300 ms window: a limit of 1 per window.
+    await redis.hset(rateKey, 'rate', '1', 'guard', String(W300));
+    await redis.set(`${key}:marker`, '1');
+    const w = new SendWindow(redis, keysOf(key, rateKey), 20, W300, 'a');
+    const t0 = performance.now();
+    for (let i = 0; i < 4; i++) await w.acquire();
+    // Seeded once (one window's wait), then one send per window: about 4 windows, never a livelock.
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    await redis.del(key, rateKey, `${key}:marker`);
   });
 
   test('keys expire on their own', async () => {
