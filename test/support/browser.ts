@@ -33,5 +33,5 @@ export function requireChromium(): string {
 
 /** Launches headless Chromium; Playwright gives it a fresh temporary --user-data-dir and removes it on close. */
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, timeout: 20_000 });
+  return chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
 }
