@@ -112,7 +112,14 @@ export class FailFastConnection {
   /** Why Redis is unavailable, for people: the URL without its password, and the last error, redacted. */
   unavailable(what: string): RedisUnavailableError {
     const why = this.lastError !== undefined ? errorMessage(this.lastError) : `no answer within ${this.timeoutMs} ms`;
-    return new RedisUnavailableError(`Redis at ${this.where} is unavailable (${why}): ${what}`, what);
+    return new RedisUnavailableError(`Redis at ${this.where} is unavailable (${why}): ${what}; ${this.remedy()}`, what);
+  }
+
+  /** What the person reading the message can do about it. */
+  private remedy(): string {
+    if (isLoginRefused(this.lastError)) return 'fix the user and password in REDIS_URL (or the ACL user in Redis)';
+    if (this.lastError === undefined) return 'check that Redis is up and not overloaded, or raise PRODUCER_TIMEOUT_MS';
+    return 'start Redis there, or point REDIS_URL (or REDIS_SENTINELS / REDIS_CLUSTER_NODES) at a running one';
   }
 
   /**
@@ -193,4 +200,20 @@ function whereIs(cfg: RedisConfig): string {
   if (cfg.mode === 'sentinel') return `${scheme}://${user}${cfg.sentinelName ?? ''} (Sentinel ${nodes(cfg.sentinels)})`;
   if (cfg.mode === 'cluster') return `${scheme}://${user}${nodes(cfg.clusterNodes)} (Cluster)`;
   return `${scheme}://${user}${cfg.host}:${cfg.port}`;
+}
+
+/**
+ * Logs a Redis connection's errors once per outage (the first error after it was ready), not on every
+ * reconnect attempt; the logger's serializer redacts them. Wire `error` and `ready` to the client.
+ */
+export function oncePerOutage(logger: { warn(obj: object, msg: string): void }, msg: string): { error: (err: unknown) => void; ready: () => void } {
+  let errors = 0;
+  return {
+    error: (err: unknown) => {
+      if (errors++ === 0) logger.warn({ err }, msg);
+    },
+    ready: () => {
+      errors = 0;
+    },
+  };
 }

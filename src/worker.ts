@@ -27,6 +27,7 @@ import { keys, PAUSE_REFRESH_MS, type JobRef, type PauseInfo } from './keys';
 import type { Logger } from './logger';
 import { RecordStore } from './records';
 import { bullConnection, createRedis, describeRedis, redisConnectionWarnings, type BullConnection } from './redisConnection';
+import { FailFastConnection, oncePerOutage } from './redisFailFast';
 import { checkRedisSettings, logRedisSettings } from './redisSettings';
 import { createTcssClient, SCAN_ACTION, TcssApiError, type ScanOk, type TcssClient } from './tcss/client';
 import { createCredentials } from './tcss/credentials';
@@ -121,6 +122,14 @@ export class RescanWorker {
     const { config: cfg, logger } = opts;
     // Keys from the environment must be there now; other sources (a role, a profile, CVM, TKE) are asked.
     if (cfg.tcss.credentialSource === 'env') requireCredentials(cfg.tcss);
+    // Redis down, or refusing the login, at start: say so within PRODUCER_TIMEOUT_MS and start nothing,
+    // rather than retrying forever. An outage after start is waited out (the connections reconnect).
+    const probe = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);
+    try {
+      await probe.ready('the worker did not start');
+    } finally {
+      probe.close();
+    }
     const credentials = createCredentials(cfg.tcss);
     let self: RescanWorker | undefined;
     // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.
@@ -139,12 +148,9 @@ export class RescanWorker {
     const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
     const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
     const bull = bullConnection(cfg.redis, { maxRetriesPerRequest: null });
-    // Logged once per outage (redacted by the logger), not printed raw by ioredis on every reconnect.
-    let redisErrors = 0;
-    redis.on('error', (err: unknown) => {
-      if (redisErrors++ === 0) logger.warn({ err }, 'worker: Redis connection error');
-    });
-    redis.on('ready', () => (redisErrors = 0));
+    const redisLog = oncePerOutage(logger, 'worker: Redis connection error');
+    redis.on('error', redisLog.error);
+    redis.on('ready', redisLog.ready);
     const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
     const budget = await openBudget(identity.identity.key);
     const client = createTcssClient(cfg.tcss, credentials);

@@ -13,7 +13,7 @@ import IORedis from 'ioredis';
 import { startRedisServer, type RedisServerHandle } from '../src/redisServer';
 import { CLI_PATH, cliEnv, runCliAsync } from './support/cliRun';
 import { startWorkerProcess } from './support/workerProcess';
-import { sleep, uniqueName, waitFor } from './support/redis';
+import { uniqueName, waitFor } from './support/redis';
 
 jest.setTimeout(90_000);
 
@@ -75,15 +75,17 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
     });
   });
 
-  test('a worker process: its logs say Redis refused, on every reconnect, without the password', async () => {
-    const w = startWorkerProcess({ REDIS_URL: url(), QUEUE_NAME: uniqueName('secrets'), TCSS_ENDPOINT: 'http://127.0.0.1:9' });
+  test('a worker process: refused at start, it exits 1 within the bound saying why and what to do, without the password', async () => {
+    const started = Date.now();
+    const w = startWorkerProcess({ REDIS_URL: url(), QUEUE_NAME: uniqueName('secrets'), TCSS_ENDPOINT: 'http://127.0.0.1:9', PRODUCER_TIMEOUT_MS: '2000' });
     try {
-      await waitFor(() => (w.output().match(/WRONGPASS/g) ?? []).length >= 3, 20_000, 100, 'several refused logins in the log');
-      await sleep(500);
+      expect(await w.exited).toBe(1);
     } finally {
       w.child.kill('SIGKILL');
-      await w.exited;
     }
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(w.output()).toMatch(/WRONGPASS/);
+    expect(w.output()).toContain('the worker did not start; fix the user and password in REDIS_URL');
     expectNoSecret(w.output(), secret);
   });
 

@@ -19,6 +19,7 @@ import type { RedisConfig } from '../config';
 import { keys } from '../keys';
 import type { Logger } from '../logger';
 import { createRedis } from '../redisConnection';
+import { oncePerOutage } from '../redisFailFast';
 import { AdaptiveRate, type AdaptiveRateOptions, type RateDecision } from './adaptiveRate';
 import { connectionClient, createBottleneckConnection } from './bottleneckConnection';
 import { SendWindow } from './sendWindow';
@@ -76,8 +77,10 @@ export class SharedBudget {
 
   static async create(opts: SharedBudgetOptions): Promise<SharedBudget> {
     const connection = createBottleneckConnection(opts.redis ? createRedis(opts.redis, { maxRetriesPerRequest: null }) : opts.redisUrl);
-    connection.on('error', (err: unknown) => opts.logger.warn({ err }, 'shared budget: Redis connection error'));
+    const redisLog = oncePerOutage(opts.logger, 'shared budget: Redis connection error');
+    connection.on('error', redisLog.error);
     const client = await connectionClient(connection);
+    client.on('ready', redisLog.ready);
     const controller = new AdaptiveRate(
       client,
       { state: keys.budgetRate(opts.id), settings: keys.bottleneckSettings(opts.id), sends: keys.budgetSends(opts.id) },

@@ -3,7 +3,7 @@ import { requireServerAccess, type Config } from '../config';
 import { startHeartbeat } from '../heartbeat';
 import type { Logger } from '../logger';
 import { RescanProducer } from '../producer';
-import { FailFastConnection } from '../redisFailFast';
+import { FailFastConnection, oncePerOutage } from '../redisFailFast';
 import { describeRedis, redisConnectionWarnings } from '../redisConnection';
 import { checkRedisSettings, logRedisSettings } from '../redisSettings';
 import { buildServer } from './app';
@@ -30,12 +30,9 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
   // Reads (probes, /v1/tasks, /metrics) fail fast too, answering 503 rather than holding requests.
   const conn = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);
   const redis = conn.client;
-  let redisErrors = 0;
-  redis.on('error', (err: unknown) => {
-    // Once per outage, not on every reconnect attempt; redacted by the logger's serializer.
-    if (redisErrors++ === 0) logger.warn({ err }, 'server: Redis connection error');
-  });
-  redis.on('ready', () => (redisErrors = 0));
+  const redisLog = oncePerOutage(logger, 'server: Redis connection error');
+  redis.on('error', redisLog.error);
+  redis.on('ready', redisLog.ready);
   for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
   // Redis down at start does not stop the server (/readyz says so); the settings are then not checked.
   await conn.ready('the Redis settings were not checked').catch(() => undefined);
