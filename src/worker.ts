@@ -71,7 +71,7 @@ function pauseAdvice(code: string): string {
     return 'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.';
   }
   if (/^(InvalidAction|NoSuchVersion|NoSuchProduct|ActionOffline|UnsupportedRegion|UnsupportedProtocol)(\.|$)/.test(code)) {
-    return 'CONFIGURATION REFUSED by the API (endpoint, version or region): every job would fail, so this worker stops taking jobs; the backlog waits. Check TCSS_ENDPOINT and TENCENTCLOUD_REGION and restart the worker.';
+    return 'CONFIGURATION REFUSED by the API (endpoint, version or region): every job would fail, so this worker stops taking jobs; the backlog waits. Check TCSS_ENDPOINT and TCSS_REGION and restart the worker.';
   }
   return 'ACCOUNT REFUSED by the API (service not bought or not authorised, licences used up): every job would fail, so this worker stops taking jobs; the backlog waits. Fix the account in the TCSS console and restart the worker.';
 }

@@ -71,7 +71,7 @@ const EXACT: Readonly<Record<string, ErrorRule>> = {
   ActionOffline: rule('pause', 'account', 'common', 'the action has been withdrawn'),
   NoSuchProduct: rule('pause', 'account', 'common', 'the product does not exist (wrong endpoint)'),
   NoSuchVersion: rule('pause', 'account', 'common', 'the API version does not exist'),
-  UnsupportedRegion: rule('pause', 'account', 'common', 'the action is not offered in this region (TENCENTCLOUD_REGION)'),
+  UnsupportedRegion: rule('pause', 'account', 'common', 'the action is not offered in this region (TCSS_REGION)'),
   UnsupportedProtocol: rule('pause', 'account', 'common', 'wrong HTTP method or protocol'),
   OperationDenied: rule('pause', 'account', 'tcss', 'the operation is refused for this account (e.g. the service is not bought)'),
   'InternalError.ErrRoleNotExist': rule('pause', 'account', 'tcss', 'the account has not authorised the TCSS service role'),
