@@ -64,6 +64,18 @@ describe('caller identity', () => {
     expect(JSON.stringify(lines)).not.toContain(KEY_A.secretKey);
   });
 
+  it('one lost STS answer is asked again, not turned into a budget apart from its peers', async () => {
+    const { logger, lines } = capture();
+    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TCSS_TIMEOUT_MS: '400' });
+    // The first GetCallerIdentity is never answered (it times out after 400 ms); the next one is.
+    sim.setFaults({ hangRate: 1 });
+    const learning = learnBudgetIdentity(tcss, createCredentials(tcss), logger);
+    await new Promise((r) => setTimeout(r, 150));
+    sim.setFaults({ hangRate: 0 });
+    expect(await learning).toEqual({ key: `uin:${KEY_A.uin}`, source: 'sts' });
+    expect(lines.some((l) => String(l.msg).startsWith('STS UNREACHABLE'))).toBe(false);
+  });
+
   it('TCSS_BUDGET_KEY overrides the identity without calling STS', async () => {
     const { logger } = capture();
     const before = sim.stsCalls().length;

@@ -48,6 +48,24 @@ export async function getCallerIdentity(tcss: TcssConfig, credential: UsableCred
   return { Arn: r.Arn, AccountId: r.AccountId, UserId: r.UserId, PrincipalId: String(r.PrincipalId ?? ''), Type: String(r.Type ?? '') };
 }
 
+/**
+ * GetCallerIdentity is asked up to this many times before falling back: one lost or hung answer must
+ * not key this worker's budget apart from its peers' (a split budget lets both spend the full limit).
+ */
+export const STS_ATTEMPTS = 3;
+const STS_RETRY_PAUSE_MS = 200;
+
+async function askWithRetries<T>(ask: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (attempt >= STS_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, STS_RETRY_PAUSE_MS));
+    }
+  }
+}
+
 /** Learns the identity for the current credentials (see the file comment for the fallbacks). */
 export async function learnBudgetIdentity(tcss: TcssConfig, credentials: WatchedCredentials, logger: Logger): Promise<BudgetIdentity> {
   if (tcss.budgetKey !== undefined) return { key: `custom:${tcss.budgetKey}`, source: 'TCSS_BUDGET_KEY' };
@@ -60,14 +78,14 @@ export async function learnBudgetIdentity(tcss: TcssConfig, credentials: Watched
     return { key, source: 'fallback' };
   }
   try {
-    const id = await getCallerIdentity(tcss, credential);
+    const id = await askWithRetries(() => getCallerIdentity(tcss, credential));
     const key = identityKey(id);
     logger.info({ identity: key, type: id.Type, stsEndpoint: stsEndpoint(tcss).origin }, 'caller identity learned: the shared budget is keyed by it');
     return { key, source: 'sts' };
   } catch (err) {
     logger.error(
       { err: (err as Error).message, stsEndpoint: stsEndpoint(tcss).origin },
-      'STS UNREACHABLE: could not learn the caller identity (GetCallerIdentity); the shared budget is keyed by the SecretId instead. ' +
+      `STS UNREACHABLE: could not learn the caller identity (GetCallerIdentity, ${STS_ATTEMPTS} attempts); the shared budget is keyed by the SecretId instead. ` +
         'Workers using other keys of the same CAM user will NOT share one budget and may exceed the limit together. ' +
         'Fix TENCENTCLOUD_STS_ENDPOINT / network access to STS, or set TCSS_BUDGET_KEY.',
     );
