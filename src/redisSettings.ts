@@ -11,6 +11,7 @@
  * check, and carry on.
  */
 import type { Redis } from 'ioredis';
+import { errorMessage } from './redact';
 
 /** One wrong setting: what was found and the exact fix. */
 export interface SettingProblem {
@@ -95,7 +96,7 @@ export async function checkRedisSettings(redis: Redis): Promise<RedisSettingsRep
       checked: false,
       nodes: {},
       problems: [],
-      note: `could not check the Redis settings (CONFIG GET: ${(err as Error).message}); make sure maxmemory-policy is noeviction and persistence (appendonly yes) is on, e.g. in the managed Redis's parameter settings`,
+      note: `could not check the Redis settings (CONFIG GET: ${errorMessage(err)}); make sure maxmemory-policy is noeviction and persistence (appendonly yes) is on, e.g. in the managed Redis's parameter settings`,
     };
   }
 }

@@ -6,6 +6,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PauseInfo } from '../keys';
+import { errorMessage } from '../redact';
 import { queueStatus } from '../status';
 import { ruleFor } from '../tcss/errorTable';
 
@@ -26,7 +27,7 @@ export async function readiness(queue: Queue, redis: Redis): Promise<Readiness> 
     await redis.ping();
     ({ pausedWorkers } = await queueStatus(queue, redis));
   } catch (err) {
-    return { ready: false, reason: 'redis_unreachable', detail: `${NOT_READY_REASONS.redis_unreachable}: ${(err as Error).message}` };
+    return { ready: false, reason: 'redis_unreachable', detail: `${NOT_READY_REASONS.redis_unreachable}: ${errorMessage(err)}` };
   }
   const paused = Object.entries(pausedWorkers);
   if (paused.length === 0) return { ready: true };
