@@ -19,7 +19,7 @@ import { RecordStore } from '../src/records';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { RescanWorker } from '../src/worker';
 import { corruptedRescan, unknownKey, validRescan } from './support/propArbitraries';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 const dir = path.join(__dirname, '..', 'schemas');
 const checkedIn = (name: string) => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as Record<string, unknown>;
@@ -117,8 +117,7 @@ describe('real jobs and results', () => {
     await worker?.close();
     await producer.queue.obliterate({ force: true });
     await producer.close();
-    const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteQueueKeys(redis, cfg.queueName);
     await redis.quit();
     await sim.close();
   });

@@ -10,7 +10,7 @@ import { jobTitle } from '../src/server/dashboardJobs';
 import { startServer, type RunningServer } from '../src/server/run';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { RescanWorker } from '../src/worker';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 const PASSWORD = 'dashboard-password-0123';
 const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
@@ -44,8 +44,7 @@ afterAll(async () => {
   await producer.queue.obliterate({ force: true });
   await producer.close();
   const redis = redisClient();
-  const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteQueueKeys(redis, cfg.queueName);
   await redis.quit();
   await sim.close();
 });

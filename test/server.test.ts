@@ -9,7 +9,7 @@ import { RescanProducer } from '../src/producer';
 import { startServer, type RunningServer } from '../src/server/run';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { RescanWorker } from '../src/worker';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 jest.setTimeout(60_000);
 
@@ -69,8 +69,7 @@ afterAll(async () => {
   await worker.close();
   await producer.queue.obliterate({ force: true });
   await producer.close();
-  const keys = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteQueueKeys(redis, cfg.queueName);
   await redis.quit();
   await sim.close();
 });

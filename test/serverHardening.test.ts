@@ -18,7 +18,7 @@ import { keys } from '../src/keys';
 import { createLogger, type Logger } from '../src/logger';
 import { RescanProducer } from '../src/producer';
 import { startServer, type RunningServer } from '../src/server/run';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 jest.setTimeout(60_000);
 
@@ -109,8 +109,7 @@ afterAll(async () => {
   await server.close();
   await producer.queue.obliterate({ force: true });
   await producer.close();
-  const own = await redis.keys(`tcss-rescan:{${cfg.queueName}}:*`);
-  if (own.length) await redis.del(...own);
+  await deleteQueueKeys(redis, cfg.queueName);
   await redis.quit();
 });
 

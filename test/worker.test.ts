@@ -10,7 +10,7 @@ import { RescanProducer } from '../src/producer';
 import type { RescanResult } from '../src/job';
 import { maxInWindow, startSimulator, type Simulator } from '../src/simulator';
 import { queueStatus } from '../src/status';
-import { redisClient, sleep, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { deleteQueueKeys, redisClient, sleep, testRedisUrl, uniqueName, waitFor } from './support/redis';
 import { startWorkerProcess, type WorkerProcess } from './support/workerProcess';
 
 jest.setTimeout(120_000);
@@ -53,8 +53,7 @@ afterEach(async () => {
   if (!ctx) return;
   await Promise.all(ctx.workers.map((w) => w.stop('SIGKILL')));
   await ctx.producer.queue.obliterate({ force: true }).catch(() => undefined);
-  const keys = await ctx.redis.keys(`tcss-rescan:{${ctx.queueName}}:*`);
-  if (keys.length) await ctx.redis.del(...keys);
+  await deleteQueueKeys(ctx.redis, ctx.queueName);
   await ctx.producer.close();
   await ctx.redis.quit();
   await ctx.sim.close();

@@ -13,7 +13,7 @@ import { RescanProducer } from '../../src/producer';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { RescanWorker } from '../../src/worker';
 import { corruptedRescan } from '../support/propArbitraries';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
 
@@ -87,8 +87,7 @@ test('malformed jobs of generated shapes each fail alone with the reason; good j
     await raw.obliterate({ force: true });
     await raw.close();
     await producer.close();
-    const keys = await redis.keys(`tcss-rescan:{${queueName}}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteQueueKeys(redis, queueName);
     await redis.quit();
   }
 });

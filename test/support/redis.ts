@@ -1,6 +1,7 @@
 /** Helpers for tests: the suite's own Redis (never a Redis the tests did not start), unique names. */
 import { randomUUID } from 'node:crypto';
 import IORedis, { type Redis } from 'ioredis';
+import { queueTag } from '../../src/keys';
 
 export function testRedisUrl(): string {
   const url = process.env.TEST_REDIS_URL;
@@ -27,4 +28,10 @@ export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 20_000
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(stepMs);
   }
+}
+
+/** Deletes every key tcss-rescan keeps for a queue (`tcss-rescan:{<queue>}:*`, see src/keys.ts) on the test Redis. */
+export async function deleteQueueKeys(redis: Redis, queueName: string): Promise<void> {
+  const found = await redis.keys(`${queueTag(queueName)}:*`);
+  if (found.length) await redis.del(...found);
 }
