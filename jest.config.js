@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // test/timing/ runs after the rest, alone (its own config): its assertions are about arrival times.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/timing/'],
   transform: {
     '^.+\\.ts$': 'ts-jest',
     // content-disposition 3 (under @bull-board/fastify -> @fastify/static) ships ES modules only. Node 20

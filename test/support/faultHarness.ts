@@ -61,7 +61,7 @@ export function workload(n: number, o: WorkloadOptions = {}): { policyItemId: nu
 }
 
 /**
- * The budget check's tolerance, as in test/worker.test.ts: calls leave at least 51.25 ms apart by
+ * The budget check's tolerance, as in test/timing/worker.test.ts: calls leave at least 51.25 ms apart by
  * Redis's clock, but on this 2-core machine a worker process (or the simulator, in the test process,
  * which stamps arrivals) can be descheduled for tens of ms, so one arrival in a window may land early.
  * The API refuses it (RequestLimitExceeded) and it is called again through the budget (README,

@@ -2,7 +2,7 @@
  * End to end (worker processes, Redis, the simulator over HTTP), short versions of the fault suite's
  * twoKeys and temporaryCredentials scenarios (test/support/identityScenarios.ts).
  */
-import { temporaryCredentials, twoKeysOfOneUser } from './support/identityScenarios';
+import { temporaryCredentials, twoKeysOfOneUser } from '../support/identityScenarios';
 
 jest.setTimeout(120_000);
 

@@ -5,13 +5,13 @@
  */
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { RecordStore } from '../src/records';
-import { RescanProducer } from '../src/producer';
-import type { RescanResult } from '../src/job';
-import { maxInWindow, startSimulator, type Simulator } from '../src/simulator';
-import { queueStatus } from '../src/status';
-import { deleteQueueKeys, redisClient, sleep, testRedisUrl, uniqueName, waitFor } from './support/redis';
-import { startWorkerProcess, type WorkerProcess } from './support/workerProcess';
+import { RecordStore } from '../../src/records';
+import { RescanProducer } from '../../src/producer';
+import type { RescanResult } from '../../src/job';
+import { maxInWindow, startSimulator, type Simulator } from '../../src/simulator';
+import { queueStatus } from '../../src/status';
+import { deleteQueueKeys, redisClient, sleep, testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess';
 
 jest.setTimeout(120_000);
 

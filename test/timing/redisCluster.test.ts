@@ -4,16 +4,16 @@
  * one Redis (the suite's) and through the cluster: the rates must match (the budget, not Redis, sets
  * the pace), every TaskId is recorded, and no CROSSSLOT error is raised anywhere.
  */
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { RecordStore } from '../src/records';
-import { createRedis } from '../src/redisConnection';
-import { startServer } from '../src/server/run';
-import { maxInWindow, startSimulator } from '../src/simulator';
-import { testRedisUrl, uniqueName, waitFor } from './support/redis';
-import { startCluster, type ClusterSet } from './support/redisTopology';
-import { startWorkerProcess, type WorkerProcess } from './support/workerProcess';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { RecordStore } from '../../src/records';
+import { createRedis } from '../../src/redisConnection';
+import { startServer } from '../../src/server/run';
+import { maxInWindow, startSimulator } from '../../src/simulator';
+import { testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import { startCluster, type ClusterSet } from '../support/redisTopology';
+import { startWorkerProcess, type WorkerProcess } from '../support/workerProcess';
 
 jest.setTimeout(150_000);
 
