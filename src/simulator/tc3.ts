@@ -261,17 +261,17 @@ export function verifyTc3Request(input: VerifyTc3Input): Tc3VerifyResult {
     };
   }
 
+  const mismatch = signatureMismatch(input, auth, secretKey, timestampSeconds);
+  if (mismatch !== undefined) return { ok: false, code: 'AuthFailure.SignatureFailure', message: mismatch, secretId: claimed };
+  return { ok: true, secretId: claimed, timestampSeconds };
+}
+
+/** Why the request's signature is not the one `secretKey` makes for it; undefined when it is. */
+function signatureMismatch(input: VerifyTc3Input, auth: ParsedAuthorization, secretKey: string, timestampSeconds: number): string | undefined {
   const signed: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = headerValue(input.headers, name);
-    if (value === undefined) {
-      return {
-        ok: false,
-        code: 'AuthFailure.SignatureFailure',
-        message: `Signed header \`${name}\` is not in the request.`,
-        secretId: claimed,
-      };
-    }
+    if (value === undefined) return `Signed header \`${name}\` is not in the request.`;
     signed[name] = name === 'host' ? hostWithoutPort(value) : value;
   }
   const { canonicalRequest } = buildCanonicalRequest({
@@ -285,12 +285,7 @@ export function verifyTc3Request(input: VerifyTc3Input): Tc3VerifyResult {
   const expected = Buffer.from(computeSignature(deriveSigningKey(secretKey, auth.date, auth.service), stringToSign), 'hex');
   const received = Buffer.from(auth.signature, 'hex');
   if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    return {
-      ok: false,
-      code: 'AuthFailure.SignatureFailure',
-      message: 'The provided credentials could not be validated. Please check your signature is correct.',
-      secretId: claimed,
-    };
+    return 'The provided credentials could not be validated. Please check your signature is correct.';
   }
-  return { ok: true, secretId: claimed, timestampSeconds };
+  return undefined;
 }
