@@ -1,6 +1,10 @@
 /** The stand-in TCSS endpoint: start it, point a client at `sim.url`, read back what it saw. */
-export { startSimulator, SCAN_ACTION, TCSS_SERVICE, TCSS_VERSION } from './simulator';
-export type { PublicFaults, Simulator, SimulatorCall, SimulatorStats, WindowPeaks } from './simulator';
+export { startSimulator } from './simulator';
+export type { Simulator } from './handle';
+export type { SimulatorCall } from './callLog';
+export type { SimulatorStats, WindowPeaks } from './stats';
+export type { PublicFaults } from './faults';
+export { SCAN_ACTION, TCSS_SERVICE, TCSS_VERSION } from './scanAction';
 export { STS_ACTIONS, STS_SERVICE, STS_VERSION } from './sts';
 export { defaultUin, MAX_TEMPORARY } from './accounts';
 export { isLoopbackAddress } from './access';

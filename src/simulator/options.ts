@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+/** The demo key pair, defined here only: everything else (cli, config, demo, tcss/credentials) imports it. */
 export const DEMO_SECRET_ID = 'AKIDsimulatorDEMO0000000000000000000';
 export const DEMO_SECRET_KEY = 'simulatorDemoSecretKey0000000000';
 /** The root account (owner UIN) of every simulated key, and the CAM sub-account the demo pair belongs to. */
