@@ -1,9 +1,17 @@
 /** The HTTP plumbing the simulator's routes share: reading a header, a body, and answering JSON. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function headerString(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+/** Headers as Node hands them over (lower-case names; a repeated header as an array). */
+export type ReceivedHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** One header's value; a repeated header joined with commas, as HTTP defines. */
+export function headerValue(headers: ReceivedHeaders, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v.join(',') : v;
+}
+
+export function headerString(req: IncomingMessage, name: string): string | undefined {
+  return headerValue(req.headers, name);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   port?: number;
   /** Accepted key pairs. Default one demo pair, `DEMO_SECRET_ID` / `DEMO_SECRET_KEY`. */
   credentials?: SimulatorCredential[];
-  /** Requests per second allowed per (SecretId, action), sliding 1 s window by arrival. Default 20. */
+  /** Requests per second allowed per (sub-account, action): every SecretId of one sub-account counts together, as Tencent counts, sliding 1 s window by arrival. Default 20. */
   rateLimit?: number;
   /**
    * Whether throttled (refused) requests also count toward the window, as the real API's message

@@ -4,6 +4,7 @@
  * gateway does, in the gateway's order, and answers with the Tencent error code of the first failure.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { headerValue, type ReceivedHeaders } from './http';
 
 export const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 
@@ -171,7 +172,7 @@ export function hostWithoutPort(host: string): string {
 }
 
 /** Received headers as node gives them: lower-cased names, string or repeated values. */
-export type ReceivedHeaders = Readonly<Record<string, string | string[] | undefined>>;
+export type { ReceivedHeaders };
 
 export interface VerifyTc3Input {
   method: string;
@@ -199,11 +200,6 @@ export type Tc3VerifyResult =
   | { ok: true; secretId: string; timestampSeconds: number }
   /** `secretId` is the one claimed in the header, when it could be read (not authenticated). */
   | { ok: false; code: Tc3FailureCode; message: string; secretId?: string };
-
-function headerValue(headers: ReceivedHeaders, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
 
 /**
  * Checks a request's TC3 signature in the gateway's order: well-formed Authorization → service →
