@@ -2,7 +2,7 @@
  * The simulator as another language's client sees it: `tcss-rescan simulator` prints its demo
  * SecretId and SecretKey, and the UNMODIFIED official SDK client (tencentcloud-sdk-nodejs-common's
  * CommonClient, which takes the signing service from the endpoint's first DNS label, like the other
- * official SDKs) gets a TaskId with them when pointed at a `tcss.*` host name, as the README shows.
+ * official SDKs) gets a TaskId with them when pointed at a `tcss.*` host name, as docs/from-other-languages.md shows.
  * The name is resolved to 127.0.0.1 by the agent's lookup here, by /etc/hosts for a user.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -9,7 +9,7 @@ import {
   type VerifyTc3Input,
 } from '../src/simulator/tc3';
 
-// Tencent's published Signature v3 example (CVM DescribeInstances), see tcss-api.md.
+// Tencent's published Signature v3 example (CVM DescribeInstances), see docs/tcss-api.md.
 const VECTOR = {
   secretId: 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE',
   secretKey: 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE',

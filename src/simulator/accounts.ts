@@ -4,7 +4,7 @@
  * to the role it was issued for, and carries a token that must come back in X-TC-Token).
  *
  * Tencent counts the rate limit per (sub-account, action, access region), not per key, so the
- * simulator's windows are keyed by `principal` (see tcss-api.md facts copied in docs/credentials.md).
+ * simulator's windows are keyed by `principal` (docs/tcss-api.md, docs/credentials.md).
  * Memory is bounded: at most MAX_TEMPORARY temporary keys are kept, expired ones are dropped first.
  */
 import { createHash, randomBytes } from 'node:crypto';

@@ -91,7 +91,7 @@ export function evaluate(state: SimulatorState, req: IncomingMessage, received: 
     return refused('NoSuchVersion', `The API version \`${version}\` does not exist (expected ${expectedVersion}).`, secretId);
   }
 
-  // Tencent counts per sub-account and action, not per key (tcss-api.md, "How Tencent counts").
+  // Tencent counts per sub-account and action, not per key (docs/tcss-api.md, "How Tencent counts").
   if (!isSts) state.background.catchUp(received.arrivalMs);
   const admission = state.rate.admit(owner.principal, action, received.arrivalMs);
   const principal = owner.principal;

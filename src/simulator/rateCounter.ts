@@ -1,5 +1,5 @@
 /**
- * The rate limit as Tencent counts it: per sub-account and action, not per key (tcss-api.md, "How
+ * The rate limit as Tencent counts it: per sub-account and action, not per key (docs/tcss-api.md, "How
  * Tencent counts"), in a sliding window by arrival. Temporary keys count against their role. Real
  * calls and background arrivals go through the same windows.
  */

@@ -1,6 +1,6 @@
 /**
  * The parameters of ScanComplianceAssetsByPolicyItem, checked as the API documents them
- * (tcss-api.md): CustomerPolicyItemId (uint64, required), CustomerAssetIdSet (uint64[], required),
+ * (docs/tcss-api.md): CustomerPolicyItemId (uint64, required), CustomerAssetIdSet (uint64[], required),
  * AssetType (optional enum), nothing else. IDs must also be safe integers: the simulator keeps them as
  * JS numbers, and rejecting anything beyond 2^53 - 1 catches clients that round big IDs.
  */

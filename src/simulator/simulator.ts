@@ -1,6 +1,6 @@
 /**
  * A stand-in for the TCSS endpoint (`POST /`, ScanComplianceAssetsByPolicyItem), faithful to
- * tcss-api.md: TC3 signature checks, the gateway's order of checks, HTTP 200 with Tencent's response
+ * docs/tcss-api.md: TC3 signature checks, the gateway's order of checks, HTTP 200 with Tencent's response
  * shape, a per-(sub-account, action) sliding window by arrival, and faults to inject. It also answers
  * the STS actions the worker needs (GetCallerIdentity, AssumeRole; see sts.ts) and checks X-TC-Token
  * for temporary keys. It records every TCSS call for read-back (capped), in process (`calls()`,

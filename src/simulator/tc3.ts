@@ -153,7 +153,7 @@ export function parseAuthorization(header: string | undefined): ParsedAuthorizat
 
   const headerNames = signedHeaders.split(';');
   if (headerNames.some((h) => !/^[a-z0-9-]+$/.test(h))) return null;
-  // The gateway requires at least these two (tcss-api.md, Signature v3 step 1).
+  // The gateway requires at least these two (docs/tcss-api.md, Signature v3 step 1).
   if (!headerNames.includes('content-type') || !headerNames.includes('host')) return null;
 
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) return null;

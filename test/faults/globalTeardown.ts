@@ -1,4 +1,4 @@
-/** Prints every scenario's summary line together (for the README's "Guarantees"), then the main teardown. */
+/** Prints every scenario's summary line together (for docs/guarantees.md), then the main teardown. */
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import mainTeardown from '../support/globalTeardown';

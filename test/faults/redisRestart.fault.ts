@@ -6,7 +6,7 @@
  *
  * Without persistence everything in Redis is gone: the queue (jobs, ids: they restart at 1), the TaskId
  * records, and the shared budget's state (Bottleneck's keys, the adaptive rate, the send log). What we
- * can and do promise then (README, "not guaranteed"): jobs accepted before the restart are lost with
+ * can and do promise then (docs/guarantees.md, "What we do not guarantee"): jobs accepted before the restart are lost with
  * the queue (counted: how many had been called), but the workers keep running without a restart, the
  * budget rebuilds itself within seconds (Bottleneck's keys are recreated, src/budget/bottleneckConnection.ts)
  * and keeps to the limit across the restart, and every job accepted after the restart completes with
