@@ -404,7 +404,8 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
 async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubMinute: boolean; json: boolean }): Promise<void> {
   const out = { json: opts.json };
   const cfg = config(opts);
-  const { parseSchedulesFile, syncSchedules, formatSyncReport, SchedulesError } = await import('./schedules');
+  const { parseSchedulesFile, syncSchedules, SchedulesError } = await import('./schedules');
+  const { formatSyncReport } = await import('./cli/schedulesFormat');
   let text: string;
   try {
     text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
@@ -430,7 +431,8 @@ async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubM
 
 async function schedulesListCommand(opts: RedisFlags & { json: boolean }): Promise<void> {
   const cfg = config(opts);
-  const { listSchedules, formatScheduleList } = await import('./schedules');
+  const { listSchedules } = await import('./schedules');
+  const { formatScheduleList } = await import('./cli/schedulesFormat');
   const producer = producerFor(cfg);
   try {
     await producer.ready();
