@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { VERB_ENV } from '../src/cliEnv';
+import { VERB_ENV } from '../src/cli/env';
 import { CONFIG_VARIABLES } from '../src/config';
 import { freePort } from '../src/redisServer';
 import { runCliAsync, type CliResult } from './support/cliRun';

@@ -1,6 +1,7 @@
 /**
- * Scheduled rescans: the schedules file, and BullMQ 6 Job Schedulers on the suite's real Redis (each
- * test its own queue, obliterated afterwards).
+ * Scheduled rescans (src/schedules/): the schedules file, BullMQ 6 Job Schedulers on the suite's real
+ * Redis (each test its own queue, obliterated afterwards), and how the CLI shows them
+ * (src/cli/schedulesFormat.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,13 +11,12 @@ import { RescanProducer } from '../src/producer';
 import {
   SCHEDULED_PRIORITY,
   SchedulesError,
-  formatScheduleList,
-  formatSyncReport,
   listSchedules,
   parseSchedulesFile,
   syncSchedules,
   type ScheduleEntry,
 } from '../src/schedules';
+import { formatScheduleList, formatSyncReport } from '../src/cli/schedulesFormat';
 import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 const MAX = 3;

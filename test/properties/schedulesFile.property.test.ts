@@ -1,5 +1,5 @@
 /**
- * Properties of the schedules file (src/schedules.ts parseSchedulesFile) over generated files: a file
+ * Properties of the schedules file (src/schedules/parse.ts parseSchedulesFile) over generated files: a file
  * with any bad entry is refused whole with a SchedulesError whose problems name the entry and each bad
  * field; nothing else is ever thrown, whatever the text; valid files parse into entries whose parts
  * pass the job contract, deduplicated and split by maxAssetsPerCall.
@@ -187,7 +187,7 @@ test('valid files parse: deduplicated assets, parts of at most maxAssetsPerCall 
 
 test('deeply nested files are refused with a clear reason, and the process survives', () => {
   const script = `
-    const { parseSchedulesFile, SchedulesError } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'schedules.js'))});
+    const { parseSchedulesFile, SchedulesError } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'schedules'))});
     for (const d of [1000, 20000, 100000]) {
       for (const text of ['schedules: ' + '['.repeat(d) + ']'.repeat(d), 'schedules:\\n  - name: a\\n    cron: "0 2 * * *"\\n    policyItemId: 1\\n    assetIds: ' + '['.repeat(d) + '1' + ']'.repeat(d)]) {
         try { parseSchedulesFile(text, { maxAssetsPerCall: 5 }); console.log('accepted'); }

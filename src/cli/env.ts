@@ -2,6 +2,8 @@
  * Which environment variables each CLI verb reads, for its `--help` (one table; a test checks every
  * name against config.ts, so the help cannot name a variable that does not exist).
  */
+import type { Command } from 'commander';
+
 const REDIS = ['REDIS_URL', 'REDIS_TLS_CA_FILE', 'REDIS_TLS_INSECURE', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_CLUSTER_NODES', 'QUEUE_NAME'];
 const PRODUCER = [...REDIS, 'PRODUCER_TIMEOUT_MS'];
 const JOBS = ['TCSS_MAX_ASSETS_PER_CALL', 'TCSS_MAX_ATTEMPTS', 'TCSS_BACKOFF_MS'];
@@ -60,4 +62,9 @@ export function envHelp(verb: string): string {
   }
   lines.push(line);
   return `\nEnvironment variables (also read from ./.env; see .env.example):\n${lines.join('\n')}\n`;
+}
+
+/** A verb's command, with the environment variables it reads in its --help. */
+export function verb(parent: Command, name: string, fullName = name): Command {
+  return parent.command(name).addHelpText('after', envHelp(fullName));
 }
