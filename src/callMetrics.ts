@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from './keys';
 import type { Logger } from './logger';
+import { isThrottle } from './tcss/errorTable';
 
 /** Upper bounds of the call latency histogram, in seconds (Prometheus `le`). */
 export const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
@@ -58,7 +59,7 @@ export class CallMetrics {
     p.hincrby(this.key, `latency_bucket:${bucket ?? '+Inf'}`, 1);
     p.hincrbyfloat(this.key, 'latency_sum_seconds', seconds);
     p.hincrby(this.key, 'latency_count', 1);
-    if (code.startsWith('RequestLimitExceeded')) p.hincrby(this.key, 'throttled', 1);
+    if (isThrottle(code)) p.hincrby(this.key, 'throttled', 1);
     this.flush(p);
   }
 

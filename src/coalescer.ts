@@ -4,10 +4,12 @@
  * A group opens when a job arrives with no open group for its key. After `windowMs` (a short wait for
  * company) the group asks the shared budget for a slot; until the slot comes, more jobs for the same key
  * keep joining, so with a backlog merging costs no time at all: jobs join while they would wait for the
- * budget anyway. The group closes when its call is about to leave, or when it holds `maxAssets` unique
- * asset ids. Its one outcome (a record, or an error) is handed to every member.
+ * budget anyway. The group closes when its call is about to leave (the runner calls `group.close()`),
+ * or when it holds `maxAssets` unique asset ids. Its one outcome (a record, or an error) is handed to
+ * every member.
  *
  * States of a group: open (accepting) -> closed (call leaving or full; no more members) -> settled.
+ * Only the coalescer changes a group's state.
  */
 
 export interface Member<T> {
@@ -15,13 +17,17 @@ export interface Member<T> {
   payload: T;
 }
 
+/** A group as its runner sees it. */
 export interface Group<T> {
   readonly key: string;
-  readonly members: Member<T>[];
+  /** Grows while the group is open. */
+  readonly members: readonly Member<T>[];
   /** Unique asset ids of all members, in order of arrival. */
-  readonly assetIds: number[];
+  readonly assetIds: readonly number[];
   /** No more members once true. */
-  closed: boolean;
+  readonly closed: boolean;
+  /** The call is about to leave: no more members (the runner calls it right before the call leaves). */
+  close(): void;
 }
 
 export interface CoalescerOptions<T, R> {
@@ -31,19 +37,22 @@ export interface CoalescerOptions<T, R> {
   windowMs: number;
   /** Off: every job is its own group (one call per job). */
   enabled: boolean;
-  /** Runs the group's call; must close the group (`group.closed = true`) before the call leaves. */
+  /** Runs the group's call; calls `group.close()` right before the call leaves (members join until then). */
   run: (group: Group<T>) => Promise<R>;
 }
 
-interface PendingGroup<T, R> extends Group<T> {
+interface PendingGroup<T, R> {
+  key: string;
+  members: Member<T>[];
+  assetIds: number[];
   assetSet: Set<number>;
+  closed: boolean;
   waiters: { resolve: (r: R) => void; reject: (e: unknown) => void }[];
 }
 
 export class Coalescer<T, R> {
+  /** The open group of each key (at most one). */
   private readonly open = new Map<string, PendingGroup<T, R>>();
-  /** Calls made and jobs they covered, for logs and benchmarks. */
-  readonly stats = { groups: 0, members: 0 };
 
   constructor(private readonly o: CoalescerOptions<T, R>) {}
 
@@ -65,14 +74,8 @@ export class Coalescer<T, R> {
         }
       }
       group.waiters.push({ resolve, reject });
-      this.stats.members++;
       if (!this.o.enabled || group.assetSet.size >= this.o.maxAssets) this.close(group);
     });
-  }
-
-  /** Groups still accepting members (for tests and status). */
-  openGroups(): number {
-    return this.open.size;
   }
 
   private fits(group: PendingGroup<T, R>, member: Member<T>): boolean {
@@ -85,9 +88,17 @@ export class Coalescer<T, R> {
   private start(key: string): PendingGroup<T, R> {
     const group: PendingGroup<T, R> = { key, members: [], assetIds: [], assetSet: new Set(), closed: false, waiters: [] };
     if (this.o.enabled) this.open.set(key, group);
-    this.stats.groups++;
+    const view: Group<T> = {
+      key,
+      members: group.members,
+      assetIds: group.assetIds,
+      get closed() {
+        return group.closed;
+      },
+      close: () => this.close(group),
+    };
     const go = () => {
-      this.o.run(group).then(
+      this.o.run(view).then(
         (r) => {
           this.close(group);
           for (const w of group.waiters) w.resolve(r);

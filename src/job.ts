@@ -65,10 +65,11 @@ export const rescanJobDataSchema = rescanRequestSchema.extend({
 export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
 
 /**
- * A call's record (in the TaskId stream: the call's asset ids) and a job's result (the job's return
- * value and per-job record: that job's asset ids). See records.ts. Written only by our workers; the
- * schema documents it for readers in any language (schemas/rescan-result.schema.json) and may gain
- * optional fields, so readers should accept unknown ones.
+ * The JSON of a call's record (CallRecord: in the TaskId stream, the call's asset ids) and of a job's
+ * result (RescanJobResult: the job's return value and per-job record, that job's asset ids): one shape,
+ * so one schema. See records.ts. Written only by our workers; the schema documents it for readers in
+ * any language (schemas/rescan-result.schema.json) and may gain optional fields, so readers should
+ * accept unknown ones.
  */
 export const rescanResultSchema = z
   .object({
@@ -89,7 +90,64 @@ export const rescanResultSchema = z
     fromRecord: z.boolean().optional().meta({ description: 'True when the record existed already and no call was made (the job ran again after a crash)' }),
   })
   .meta({ title: 'tcss-rescan result', description: "A rescan job's return value, and a record of the TaskId stream" });
-export type RescanResult = z.infer<typeof rescanResultSchema>;
+
+/** What identifies a job for good: its id and creation time (ms). */
+export interface JobRef {
+  id: string;
+  timestamp: number;
+}
+
+/**
+ * One call's record, as the TaskId stream holds it (records.ts): every asset id and every job the
+ * call covered.
+ */
+export interface CallRecord {
+  /** Exact: a number up to 2^53-1, its decimal text beyond. */
+  taskId: number | string;
+  requestId: string;
+  policyItemId: number;
+  /** Every asset id of the call. */
+  assetIds: number[];
+  assetType?: AssetType;
+  /** Every job the call covered. */
+  jobIds: string[];
+  /** When the API answered (ISO 8601, UTC). */
+  calledAt: string;
+}
+
+/**
+ * A job's result: what the job returns and what its per-job key holds (records.ts). The call's TaskId
+ * and RequestId, the job's own assets and id, and how many jobs and assets the call covered.
+ */
+export interface RescanJobResult extends CallRecord {
+  /** The job's own asset ids. */
+  assetIds: number[];
+  /** This job's id alone. */
+  jobIds: string[];
+  /** How many jobs the call covered (more than one when merged). Absent in records of early versions. */
+  callJobs?: number;
+  /** How many unique assets the call covered. Absent in records of early versions. */
+  callAssets?: number;
+  /** True when the record existed already and no call was made (the job ran again after a crash). */
+  fromRecord?: boolean;
+}
+
+/** A job's result (RescanJobResult): the name the package has exported since its first version. */
+export type RescanResult = RescanJobResult;
+
+/** The types above and the schema say the same: a compile error here when they drift apart. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type ResultTypesMatchSchema = Holds<Same<RescanJobResult, z.infer<typeof rescanResultSchema>>>;
+
+/**
+ * A job's view of the call that covered it. Kept small on purpose: with coalescing, a call's lists
+ * copied into each of its jobs would grow with the square of the call's size (the full lists are in
+ * the stream record).
+ */
+export function jobResult(call: CallRecord, job: { id: string; assetIds: readonly number[] }): RescanJobResult {
+  return { ...call, assetIds: [...job.assetIds], jobIds: [job.id], callJobs: call.jobIds.length, callAssets: call.assetIds.length };
+}
 
 /** Raised for input that breaks the contract: lists every problem, each naming its field. */
 export class ValidationError extends Error {

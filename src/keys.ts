@@ -7,7 +7,11 @@
  * tag (`{...}`): a budget's keys the budget id's tag (budgetId() puts its hash in braces, and
  * Bottleneck's `b_<id>_*` keys inherit it), a queue's keys the queue name (`{<queue>}`), so that a
  * record's stream entry and its per-job keys are written in one MULTI on one node.
+ *
+ * Names only: what a key holds, and for how long, is its owner's (named in each comment).
  */
+import type { JobRef } from './job';
+
 export const keys = {
   /** The budget controller's state (rate, guard) for a budget (budget/adaptiveRate.ts). */
   budgetRate: (budgetId: string) => `${budgetId}:rate`,
@@ -36,7 +40,7 @@ export const keys = {
   jobTask: (queue: string, job: JobRef) => `${queueTag(queue)}:job-task:${job.id}:${job.timestamp}`,
   /** Hash of call counters for /metrics (see callMetrics.ts). */
   metrics: (queue: string) => `${queueTag(queue)}:metrics`,
-  /** Hash: worker id -> why it stopped taking jobs (credentials refused). */
+  /** Hash: worker id -> why it stopped taking jobs (pause.ts). */
   pausedWorkers: (queue: string) => `${queueTag(queue)}:paused-workers`,
   /**
    * One intake request's idempotency record (idempotency.ts), for 24 h. Keyed by a hash of the
@@ -49,24 +53,3 @@ export const keys = {
 export function queueTag(queue: string): string {
   return `tcss-rescan:{${queue}}`;
 }
-
-/** What identifies a job for good: its id and creation time (ms). */
-export interface JobRef {
-  id: string;
-  timestamp: number;
-}
-
-/** Why a worker stopped taking jobs. */
-export interface PauseInfo {
-  code: string;
-  message: string;
-  requestId?: string;
-  /** When it stopped (ISO). */
-  at: string;
-  /** Refreshed while the paused worker lives; entries not refreshed for PAUSE_STALE_MS are ignored. */
-  seenAt: string;
-}
-
-/** A paused worker refreshes its entry every PAUSE_REFRESH_MS; older than PAUSE_STALE_MS it is gone. */
-export const PAUSE_REFRESH_MS = 30_000;
-export const PAUSE_STALE_MS = 120_000;

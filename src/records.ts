@@ -3,9 +3,10 @@
  *
  * - one entry in an append-only Redis stream `tcss-rescan:{<queue>}:tasks` (capped near RECORDS_MAX_LEN),
  *   which other services can read (XREAD / XREVRANGE), field `record` holding the JSON below;
- * - one key per job, `tcss-rescan:{<queue>}:job-task:<jobId>:<job timestamp>`, holding the same JSON for RECORD_TTL_DAYS:
- *   looked up before every call, so a job whose call succeeded is never sent again, even when the worker
- *   died between the API's answer and the job's completion.
+ * - one key per job, `tcss-rescan:{<queue>}:job-task:<jobId>:<job timestamp>`, holding that job's result
+ *   (job.ts jobResult: the call's TaskId with the job's own assets) for RECORD_TTL_DAYS: looked up before
+ *   every call, so a job whose call succeeded is never sent again, even when the worker died between
+ *   the API's answer and the job's completion.
  *
  * - the record's stream id in an index of its check item, `tcss-rescan:<queue>:tasks-by-item:<policyItemId>`
  *   (a sorted set ordered by id), so that listing one item's records costs what it returns instead of a
@@ -15,8 +16,11 @@
  * All are written in one MULTI/EXEC, so a record is in every place or in none.
  */
 import type { Redis } from 'ioredis';
-import type { RescanResult } from './job';
-import { keys, type JobRef } from './keys';
+import { jobResult, type CallRecord, type JobRef, type RescanJobResult } from './job';
+import { keys } from './keys';
+
+/** Stream entries read per round trip when indexing old records: big pages, few trips, bounded replies. */
+const INDEX_PAGE_SIZE = 1000;
 
 export interface RecordStoreOptions {
   queueName: string;
@@ -32,7 +36,14 @@ export interface ListOptions {
   before?: string;
 }
 
-export interface StoredRecord extends RescanResult {
+/** A job a call covered. */
+export interface CoveredJob extends JobRef {
+  /** The job's own asset ids. Default: all of the call's (a job alone in its call). */
+  assetIds?: readonly number[];
+}
+
+/** A call's record as listed: with its place in the stream. */
+export interface StoredRecord extends CallRecord {
   /** The stream entry id (also a timestamp: `<ms>-<seq>`). */
   id: string;
 }
@@ -49,15 +60,18 @@ export class RecordStore {
 
   /**
    * Writes one call's record to the stream, and for every job it covered (`jobs`: the same jobs as
-   * `record.jobIds`) that job's view of it (`forJob(ref)`, by default the record itself).
+   * `call.jobIds`) that job's result.
    */
-  async save(record: RescanResult, jobs: JobRef[], forJob: (ref: JobRef) => RescanResult = () => record): Promise<string> {
-    const json = JSON.stringify(record);
+  async save(call: CallRecord, jobs: readonly CoveredJob[]): Promise<string> {
+    const json = JSON.stringify(call);
     const multi = this.redis.multi();
-    multi.xadd(this.streamKey, 'MAXLEN', '~', String(this.opts.maxLen), '*', 'record', json, 'policyItemId', String(record.policyItemId), 'taskId', String(record.taskId));
+    multi.xadd(this.streamKey, 'MAXLEN', '~', String(this.opts.maxLen), '*', 'record', json, 'policyItemId', String(call.policyItemId), 'taskId', String(call.taskId));
     // Inside the same transaction, so the stream's newest entry is the one just added.
-    multi.eval(INDEX_NEWEST, 3, this.streamKey, keys.tasksByItem(this.opts.queueName, record.policyItemId), keys.tasksIndexed(this.opts.queueName));
-    for (const job of jobs) multi.set(keys.jobTask(this.opts.queueName, job), JSON.stringify(forJob(job)), 'EX', this.opts.ttlSeconds);
+    multi.eval(INDEX_NEWEST, 3, this.streamKey, keys.tasksByItem(this.opts.queueName, call.policyItemId), keys.tasksIndexed(this.opts.queueName));
+    for (const job of jobs) {
+      const result = jobResult(call, { id: job.id, assetIds: job.assetIds ?? call.assetIds });
+      multi.set(keys.jobTask(this.opts.queueName, job), JSON.stringify(result), 'EX', this.opts.ttlSeconds);
+    }
     const results = await multi.exec();
     if (!results) throw new Error('recording the TaskId failed: transaction aborted');
     for (const [err] of results) if (err) throw err;
@@ -65,10 +79,10 @@ export class RecordStore {
     return typeof streamId === 'string' ? streamId : '';
   }
 
-  /** The record of the call that covered this job, if any. */
-  async forJob(job: JobRef): Promise<RescanResult | undefined> {
+  /** The result of the job, from the record of the call that covered it, if any. */
+  async forJob(job: JobRef): Promise<RescanJobResult | undefined> {
     const json = await this.redis.get(keys.jobTask(this.opts.queueName, job));
-    return json === null ? undefined : (JSON.parse(json) as RescanResult);
+    return json === null ? undefined : (JSON.parse(json) as RescanJobResult);
   }
 
   /** Records, newest first, optionally for one policy item; `next` continues the listing. */
@@ -83,7 +97,7 @@ export class RecordStore {
       for (const [id, fields] of page) {
         const json = fieldValue(fields, 'record');
         if (json === undefined) continue;
-        out.push({ id, ...(JSON.parse(json) as RescanResult) });
+        out.push({ id, ...(JSON.parse(json) as CallRecord) });
         if (out.length === limit) return { records: out, next: id };
       }
       if (page.length === 0) return { records: out };
@@ -110,7 +124,7 @@ export class RecordStore {
         return { records: out };
       }
       const json = fieldValue(entry[1], 'record');
-      if (json !== undefined) out.push({ id: entry[0], ...(JSON.parse(json) as RescanResult) });
+      if (json !== undefined) out.push({ id: entry[0], ...(JSON.parse(json) as CallRecord) });
     }
     return members.length === limit ? { records: out, next: unpadId(members[members.length - 1]!) } : { records: out };
   }
@@ -129,7 +143,7 @@ export class RecordStore {
     let start = '-';
     let n = 0;
     for (;;) {
-      const page = (await this.redis.xrange(this.streamKey, start, '+', 'COUNT', 1000)) as [string, string[]][];
+      const page = (await this.redis.xrange(this.streamKey, start, '+', 'COUNT', INDEX_PAGE_SIZE)) as [string, string[]][];
       if (page.length === 0) break;
       const pipe = this.redis.pipeline();
       for (const [id, fields] of page) {

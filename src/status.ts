@@ -1,7 +1,7 @@
 /** Queue status: job counts per state, and workers that stopped because the API refused the credentials. */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { keys, PAUSE_STALE_MS, type PauseInfo } from './keys';
+import { readPausedWorkers, type PauseInfo } from './pause';
 
 export const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'paused'] as const;
 export type JobCounts = Record<(typeof STATES)[number], number>;
@@ -11,7 +11,7 @@ export interface QueueStatus {
   counts: JobCounts;
   /** Whether the whole queue is paused (BullMQ `queue.pause()`). */
   queuePaused: boolean;
-  /** Workers paused by an AuthFailure-class error, by worker id (live ones only). */
+  /** Workers paused by a code that would fail every job, by worker id (live ones only; pause.ts). */
   pausedWorkers: Record<string, PauseInfo>;
 }
 
@@ -20,10 +20,10 @@ export interface QueueStatus {
  * `paused` counts the jobs held by a paused queue (waiting + prioritized while paused), 0 otherwise.
  */
 export async function queueStatus(queue: Queue, redis: Redis): Promise<QueueStatus> {
-  const [c, queuePaused, raw] = await Promise.all([
+  const [c, queuePaused, pausedWorkers] = await Promise.all([
     queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
     queue.isPaused(),
-    redis.hgetall(keys.pausedWorkers(queue.name)),
+    readPausedWorkers(redis, queue.name),
   ]);
   const n = (k: string) => Number(c[k] ?? 0);
   const counts: JobCounts = {
@@ -35,16 +35,5 @@ export async function queueStatus(queue: Queue, redis: Redis): Promise<QueueStat
     failed: n('failed'),
     paused: queuePaused ? n('waiting') + n('prioritized') : 0,
   };
-  const pausedWorkers: Record<string, PauseInfo> = {};
-  const fresh = Date.now() - PAUSE_STALE_MS;
-  for (const [id, json] of Object.entries(raw)) {
-    try {
-      const info = JSON.parse(json) as PauseInfo;
-      // A paused worker that was killed cannot remove its entry: it stops refreshing it instead.
-      if (Date.parse(info.seenAt ?? info.at) >= fresh) pausedWorkers[id] = info;
-    } catch {
-      // A foreign value: ignore it rather than fail the status.
-    }
-  }
   return { queue: queue.name, counts, queuePaused, pausedWorkers };
 }

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { loadConfig } from '../src/config';
-import { KNOWN_CODES, actionFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope } from '../src/tcss/errorTable';
+import { KNOWN_CODES, PAUSE_ADVICE, actionFor, isThrottle, pauseAdviceFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope, type PauseFix } from '../src/tcss/errorTable';
 import { IDLE_SOCKET_MS, TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
 
 const TABLE: Record<ErrorAction, string[]> = {
@@ -103,6 +103,45 @@ describe('actionFor', () => {
   test('every exact code in the table has one of the four actions', () => {
     expect(KNOWN_CODES.length).toBeGreaterThan(20);
     for (const code of KNOWN_CODES) expect(['throttle', 'retry', 'pause', 'fail']).toContain(actionFor(code));
+  });
+});
+
+/** What the operator has to fix, per pause code: the advice a pausing worker logs. */
+const FIXES: Record<PauseFix, string[]> = {
+  clock: ['AuthFailure.SignatureExpire'],
+  credentials: ['AuthFailure', 'AuthFailure.SignatureFailure', 'AuthFailure.SecretIdNotFound', 'AuthFailure.TokenFailure', 'UnauthorizedOperation', 'UnauthorizedOperation.Anything', 'IpInBlacklist', 'IpNotInWhitelist'],
+  configuration: ['InvalidAction', 'NoSuchVersion', 'NoSuchProduct', 'ActionOffline', 'UnsupportedRegion', 'UnsupportedProtocol'],
+  account: ['OperationDenied', 'OperationDenied.ServiceNotBought', 'InternalError.ErrRoleNotExist', 'FailedOperation.AuthorizedNotEnough'],
+};
+
+describe('pauseAdviceFor', () => {
+  for (const [fix, codes] of Object.entries(FIXES) as [PauseFix, string[]][]) {
+    test.each(codes)(`%s -> ${fix}`, (code) => {
+      expect(actionFor(code)).toBe('pause');
+      expect(ruleFor(code).fix).toBe(fix);
+      expect(pauseAdviceFor(code)).toBe(PAUSE_ADVICE[fix]);
+    });
+  }
+
+  test('the advice names what to fix', () => {
+    expect(PAUSE_ADVICE.clock).toMatch(/^CLOCK OFF: .*NTP/);
+    expect(PAUSE_ADVICE.credentials).toMatch(/^CREDENTIALS REFUSED .*TENCENTCLOUD_SECRET_ID/);
+    expect(PAUSE_ADVICE.configuration).toMatch(/^CONFIGURATION REFUSED .*TCSS_ENDPOINT and TCSS_REGION/);
+    expect(PAUSE_ADVICE.account).toMatch(/^ACCOUNT REFUSED .*TCSS console/);
+  });
+
+  test('every pause code says what to fix, and no other code does', () => {
+    for (const code of KNOWN_CODES) {
+      const r = ruleFor(code);
+      expect([code, r.fix !== undefined]).toEqual([code, r.action === 'pause']);
+    }
+  });
+});
+
+describe('isThrottle', () => {
+  test.each(TABLE.throttle)('%s is a throttle', (code) => expect(isThrottle(code)).toBe(true));
+  test.each(['OK', 'RequestLimitExceededX', 'RequestSizeLimitExceeded', 'LimitExceeded', 'InternalError', 'AuthFailure'])('%s is not', (code) => {
+    expect(isThrottle(code)).toBe(false);
   });
 });
 

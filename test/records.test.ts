@@ -3,9 +3,9 @@
  * keyed by id AND timestamp, newest-first listing with a cursor, filtering, and the capped stream.
  */
 import type { Redis } from 'ioredis';
-import type { RescanResult } from '../src/job';
-import { keys, type JobRef } from '../src/keys';
-import { RecordStore } from '../src/records';
+import type { CallRecord } from '../src/job';
+import { keys } from '../src/keys';
+import { RecordStore, type CoveredJob } from '../src/records';
 import { startRedisServer, type RedisServerHandle } from '../src/redisServer';
 import { redisClient, uniqueName, waitFor } from './support/redis';
 
@@ -13,7 +13,7 @@ let redis: Redis;
 let queueName: string;
 let store: RecordStore;
 
-function record(taskId: number, policyItemId = 2798, jobIds: string[] = [String(taskId)]): RescanResult {
+function record(taskId: number, policyItemId = 2798, jobIds: string[] = [String(taskId)]): CallRecord {
   return {
     taskId,
     requestId: `req-${taskId}`,
@@ -48,10 +48,10 @@ afterAll(async () => {
 });
 
 describe('RecordStore.save', () => {
-  test('writes one stream entry and a key per job, with the TTL', async () => {
-    const jobs: JobRef[] = [
-      { id: '1', timestamp: 1_700_000_000_001 },
-      { id: '2', timestamp: 1_700_000_000_002 },
+  test("writes one stream entry (the call's record) and a key per job (that job's result), with the TTL", async () => {
+    const jobs: CoveredJob[] = [
+      { id: '1', timestamp: 1_700_000_000_001, assetIds: [5550] },
+      { id: '2', timestamp: 1_700_000_000_002, assetIds: [5551, 5550] },
     ];
     const rec = record(555, 2798, ['1', '2']);
     const id = await store.save(rec, jobs);
@@ -65,14 +65,21 @@ describe('RecordStore.save', () => {
     expect(entryId).toBe(id);
     const asObject: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2) asObject[fields[i]!] = fields[i + 1]!;
-    expect(JSON.parse(asObject.record!)).toEqual(rec);
+    // The JSON, byte for byte (other services read it; schemas/rescan-result.schema.json).
+    expect(asObject.record).toBe(
+      `{"taskId":555,"requestId":"req-555","policyItemId":2798,"assetIds":[5550,5551],"assetType":"ASSET_CONTAINER","jobIds":["1","2"],"calledAt":"${rec.calledAt}"}`,
+    );
     expect(asObject.policyItemId).toBe('2798');
     expect(asObject.taskId).toBe('555');
 
+    const expected: Record<string, string> = {
+      '1': `{"taskId":555,"requestId":"req-555","policyItemId":2798,"assetIds":[5550],"assetType":"ASSET_CONTAINER","jobIds":["1"],"calledAt":"${rec.calledAt}","callJobs":2,"callAssets":2}`,
+      '2': `{"taskId":555,"requestId":"req-555","policyItemId":2798,"assetIds":[5551,5550],"assetType":"ASSET_CONTAINER","jobIds":["2"],"calledAt":"${rec.calledAt}","callJobs":2,"callAssets":2}`,
+    };
     for (const job of jobs) {
       const key = keys.jobTask(queueName, job);
       expect(key).toBe(`tcss-rescan:{${queueName}}:job-task:${job.id}:${job.timestamp}`);
-      expect(JSON.parse((await redis.get(key))!)).toEqual(rec);
+      expect(await redis.get(key)).toBe(expected[job.id]);
       const ttl = await redis.ttl(key);
       expect(ttl).toBeGreaterThan(3500);
       expect(ttl).toBeLessThanOrEqual(3600);
@@ -119,7 +126,8 @@ describe('RecordStore.forJob', () => {
   test('finds the record by job id and timestamp, and not for the same id with another timestamp', async () => {
     const rec = record(9001, 2798, ['17']);
     await store.save(rec, [{ id: '17', timestamp: 1_700_000_000_123 }]);
-    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_123 })).resolves.toEqual(rec);
+    // A job alone in its call: its assets are the call's.
+    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_123 })).resolves.toEqual({ ...rec, callJobs: 1, callAssets: 2 });
     // A queue obliterated and refilled reuses id 17; that new job was never sent.
     await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_124 })).resolves.toBeUndefined();
     await expect(store.forJob({ id: '18', timestamp: 1_700_000_000_123 })).resolves.toBeUndefined();

@@ -100,6 +100,14 @@ const CAUSES: readonly ThrottleCause[] = ['none', 'own-timing', 'other-consumer'
 /** Sends older than this are dropped from the log; a throttle reported later than this is 'unknown'. */
 export const SEND_LOG_RETAIN_MS = 6000;
 
+/**
+ * The controller's state expires an hour after the last throttle or success wrote it: an idle budget
+ * then starts again from the limit and the default guard, rather than from a cut made long ago for a
+ * consumer that may be gone. A working queue rewrites it every second; an hour is far beyond the
+ * controller's own memory (`ceilingMemoryMs`, a minute), so nothing it still uses expires.
+ */
+export const RATE_STATE_TTL_MS = 3_600_000;
+
 const script = defineScript({
   name: 'adaptRate',
   keys: ['state', 'settings', 'sends'] as const,
@@ -228,7 +236,7 @@ if rate ~= oldRate or guard ~= oldGuard then changed = 1 end
 if event == 'throttle' or event == 'success' then
   redis.call('hset', K.state, 'rate', tostring(rate), 'guard', tostring(guard), 'lastDecrease', lastDecrease, 'lastChange', lastChange,
     'ceiling', tostring(ceiling), 'lastGuardChange', lastGuardChange, 'guardFloor', tostring(guardFloor), 'lastThrottle', lastThrottle, 'lastDecision', lastDecision)
-  redis.call('pexpire', K.state, 3600000)
+  redis.call('pexpire', K.state, ${RATE_STATE_TTL_MS})
 end
 local sp = spacing(rate, guard)
 if (changed == 1 or event == 'sync') and redis.call('exists', K.settings) == 1 then

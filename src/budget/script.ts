@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { errorMessage } from '../redact';
 
 export interface ScriptDefinition<K extends string, A extends string, R> {
   /** For error messages. */
@@ -54,7 +55,7 @@ export function defineScript<K extends string, A extends string, R>(def: ScriptD
       try {
         return def.parse(reply);
       } catch (err) {
-        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${(err as Error).message}`);
+        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${errorMessage(err)}`);
       }
     },
   };

@@ -33,6 +33,13 @@ import type { Redis } from 'ioredis';
 import { SEND_LOG_RETAIN_MS } from './adaptiveRate';
 import { defineScript, replyNumbers } from './script';
 
+/**
+ * The send log expires when nothing was logged for twice its retention: everything in it is older than
+ * anyone reads by then, so an idle budget leaves no log behind. The marker never expires: it keeps
+ * saying that this Redis kept a log (see above).
+ */
+export const SEND_LOG_TTL_MS = 2 * SEND_LOG_RETAIN_MS;
+
 // Returns {0, now} when the send may go now (and logs it at `now`), else {ms to wait, now}.
 // peek = 1: the same answer without logging anything (warm-up).
 const script = defineScript({
@@ -61,14 +68,14 @@ if marker == false or (A.peek ~= '1' and now - seededAt > 2 * window and redis.c
   for i = 1, maxLimit do
     redis.call('zadd', K.sends, now - window + math.floor(i * window / maxLimit), 'assumed:' .. i .. ':' .. now)
   end
-  redis.call('pexpire', K.sends, retain * 2)
+  redis.call('pexpire', K.sends, ${SEND_LOG_TTL_MS})
 end
 redis.call('zremrangebyscore', K.sends, '-inf', now - retain)
 local n = redis.call('zcount', K.sends, '(' .. (now - window), '+inf')
 if n < limit then
   if A.peek ~= '1' then
     redis.call('zadd', K.sends, now, A.member .. ':' .. now)
-    redis.call('pexpire', K.sends, retain * 2)
+    redis.call('pexpire', K.sends, ${SEND_LOG_TTL_MS})
   end
   return {0, now}
 end

@@ -5,7 +5,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PauseInfo } from '../keys';
+import type { PauseInfo } from '../pause';
 import { errorMessage } from '../redact';
 import { queueStatus } from '../status';
 import { ruleFor } from '../tcss/errorTable';

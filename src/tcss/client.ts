@@ -8,6 +8,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { TcssConfig } from '../config';
 import type { AssetType } from '../job';
+import { errorMessage } from '../redact';
 import { createCredentials, CredentialsUnavailableError, type WatchedCredentials } from './credentials';
 import { ruleFor, type ErrorAction, type ErrorScope } from './errorTable';
 import { parseExactAnswer, type AnswerLike, type ExactAnswer } from './exactResponse';
@@ -76,7 +77,7 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   // The provider could not give keys (a renewal failed, STS down): transient, the call never left.
   if (err instanceof CredentialsUnavailableError) return new TcssApiError('NetworkError', err.message, undefined, latencyMs);
   const e = (err ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown; httpCode?: unknown; type?: unknown; name?: unknown };
-  const message = typeof e.message === 'string' ? e.message : String(err);
+  const message = errorMessage(err);
   const requestId = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : undefined;
   // node-fetch's system errors carry Node's code (ECONNREFUSED, ETIMEDOUT...): faults below the API.
   const systemCode = e.type === 'system' || (typeof e.code === 'string' && /^E[A-Z0-9_]+$/.test(e.code));

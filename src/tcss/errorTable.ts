@@ -14,7 +14,7 @@
  * Scope (whom the answer is about):
  * - job:     may be about one member of a merged call (an asset id or the check item that does not
  *            exist, a value out of range). A merged call refused so is split and called again
- *            (bisect, worker.ts) so that only the jobs at fault fail.
+ *            (bisect, worker/groupCall.ts) so that only the jobs at fault fail.
  * - call:    about this call as a whole (its shape, the API's state at that moment): every job the
  *            call covered gets the same answer.
  * - account: about the account, the key or our configuration (endpoint, version, region): it would be
@@ -30,10 +30,14 @@
  *   InternalError.ErrRoleNotExist "用户未授权" = the user has not authorised the service role,
  *   FailedOperation.AgentOffline "客户端已离线" = the asset's agent is offline).
  * - ours:   not a Tencent code: our client's names for faults below the API (client.ts).
+ *
+ * Fix (pause codes only): what the operator has to fix before restarting the paused workers; the
+ * worker's log line says it (PAUSE_ADVICE).
  */
 export type ErrorAction = 'throttle' | 'retry' | 'pause' | 'fail';
 export type ErrorScope = 'job' | 'call' | 'account';
 export type ErrorSource = 'common' | 'tcss' | 'ours';
+export type PauseFix = 'clock' | 'credentials' | 'configuration' | 'account';
 
 export interface ErrorRule {
   action: ErrorAction;
@@ -41,9 +45,25 @@ export interface ErrorRule {
   src: ErrorSource;
   /** What the code means, in our words (from `src`). */
   meaning: string;
+  /** For `pause` codes: what to fix (see PAUSE_ADVICE). */
+  fix?: PauseFix;
 }
 
+/** What a worker says when it pauses, by what has to be fixed. */
+export const PAUSE_ADVICE: Readonly<Record<PauseFix, string>> = {
+  clock:
+    "CLOCK OFF: the API refused the request's timestamp (more than 5 minutes from its clock): this worker stops taking jobs; the backlog waits. Fix this machine's clock (NTP) and restart the worker.",
+  credentials:
+    'CREDENTIALS REFUSED by the API: this worker stops taking jobs; the backlog waits. Fix TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY and restart the worker.',
+  configuration:
+    'CONFIGURATION REFUSED by the API (endpoint, version or region): every job would fail, so this worker stops taking jobs; the backlog waits. Check TCSS_ENDPOINT and TCSS_REGION and restart the worker.',
+  account:
+    'ACCOUNT REFUSED by the API (service not bought or not authorised, licences used up): every job would fail, so this worker stops taking jobs; the backlog waits. Fix the account in the TCSS console and restart the worker.',
+};
+
 const rule = (action: ErrorAction, scope: ErrorScope, src: ErrorSource, meaning: string): ErrorRule => ({ action, scope, src, meaning });
+/** A code that would fail every job: the workers pause until `fix` is done. */
+const pause = (src: ErrorSource, meaning: string, fix: PauseFix): ErrorRule => ({ action: 'pause', scope: 'account', src, meaning, fix });
 
 /** Exact codes. The family rules below catch sub-codes such as `RequestLimitExceeded.UinLimitExceeded`. */
 const EXACT: Readonly<Record<string, ErrorRule>> = {
@@ -63,19 +83,20 @@ const EXACT: Readonly<Record<string, ErrorRule>> = {
   HttpError: rule('retry', 'call', 'ours', 'an HTTP status other than 200 (a proxy or gateway in the way)'),
   UnexpectedAnswer: rule('fail', 'call', 'ours', 'a success answer without a readable TaskId: a task may exist, so never called again'),
 
-  AuthFailure: rule('pause', 'account', 'common', 'CAM signature or authentication failed'),
-  UnauthorizedOperation: rule('pause', 'account', 'common', 'the key may not call this action (CAM policy)'),
-  IpInBlacklist: rule('pause', 'account', 'common', "the caller's IP address is on a blacklist"),
-  IpNotInWhitelist: rule('pause', 'account', 'common', "the caller's IP address is not on the allow list"),
-  InvalidAction: rule('pause', 'account', 'common', 'the action does not exist (wrong endpoint or product)'),
-  ActionOffline: rule('pause', 'account', 'common', 'the action has been withdrawn'),
-  NoSuchProduct: rule('pause', 'account', 'common', 'the product does not exist (wrong endpoint)'),
-  NoSuchVersion: rule('pause', 'account', 'common', 'the API version does not exist'),
-  UnsupportedRegion: rule('pause', 'account', 'common', 'the action is not offered in this region (TCSS_REGION)'),
-  UnsupportedProtocol: rule('pause', 'account', 'common', 'wrong HTTP method or protocol'),
-  OperationDenied: rule('pause', 'account', 'tcss', 'the operation is refused for this account (e.g. the service is not bought)'),
-  'InternalError.ErrRoleNotExist': rule('pause', 'account', 'tcss', 'the account has not authorised the TCSS service role'),
-  'FailedOperation.AuthorizedNotEnough': rule('pause', 'account', 'tcss', 'not enough licences (authorisations) left'),
+  AuthFailure: pause('common', 'CAM signature or authentication failed', 'credentials'),
+  'AuthFailure.SignatureExpire': pause('common', "the request's timestamp is more than 5 minutes from the API's clock", 'clock'),
+  UnauthorizedOperation: pause('common', 'the key may not call this action (CAM policy)', 'credentials'),
+  IpInBlacklist: pause('common', "the caller's IP address is on a blacklist", 'credentials'),
+  IpNotInWhitelist: pause('common', "the caller's IP address is not on the allow list", 'credentials'),
+  InvalidAction: pause('common', 'the action does not exist (wrong endpoint or product)', 'configuration'),
+  ActionOffline: pause('common', 'the action has been withdrawn', 'configuration'),
+  NoSuchProduct: pause('common', 'the product does not exist (wrong endpoint)', 'configuration'),
+  NoSuchVersion: pause('common', 'the API version does not exist', 'configuration'),
+  UnsupportedRegion: pause('common', 'the action is not offered in this region (TCSS_REGION)', 'configuration'),
+  UnsupportedProtocol: pause('common', 'wrong HTTP method or protocol', 'configuration'),
+  OperationDenied: pause('tcss', 'the operation is refused for this account (e.g. the service is not bought)', 'account'),
+  'InternalError.ErrRoleNotExist': pause('tcss', 'the account has not authorised the TCSS service role', 'account'),
+  'FailedOperation.AuthorizedNotEnough': pause('tcss', 'not enough licences (authorisations) left', 'account'),
 
   InvalidParameter: rule('fail', 'job', 'common', 'a parameter is wrong'),
   'InvalidParameter.MissingParameter': rule('fail', 'call', 'tcss', 'a required parameter is missing'),
@@ -135,6 +156,16 @@ export function actionFor(code: string): ErrorAction {
 /** Whom a code is about (see ruleFor). */
 export function scopeFor(code: string): ErrorScope {
   return ruleFor(code).scope;
+}
+
+/** What to say when a worker pauses for `code` (a `pause` code; others get the account's advice). */
+export function pauseAdviceFor(code: string): string {
+  return PAUSE_ADVICE[ruleFor(code).fix ?? 'account'];
+}
+
+/** Whether `code` says the budget was spent (RequestLimitExceeded and its sub-codes). */
+export function isThrottle(code: string): boolean {
+  return ruleFor(code).action === 'throttle';
 }
 
 /** Every code the table names (for tests and docs). */
