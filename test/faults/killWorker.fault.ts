@@ -1,8 +1,8 @@
 /**
  * kill -9 of a worker process while its calls are in flight. Its jobs stay `active` with a lock nobody
- * renews; once the lock expires (LOCK_DURATION_MS, 4 s) a stalled check (every STALLED_INTERVAL_MS, 2 s,
- * src/worker.ts) moves them back to waiting and another worker runs them again: within about 6 s of
- * the kill, plus their calls (docs/budget.md). A job whose call was recorded before the kill completes from its
+ * renews; once the lock expires (LOCK_DURATION_MS, 6 s) a stalled check (every STALLED_INTERVAL_MS, 1.5 s,
+ * src/worker/bullOptions.ts) moves them back to waiting and another worker runs them again: within about 7.5 s
+ * of the kill, plus their calls (docs/budget.md). A job whose call was recorded before the kill completes from its
  * record (no second call); a call whose answer arrived after the kill was lost, so its jobs are called
  * again: those duplicates are the price of the crash, counted and reported.
  */
