@@ -1,12 +1,12 @@
 /**
- * Configuration (src/config.ts): defaults, one message per bad variable naming it and the value received,
+ * Configuration (src/config/): defaults, one message per bad variable naming it and the value received,
  * all problems at once, secrets never echoed, and the credential rules. Every test passes an explicit
  * env object: nothing here reads process.env or `.env`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, requireCredentials, type Config } from '../src/config';
-import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../src/simulator';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../src/demoKeys';
 
 /** The ConfigError loadConfig throws for `env` (fails the test when it does not throw one). */
 function configError(env: NodeJS.ProcessEnv, load: (env: NodeJS.ProcessEnv) => unknown = loadConfig): ConfigError {

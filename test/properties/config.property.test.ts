@@ -1,5 +1,5 @@
 /**
- * Properties of the configuration (src/config.ts loadConfig) over generated environments: any value for
+ * Properties of the configuration (src/config/ loadConfig) over generated environments: any value for
  * any variable either loads or is refused with a ConfigError whose every problem starts with the
  * variable's name; nothing else is thrown; secret values never appear in a message; numbers out of
  * range, fractional, beyond 2^53 or not numbers at all are refused; valid values load as numbers.
