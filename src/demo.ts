@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { RescanProducer } from './producer';
-import { RecordStore } from './records';
 import { createRedis } from './redisConnection';
 import { redisAnswers, redisServerBinary, startRedisServer, type RedisServerHandle } from './redisServer';
-import { DEMO_SECRET_ID, DEMO_SECRET_KEY, startSimulator } from './simulator';
+import { startSimulator } from './simulator';
 import { startServer, type RunningServer } from './server/run';
 import { queueStatus } from './status';
+import { producerOptionsFrom, recordStoreFrom, withDemoCredentials } from './wiring';
 import { RescanWorker } from './worker';
 
 export interface DemoOptions {
@@ -79,19 +79,21 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const sim = await startSimulator({ ...simOptions, port: base.simulator.port }).catch(() => startSimulator({ ...simOptions, port: 0 }));
   say(`TCSS simulator: ${sim.url} (sliding 1-second window, ${Math.round(base.tcss.rateLimit) || 20} req/s)`);
   const password = randomBytes(12).toString('base64url');
-  const cfg: Config = {
-    ...base,
-    redisUrl,
-    // A throwaway Redis replaces the configured set-up (Sentinel, Cluster, TLS) entirely.
-    ...(throwaway ? { redis: loadConfig({ REDIS_URL: redisUrl }).redis } : {}),
-    queueName: `${base.queueName}-demo`,
-    tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' },
-    server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
-  };
+  const cfg: Config = withDemoCredentials(
+    {
+      ...base,
+      redisUrl,
+      // A throwaway Redis replaces the configured set-up (Sentinel, Cluster, TLS) entirely.
+      ...(throwaway ? { redis: loadConfig({ REDIS_URL: redisUrl }).redis } : {}),
+      queueName: `${base.queueName}-demo`,
+      server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
+    },
+    sim.url,
+  );
 
-  const producer = new RescanProducer({ redisUrl, redis: cfg.redis, queueName: cfg.queueName, maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, maxAttempts: cfg.tcss.maxAttempts, backoffMs: cfg.tcss.backoffMs });
+  const producer = new RescanProducer(producerOptionsFrom(cfg));
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
-  const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+  const records = recordStoreFrom(cfg, redis);
   const workers: RescanWorker[] = [];
   let server: RunningServer | undefined;
   try {
