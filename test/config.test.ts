@@ -3,6 +3,8 @@
  * all problems at once, secrets never echoed, and the credential rules. Every test passes an explicit
  * env object: nothing here reads process.env or `.env`.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, requireCredentials, type Config } from '../src/config';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../src/demoKeys';
 
@@ -174,4 +176,15 @@ describe('loadConfig', () => {
   test('variables it does not know are ignored', () => {
     expect(loadConfig({ PATH: '/bin', TCSS_RATE_LIMIT_TYPO: 'x' })).toEqual(loadConfig({}));
   });
+});
+
+test('loading the configuration or the public entry point loads neither the simulator nor the server', () => {
+  // The built package (npm test builds it first), as a user's `require('tcss-rescan')` loads it.
+  const script = `require('./dist/index.js'); require('./dist/config/index.js'); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  const loaded = (JSON.parse(r.stdout) as string[]).map((f) => path.relative(path.join(__dirname, '..'), f));
+  expect(loaded).toContain(path.join('dist', 'config', 'index.js'));
+  expect(loaded).toContain(path.join('dist', 'demoKeys.js'));
+  expect(loaded.filter((f) => f.startsWith(path.join('dist', 'simulator')) || f.startsWith(path.join('dist', 'server')))).toEqual([]);
 });
