@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../src/config';
 import { looksLikeCrash } from '../support/propArbitraries';
 
-/** Whole-number variables and their documented ranges (README, "Configuration"). */
+/** Whole-number variables and their documented ranges (docs/configuration.md). */
 const INTS: Record<string, [number, number]> = {
   TCSS_RATE_LIMIT: [1, 1000],
   TCSS_MAX_IN_FLIGHT: [1, 10_000],
