@@ -9,12 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { RescanProducer } from './producer';
-import { RecordStore } from './records';
 import { createRedis } from './redisConnection';
 import { redisAnswers, redisServerBinary, startRedisServer, type RedisServerHandle } from './redisServer';
-import { DEMO_SECRET_ID, DEMO_SECRET_KEY, startSimulator } from './simulator';
+import { startSimulator, type Simulator } from './simulator';
 import { startServer, type RunningServer } from './server/run';
 import { queueStatus } from './status';
+import { producerOptionsFrom, recordStoreFrom, withDemoCredentials } from './wiring';
 import { RescanWorker } from './worker';
 
 export interface DemoOptions {
@@ -59,39 +59,27 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // The demo shows its own progress; the workers' JSON logs would drown it (LOG_LEVEL=debug shows them).
   const logger = createLogger(base.logLevel === 'info' ? 'warn' : base.logLevel);
 
-  let throwaway: RedisServerHandle | undefined;
-  let redisUrl = base.redisUrl;
-  if (!(await redisAnswers(redisUrl))) {
-    try {
-      redisServerBinary();
-    } catch (err) {
-      throw new Error(`nothing answers at REDIS_URL=${redisUrl}, and ${(err as Error).message}`);
-    }
-    throwaway = await startRedisServer();
-    redisUrl = throwaway.url;
-    say(`no Redis answered at ${base.redisUrl}: started a throwaway redis-server at ${redisUrl} (gone when the demo ends)`);
-  } else {
-    say(`Redis: ${redisUrl}`);
-  }
-
+  const { redisUrl, throwaway } = await demoRedis(base.redisUrl, say);
   const simOptions = { host: '127.0.0.1', rateLimit: Math.round(base.tcss.rateLimit) || 20 };
   // SIM_PORT when free (so reruns share one budget's keys in Redis), any free port otherwise.
   const sim = await startSimulator({ ...simOptions, port: base.simulator.port }).catch(() => startSimulator({ ...simOptions, port: 0 }));
   say(`TCSS simulator: ${sim.url} (sliding 1-second window, ${Math.round(base.tcss.rateLimit) || 20} req/s)`);
   const password = randomBytes(12).toString('base64url');
-  const cfg: Config = {
-    ...base,
-    redisUrl,
-    // A throwaway Redis replaces the configured set-up (Sentinel, Cluster, TLS) entirely.
-    ...(throwaway ? { redis: loadConfig({ REDIS_URL: redisUrl }).redis } : {}),
-    queueName: `${base.queueName}-demo`,
-    tcss: { ...base.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' },
-    server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
-  };
+  const cfg: Config = withDemoCredentials(
+    {
+      ...base,
+      redisUrl,
+      // A throwaway Redis replaces the configured set-up (Sentinel, Cluster, TLS) entirely.
+      ...(throwaway ? { redis: loadConfig({ REDIS_URL: redisUrl }).redis } : {}),
+      queueName: `${base.queueName}-demo`,
+      server: { ...base.server, host: '127.0.0.1', authEnabled: true, password },
+    },
+    sim.url,
+  );
 
-  const producer = new RescanProducer({ redisUrl, redis: cfg.redis, queueName: cfg.queueName, maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, maxAttempts: cfg.tcss.maxAttempts, backoffMs: cfg.tcss.backoffMs });
+  const producer = new RescanProducer(producerOptionsFrom(cfg));
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
-  const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+  const records = recordStoreFrom(cfg, redis);
   const workers: RescanWorker[] = [];
   let server: RunningServer | undefined;
   try {
@@ -112,47 +100,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`enqueued ${opts.jobs} rescans as ${jobIds.length} jobs (requests over ${cfg.tcss.maxAssetsPerCall} assets are split)`);
 
     const started = Date.now();
-    const tty = (out as NodeJS.WriteStream).isTTY === true;
-    let last = '';
-    for (;;) {
-      const { counts } = await queueStatus(producer.queue, redis);
-      const done = counts.completed + counts.failed;
-      const line = `${progressBar(done, jobIds.length)} ${done}/${jobIds.length} jobs (failed ${counts.failed}), ${sim.stats().total} calls, ${((Date.now() - started) / 1000).toFixed(0)} s`;
-      if (tty) out.write(`\r${line}`);
-      else if (line !== last) say(line);
-      last = line;
-      if (done >= jobIds.length) break;
-      await new Promise((r) => setTimeout(r, tty ? 200 : 1000));
-    }
-    if (tty) out.write('\n');
+    await showProgress(jobIds.length, () => queueStatus(producer.queue, redis), sim, out);
     const seconds = (Date.now() - started) / 1000;
-    const stats = sim.stats();
-    const calls = sim.calls();
-    const firstArrival = calls[0]?.arrivalMs ?? 0;
-    const lastArrival = calls[calls.length - 1]?.arrivalMs ?? 0;
-    const busy = (lastArrival - firstArrival) / 1000;
     const { counts } = await queueStatus(producer.queue, redis);
-    const summary: DemoSummary = {
-      jobs: jobIds.length,
-      completed: counts.completed,
-      failed: counts.failed,
-      calls: stats.total,
-      taskIdsRecorded: await records.count(),
-      throttled: stats.throttled,
-      achievedRps: busy > 0 ? Math.round(((calls.length - 1) / busy) * 100) / 100 : 0,
-      maxInAnyWindow: stats.maxInAnyWindow,
-      seconds: Math.round(seconds * 10) / 10,
-    };
-    say('');
-    say('summary');
-    say(`  jobs                     ${summary.jobs}`);
-    say(`  completed / failed       ${summary.completed} / ${summary.failed}`);
-    say(`  API calls                ${summary.calls} (throttled: ${summary.throttled})`);
-    say(`  TaskIds recorded         ${summary.taskIdsRecorded}`);
-    say(`  achieved requests/s      ${summary.achievedRps} (limit ${cfg.tcss.rateLimit})`);
-    say(`  most calls in any 1000 ms ${summary.maxInAnyWindow}`);
-    say(`  time to drain            ${summary.seconds} s`);
-    if (!throwaway) say(`\nsee the TaskIds: QUEUE_NAME=${cfg.queueName} npm run cli -- tasks`);
+    const summary = summarise(sim, jobIds.length, counts, await records.count(), seconds);
+    printSummary(summary, cfg, say, !throwaway);
     if (opts.keepRunning) {
       say(`\nstill serving the dashboard at ${server.url}/dashboard: Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
@@ -169,6 +121,72 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     await sim.close();
     if (throwaway) await throwaway.stop();
   }
+}
+
+/** Redis at REDIS_URL when it answers; else a throwaway redis-server (when one is installed). */
+async function demoRedis(configured: string, say: (s: string) => void): Promise<{ redisUrl: string; throwaway?: RedisServerHandle }> {
+  if (await redisAnswers(configured)) {
+    say(`Redis: ${configured}`);
+    return { redisUrl: configured };
+  }
+  try {
+    redisServerBinary();
+  } catch (err) {
+    throw new Error(`nothing answers at REDIS_URL=${configured}, and ${(err as Error).message}`);
+  }
+  const throwaway = await startRedisServer();
+  say(`no Redis answered at ${configured}: started a throwaway redis-server at ${throwaway.url} (gone when the demo ends)`);
+  return { redisUrl: throwaway.url, throwaway };
+}
+
+/** A progress bar (one line redrawn on a terminal, a line per change otherwise) until every job is done. */
+async function showProgress(total: number, status: () => ReturnType<typeof queueStatus>, sim: Simulator, out: NodeJS.WritableStream): Promise<void> {
+  const started = Date.now();
+  const tty = (out as NodeJS.WriteStream).isTTY === true;
+  let last = '';
+  for (;;) {
+    const { counts } = await status();
+    const done = counts.completed + counts.failed;
+    const line = `${progressBar(done, total)} ${done}/${total} jobs (failed ${counts.failed}), ${sim.stats().total} calls, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+    if (tty) out.write(`\r${line}`);
+    else if (line !== last) out.write(line + '\n');
+    last = line;
+    if (done >= total) break;
+    await new Promise((r) => setTimeout(r, tty ? 200 : 1000));
+  }
+  if (tty) out.write('\n');
+}
+
+function summarise(sim: Simulator, jobs: number, counts: { completed: number; failed: number }, taskIdsRecorded: number, seconds: number): DemoSummary {
+  const stats = sim.stats();
+  const calls = sim.calls();
+  const firstArrival = calls[0]?.arrivalMs ?? 0;
+  const lastArrival = calls[calls.length - 1]?.arrivalMs ?? 0;
+  const busy = (lastArrival - firstArrival) / 1000;
+  return {
+    jobs,
+    completed: counts.completed,
+    failed: counts.failed,
+    calls: stats.total,
+    taskIdsRecorded,
+    throttled: stats.throttled,
+    achievedRps: busy > 0 ? Math.round(((calls.length - 1) / busy) * 100) / 100 : 0,
+    maxInAnyWindow: stats.maxInAnyWindow,
+    seconds: Math.round(seconds * 10) / 10,
+  };
+}
+
+function printSummary(summary: DemoSummary, cfg: Config, say: (s: string) => void, keptRedis: boolean): void {
+  say('');
+  say('summary');
+  say(`  jobs                     ${summary.jobs}`);
+  say(`  completed / failed       ${summary.completed} / ${summary.failed}`);
+  say(`  API calls                ${summary.calls} (throttled: ${summary.throttled})`);
+  say(`  TaskIds recorded         ${summary.taskIdsRecorded}`);
+  say(`  achieved requests/s      ${summary.achievedRps} (limit ${cfg.tcss.rateLimit})`);
+  say(`  most calls in any 1000 ms ${summary.maxInAnyWindow}`);
+  say(`  time to drain            ${summary.seconds} s`);
+  if (keptRedis) say(`\nsee the TaskIds: QUEUE_NAME=${cfg.queueName} npm run cli -- tasks`);
 }
 
 /** `[##########..........]` */

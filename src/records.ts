@@ -28,9 +28,15 @@ export interface RecordStoreOptions {
   ttlSeconds: number;
 }
 
+/**
+ * Records per listing when the caller does not say: `tcss-rescan tasks --limit` and `GET /v1/tasks?limit`
+ * (documented as 50 in the README and the OpenAPI description) use it too.
+ */
+export const DEFAULT_RECORD_LIST_LIMIT = 50;
+
 export interface ListOptions {
   policyItemId?: number;
-  /** Most records to return. Default 100. */
+  /** Most records to return. Default DEFAULT_RECORD_LIST_LIMIT. */
   limit?: number;
   /** Stream id to continue from (exclusive), from a previous page's `next`. */
   before?: string;
@@ -87,7 +93,7 @@ export class RecordStore {
 
   /** Records, newest first, optionally for one policy item; `next` continues the listing. */
   async list(opts: ListOptions = {}): Promise<{ records: StoredRecord[]; next?: string }> {
-    const limit = opts.limit ?? 100;
+    const limit = opts.limit ?? DEFAULT_RECORD_LIST_LIMIT;
     if (opts.policyItemId !== undefined) return this.listItem(opts.policyItemId, limit, opts.before);
     const out: StoredRecord[] = [];
     let end = opts.before ? `(${opts.before}` : '+';

@@ -1,12 +1,12 @@
 /**
- * Configuration (src/config.ts): defaults, one message per bad variable naming it and the value received,
+ * Configuration (src/config/): defaults, one message per bad variable naming it and the value received,
  * all problems at once, secrets never echoed, and the credential rules. Every test passes an explicit
  * env object: nothing here reads process.env or `.env`.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, requireCredentials, type Config } from '../src/config';
-import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../src/simulator';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../src/demoKeys';
 
 /** The ConfigError loadConfig throws for `env` (fails the test when it does not throw one). */
 function configError(env: NodeJS.ProcessEnv, load: (env: NodeJS.ProcessEnv) => unknown = loadConfig): ConfigError {
@@ -178,17 +178,13 @@ describe('loadConfig', () => {
   });
 });
 
-describe('.env.example', () => {
-  test('documents every variable loadConfig reads, as `NAME=` or `# NAME=` at line start', () => {
-    expect(CONFIG_VARIABLES.length).toBeGreaterThan(10);
-    const file = path.join(__dirname, '..', '.env.example');
-    const text = readFileSync(file, 'utf8');
-    const documented = new Set<string>();
-    for (const line of text.split(/\r?\n/)) {
-      const m = /^(?:# ?)?([A-Z][A-Z0-9_]*)=/.exec(line);
-      if (m) documented.add(m[1]!);
-    }
-    const missing = CONFIG_VARIABLES.filter((name) => !documented.has(name));
-    expect(missing).toEqual([]);
-  });
+test('loading the configuration or the public entry point loads neither the simulator nor the server', () => {
+  // The built package (npm test builds it first), as a user's `require('tcss-rescan')` loads it.
+  const script = `require('./dist/index.js'); require('./dist/config/index.js'); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  const loaded = (JSON.parse(r.stdout) as string[]).map((f) => path.relative(path.join(__dirname, '..'), f));
+  expect(loaded).toContain(path.join('dist', 'config', 'index.js'));
+  expect(loaded).toContain(path.join('dist', 'demoKeys.js'));
+  expect(loaded.filter((f) => f.startsWith(path.join('dist', 'simulator')) || f.startsWith(path.join('dist', 'server')))).toEqual([]);
 });

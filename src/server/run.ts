@@ -6,6 +6,7 @@ import { RescanProducer } from '../producer';
 import { FailFastConnection, oncePerOutage } from '../redisFailFast';
 import { describeRedis, redisConnectionWarnings } from '../redisConnection';
 import { checkRedisSettings, logRedisSettings } from '../redisSettings';
+import { producerOptionsFrom } from '../wiring';
 import { buildServer } from './app';
 
 export interface RunningServer {
@@ -16,16 +17,10 @@ export interface RunningServer {
 export async function startServer(cfg: Config, logger: Logger): Promise<RunningServer> {
   requireServerAccess(cfg.server);
   const producer = new RescanProducer({
-    redisUrl: cfg.redisUrl,
-    redis: cfg.redis,
-    queueName: cfg.queueName,
-    maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
-    maxAttempts: cfg.tcss.maxAttempts,
-    backoffMs: cfg.tcss.backoffMs,
+    ...producerOptionsFrom(cfg),
     // Short stretches of work per chunk: this process also answers /healthz (issue 10, point 11).
     bulkChunk: 100,
     bulkLanes: 2,
-    timeoutMs: cfg.producerTimeoutMs,
   });
   // Reads (probes, /v1/tasks, /metrics) fail fast too, answering 503 rather than holding requests.
   const conn = new FailFastConnection(cfg.redis, cfg.producerTimeoutMs);

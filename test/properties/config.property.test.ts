@@ -1,5 +1,5 @@
 /**
- * Properties of the configuration (src/config.ts loadConfig) over generated environments: any value for
+ * Properties of the configuration (src/config/ loadConfig) over generated environments: any value for
  * any variable either loads or is refused with a ConfigError whose every problem starts with the
  * variable's name; nothing else is thrown; secret values never appear in a message; numbers out of
  * range, fractional, beyond 2^53 or not numbers at all are refused; valid values load as numbers.
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, type Config } from '../../src/config';
 import { looksLikeCrash } from '../support/propArbitraries';
 
-/** Whole-number variables and their documented ranges (README, "Configuration"). */
+/** Whole-number variables and their documented ranges (docs/configuration.md). */
 const INTS: Record<string, [number, number]> = {
   TCSS_RATE_LIMIT: [1, 1000],
   TCSS_MAX_IN_FLIGHT: [1, 10_000],
