@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { RescanProducer } from './producer';
 import { createRedis } from './redisConnection';
+import { queueTag } from './keys';
 import { redisAnswers, redisServerBinary, startRedisServer, type RedisServerHandle } from './redisServer';
 import { startSimulator, type Simulator } from './simulator';
 import { startServer, type RunningServer } from './server/run';
@@ -86,7 +87,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // The demo queue is ours: start it empty so the numbers below are this run's.
     await producer.queue.obliterate({ force: true });
     // Its records too (the stream included); SCAN, not KEYS, as this may be someone's real Redis.
-    for await (const batch of redis.scanStream({ match: `tcss-rescan:{${cfg.queueName}}:*`, count: 500 })) {
+    for await (const batch of redis.scanStream({ match: `${queueTag(cfg.queueName)}:*`, count: 500 })) {
       if ((batch as string[]).length > 0) await redis.del(...(batch as string[]));
     }
     const nWorkers = opts.workers ?? 2;

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfigOverriding, type Config } from '../config';
 import { RescanProducer } from '../producer';
+import { producerOptionsFrom } from '../wiring';
 
 /** `--redis-url` and `--queue`, on the verbs that use Redis. */
 export interface RedisFlags {
@@ -22,13 +23,5 @@ export function configFrom(flags: RedisFlags = {}): Config {
 }
 
 export function producerFor(cfg: Config): RescanProducer {
-  return new RescanProducer({
-    redisUrl: cfg.redisUrl,
-    redis: cfg.redis,
-    queueName: cfg.queueName,
-    maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
-    maxAttempts: cfg.tcss.maxAttempts,
-    backoffMs: cfg.tcss.backoffMs,
-    timeoutMs: cfg.producerTimeoutMs,
-  });
+  return new RescanProducer(producerOptionsFrom(cfg));
 }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { createLogger, type Logger } from '../logger';
 import type { Simulator } from '../simulator';
+import { withDemoCredentials } from '../wiring';
 import { positiveInt } from './args';
 import { verb } from './env';
 import { ExitCode } from './errors';
@@ -63,10 +64,10 @@ async function startCommand(opts: RedisFlags): Promise<void> {
   let sim: Simulator | undefined;
   // No keys of any kind (a role, a profile, the CVM role or TKE's identity would be keys): the simulator.
   if (!cfg.tcss.credentials && cfg.tcss.credentialSource === 'env') {
-    const { startSimulator, DEMO_SECRET_ID, DEMO_SECRET_KEY } = await import('../simulator');
+    const { startSimulator } = await import('../simulator');
     sim = await startSimulator(simulatorOptions(cfg));
     logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
-    cfg = { ...cfg, tcss: { ...cfg.tcss, endpoint: new URL(sim.url), credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, usingDemoCredentials: true, credentialSource: 'demo' } };
+    cfg = withDemoCredentials(cfg, sim.url);
   }
   const { startServer } = await import('../server/run');
   const { requireServerAccess } = await import('../config');

@@ -1,7 +1,8 @@
 /** `tasks`: the recorded TaskIds, newest first. */
 import type { Command } from 'commander';
-import { RecordStore } from '../records';
+import { DEFAULT_RECORD_LIST_LIMIT } from '../records';
 import { FailFastConnection } from '../redisFailFast';
+import { recordStoreFrom } from '../wiring';
 import { positiveInt } from './args';
 import { verb } from './env';
 import { configFrom, withRedisFlags, type RedisFlags } from './redisFlags';
@@ -12,7 +13,7 @@ async function tasksCommand(opts: RedisFlags & { policyItem?: number; limit: num
   const redis = conn.client;
   try {
     await conn.ready('nothing was read');
-    const store = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+    const store = recordStoreFrom(cfg, redis);
     const { records } = await conn.within(store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) }), 'nothing was read');
     if (opts.json) {
       for (const r of records) process.stdout.write(JSON.stringify(r) + '\n');
@@ -35,7 +36,7 @@ export function addTasksVerb(program: Command): void {
   withRedisFlags(verb(program, 'tasks'))
     .description('recorded TaskIds, newest first')
     .option('--policy-item <id>', 'only this check item', positiveInt('--policy-item'))
-    .option('--limit <n>', 'most records to print', positiveInt('--limit'), 50)
+    .option('--limit <n>', 'most records to print', positiveInt('--limit'), DEFAULT_RECORD_LIST_LIMIT)
     .option('--json', 'one JSON object per line', false)
     .action(tasksCommand);
 }

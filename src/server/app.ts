@@ -11,11 +11,12 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { ValidationError } from '../job';
 import type { Logger } from '../logger';
-import { budgetId, readBudgetRate } from '../budget';
+import { readBudgetRate } from '../budget';
 import type { RescanProducer } from '../producer';
-import { RecordStore } from '../records';
+import { DEFAULT_RECORD_LIST_LIMIT } from '../records';
 import type { RedisSettingsReport } from '../redisSettings';
-import { SCAN_ACTION } from '../tcss/client';
+import { budgetIdFrom } from '../tcss/scanBudget';
+import { recordStoreFrom } from '../wiring';
 import { createCredentials } from '../tcss/credentials';
 import { learnBudgetIdentity } from '../tcss/identity';
 import { protect } from './auth';
@@ -53,13 +54,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Per-request logs would drown the workers' (scrapes, dashboard polling); errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+  const records = recordStoreFrom(cfg, redis);
   // The workers' budget is keyed by the caller identity (tcss/identity.ts): learned here the same way,
   // once, on the first scrape. Without credentials of any kind there is no budget to show.
   const hasCredentials = cfg.tcss.credentials !== undefined || !['env', 'demo'].includes(cfg.tcss.credentialSource);
   let budgetKey: Promise<string> | undefined;
   const currentBudgetId = () =>
-    (budgetKey ??= learnBudgetIdentity(cfg.tcss, createCredentials(cfg.tcss), deps.logger).then((id) => budgetId(id.key, cfg.tcss.endpoint.host, SCAN_ACTION)));
+    (budgetKey ??= learnBudgetIdentity(cfg.tcss, createCredentials(cfg.tcss), deps.logger).then((id) => budgetIdFrom(cfg, id.key)));
   const registry = createPromRegistry({
     queue: producer.queue,
     redis,
@@ -156,7 +157,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       // Plain digits only: Number() would take "1e3", "0x10" and round "1.0000000000000001" to 1.
       const policyItemId = q.policyItemId === undefined ? undefined : typeof q.policyItemId === 'string' && /^[1-9]\d{0,15}$/.test(q.policyItemId) ? Number(q.policyItemId) : NaN;
       if (policyItemId !== undefined && !Number.isSafeInteger(policyItemId)) problems.push(`policyItemId must be a positive whole number no larger than 2^53-1 in plain digits, got ${shorten(q.policyItemId)}`);
-      const limit = q.limit === undefined ? 50 : typeof q.limit === 'string' && /^[1-9]\d{0,3}$/.test(q.limit) ? Number(q.limit) : NaN;
+      const limit = q.limit === undefined ? DEFAULT_RECORD_LIST_LIMIT : typeof q.limit === 'string' && /^[1-9]\d{0,3}$/.test(q.limit) ? Number(q.limit) : NaN;
       if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) problems.push(`limit must be a whole number from 1 to 1000, got ${shorten(q.limit)}`);
       if (q.cursor !== undefined && !(typeof q.cursor === 'string' && isValidCursor(q.cursor))) problems.push(`cursor must be a value of "next" from a previous page, got ${shorten(q.cursor)}`);
       if (problems.length > 0) return reply.code(400).send({ error: 'invalid query', ...capProblems(problems) });

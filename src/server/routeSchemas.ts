@@ -7,6 +7,7 @@
  * body and result schemas are generated from those zod schemas (contractSchemas.ts), so the document
  * cannot drift from the contract; test/openapi.test.ts validates real answers against it with ajv.
  */
+import { DEFAULT_RECORD_LIST_LIMIT } from '../records';
 import { jobJsonSchema, requestJsonSchema, resultJsonSchema, type JsonSchema } from '../contractSchemas';
 
 const problems = {
@@ -121,7 +122,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       type: 'object',
       properties: {
         policyItemId: { type: 'string', pattern: '^[1-9]\\d*$', description: 'Only this check item' },
-        limit: { type: 'string', pattern: '^\\d+$', description: '1 to 1000, default 50' },
+        limit: { type: 'string', pattern: '^\\d+$', description: `1 to 1000, default ${DEFAULT_RECORD_LIST_LIMIT}` },
         cursor: { type: 'string', pattern: '^\\d+-\\d+$', description: '`next` of the previous page' },
       },
     },

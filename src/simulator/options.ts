@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 
-/** The demo key pair, defined here only: everything else (cli, config, demo, tcss/credentials) imports it. */
-export const DEMO_SECRET_ID = 'AKIDsimulatorDEMO0000000000000000000';
-export const DEMO_SECRET_KEY = 'simulatorDemoSecretKey0000000000';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../demoKeys';
+
+/** The demo key pair lives in the leaf module demoKeys.ts (config loads it without loading the simulator). */
+export { DEMO_SECRET_ID, DEMO_SECRET_KEY };
 /** The root account (owner UIN) of every simulated key, and the CAM sub-account the demo pair belongs to. */
 export const SIM_OWNER_UIN = '100000000001';
 export const DEMO_SUB_ACCOUNT_UIN = '100000000011';

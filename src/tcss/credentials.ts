@@ -25,7 +25,7 @@ import {
   STSCredential,
 } from 'tencentcloud-sdk-nodejs-common';
 import type { Credential, CredentialResult, DynamicCredential } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/interface';
-import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../simulator/options';
+import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../demoKeys';
 import type { CredentialSource, TcssConfig } from '../config';
 import type { SdkClient } from './sdkClient';
 import { createStsClient, stsEndpoint } from './sts';

@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { budgetId, SharedBudget } from '../budget';
+import { SharedBudget } from '../budget';
 import { requireCredentials, type Config } from '../config';
 import { JOB_NAME, ValidationError, jobResult, parseRescanJobData, type CallRecord, type JobRef, type RescanJobData, type RescanJobResult } from '../job';
 import { CallMetrics } from '../callMetrics';
@@ -25,12 +25,14 @@ import { ContractWorker, UnreadableJobData } from '../contractWorker';
 import { startHeartbeat, type Heartbeat } from '../heartbeat';
 import type { Logger } from '../logger';
 import { PauseRecord, type PauseInfo } from '../pause';
-import { RecordStore } from '../records';
+import type { RecordStore } from '../records';
 import { errorMessage } from '../redact';
 import { bullConnection, createRedis, describeRedis, redisConnectionWarnings, type BullConnection } from '../redisConnection';
 import { FailFastConnection, oncePerOutage } from '../redisFailFast';
 import { checkRedisSettings, logRedisSettings } from '../redisSettings';
-import { createTcssClient, SCAN_ACTION, TcssApiError, type TcssClient } from '../tcss/client';
+import { createTcssClient, TcssApiError, type TcssClient } from '../tcss/client';
+import { budgetIdFrom } from '../tcss/scanBudget';
+import { recordStoreFrom } from '../wiring';
 import { createCredentials } from '../tcss/credentials';
 import { IdentityWatcher } from '../tcss/identity';
 import { attemptsOf, bullWorkerOptions } from './bullOptions';
@@ -108,7 +110,7 @@ export class RescanWorker {
       SharedBudget.create({
         redisUrl: cfg.redisUrl,
         redis: cfg.redis,
-        id: budgetId(identity, cfg.tcss.endpoint.host, SCAN_ACTION),
+        id: budgetIdFrom(cfg, identity),
         rateLimit: cfg.tcss.rateLimit,
         marginMs: cfg.tcss.pacingMarginMs,
         windowGuardMs: cfg.tcss.windowGuardMs,
@@ -122,7 +124,7 @@ export class RescanWorker {
     const redisLog = oncePerOutage(logger, 'worker: Redis connection error');
     redis.on('error', redisLog.error);
     redis.on('ready', redisLog.ready);
-    const records = new RecordStore(redis, { queueName: cfg.queueName, maxLen: cfg.recordsMaxLen, ttlSeconds: cfg.recordTtlSeconds });
+    const records = recordStoreFrom(cfg, redis);
     const budget = await openBudget(identity.identity.key);
     const client = createTcssClient(cfg.tcss, credentials);
     // Before the first slot: the connection open and the SDK's path run once, the budget's script
