@@ -121,15 +121,16 @@ export function bullConnection(cfg: RedisConfig, extra: RedisOptions = {}): Bull
   if (cfg.mode === 'cluster') {
     const cluster = createCluster(cfg, extra);
     return {
-      connection: cluster as unknown as ConnectionOptions,
+      connection: cluster,
       prefix,
-      close: async () => {
+      close: () => {
         cluster.disconnect();
+        return Promise.resolve();
       },
     };
   }
   // ioredis's options, which BullMQ passes to `new IORedis()`; its own type for them is narrower.
-  return { connection: redisOptions(cfg, extra) as ConnectionOptions, prefix, close: async () => undefined };
+  return { connection: redisOptions(cfg, extra) as ConnectionOptions, prefix, close: () => Promise.resolve() };
 }
 
 /** Where the service connects, for logs: never the password. */

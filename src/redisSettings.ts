@@ -76,7 +76,7 @@ export async function checkRedisSettings(redis: Redis): Promise<RedisSettingsRep
   const cluster = (redis as unknown as { isCluster?: boolean; nodes?: (role: 'master') => NodeLike[] }).isCluster === true;
   const targets: [string, NodeLike][] = cluster
     ? (redis as unknown as { nodes(role: 'master'): NodeLike[] }).nodes('master').map((n) => [`${n.options?.host}:${n.options?.port}`, n])
-    : [['redis', redis as unknown as NodeLike]];
+    : [['redis', redis]];
   const report: RedisSettingsReport = { checked: true, nodes: {}, problems: [] };
   try {
     for (const [name, node] of targets) {

@@ -6,8 +6,10 @@
 
 // C0 controls except tab and newline, DEL, C1 controls (U+009B is a one-character CSI), line and
 // paragraph separators, and the bidirectional marks, embeddings, overrides and isolates.
+// eslint-disable-next-line no-control-regex -- matching control characters is what this module is for
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 // In a single-line message newlines and tabs are escaped too.
+// eslint-disable-next-line no-control-regex -- as above
 const CONTROLS_AND_NEWLINES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

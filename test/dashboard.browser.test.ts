@@ -83,7 +83,7 @@ beforeAll(async () => {
     50,
     `job ${jobId} to complete`,
   );
-  result = job!.returnvalue as RescanResult;
+  result = job.returnvalue;
   expect(Number.isSafeInteger(result.taskId)).toBe(true);
 
   browser = await launchChromium();

@@ -76,7 +76,7 @@ test('the rules and the dashboard read only series the server exports or the rul
   const redis = redisClient();
   const queue = new Queue(uniqueName('promnames'), { connection: { url: testRedisUrl() } });
   try {
-    const registry = createPromRegistry({ queue, redis, currentRate: async () => 20 });
+    const registry = createPromRegistry({ queue, redis, currentRate: () => Promise.resolve(20) });
     const exported = new Set<string>();
     for (const m of (await registry.getMetricsAsJSON()) as unknown as { name: string; type: string }[]) {
       exported.add(m.name);

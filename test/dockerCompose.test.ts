@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../src/config';
 
 const root = path.join(__dirname, '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -55,7 +56,6 @@ test('workers scale out, reach redis by service name, and only read variables th
   expect(worker.command).toEqual(['worker']);
   expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
   expect(worker.environment?.REDIS_URL).toBe('redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}@redis:6379');
-  const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
   for (const name of Object.keys(worker.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
 });
 
@@ -66,7 +66,6 @@ test('the server serves inside the network, published on the host loopback only,
   expect(server.environment?.SERVER_PASSWORD).toBe('${SERVER_PASSWORD:-}');
   expect(server.environment?.REDIS_URL).toBe(compose.services.worker!.environment?.REDIS_URL);
   for (const p of server.ports ?? []) expect(p.startsWith('127.0.0.1:')).toBe(true);
-  const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
   for (const name of Object.keys(server.environment ?? {})) expect(CONFIG_VARIABLES).toContain(name);
 });
 
@@ -83,7 +82,6 @@ test('the simulator never gets the Tencent keys', () => {
     expect(name).not.toMatch(/^TENCENTCLOUD_/);
     expect(String(value)).not.toMatch(/TENCENTCLOUD_/);
   }
-  const { CONFIG_VARIABLES } = require('../src/config') as { CONFIG_VARIABLES: string[] };
   for (const name of Object.keys(env)) expect(CONFIG_VARIABLES).toContain(name);
 });
 

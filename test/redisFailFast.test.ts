@@ -92,7 +92,7 @@ test('a frozen Redis (SIGSTOP): enqueue fails within the bound instead of hangin
   const p = producerAt(s.url);
   await p.enqueue({ policyItemId: 1, assetIds: [1] });
   process.kill(s.pid, 'SIGSTOP');
-  cleanups.push(async () => process.kill(s.pid, 'SIGCONT'));
+  cleanups.push(() => Promise.resolve(process.kill(s.pid, 'SIGCONT')));
   const { ms, err } = await timed(p.enqueue({ policyItemId: 1, assetIds: [2] }));
   expect(err).toBeInstanceOf(RedisUnavailableError);
   expect(ms).toBeLessThan(TIMEOUT_MS * 6);

@@ -76,7 +76,7 @@ function capturingLogger(): { logger: Logger; lines: () => string[] } {
       cb();
     },
   });
-  return { logger: pino({ level: 'info' }, stream) as unknown as Logger, lines: () => out };
+  return { logger: pino({ level: 'info' }, stream), lines: () => out };
 }
 
 beforeAll(async () => {

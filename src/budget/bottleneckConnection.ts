@@ -80,12 +80,12 @@ class FixedIORedisConnection extends Base {
  */
 export function createBottleneckConnection(url: string | Redis, options: RedisOptions = {}): Bottleneck.IORedisConnection {
   const client = typeof url === 'string' ? new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options }) : url;
-  return new FixedIORedisConnection({ client } as Bottleneck.IORedisConnectionOptions);
+  return new FixedIORedisConnection({ client });
 }
 
 /** The stock connection, for tests that show what the fixes are for. */
 export function createStockBottleneckConnection(url: string): Bottleneck.IORedisConnection {
-  return new Bottleneck.IORedisConnection({ client: new IORedis(url, { maxRetriesPerRequest: null }) } as Bottleneck.IORedisConnectionOptions);
+  return new Bottleneck.IORedisConnection({ client: new IORedis(url, { maxRetriesPerRequest: null }) });
 }
 
 /** The connection's ioredis client, once connected and Bottleneck's scripts are defined on it. */
@@ -93,4 +93,12 @@ export async function connectionClient(connection: Bottleneck.IORedisConnection)
   // Despite its typings, the connection's `ready` is a promise, not a method.
   const { client } = await (connection as unknown as { ready: Promise<{ client: Redis }> }).ready;
   return client;
+}
+
+/**
+ * `limiter.updateSettings(options)`, awaited: despite its typings (which say it returns the limiter) it
+ * returns a promise that settles once the settings are written to Redis.
+ */
+export async function updateSettings(limiter: Bottleneck, options: Bottleneck.ConstructorOptions): Promise<void> {
+  await (limiter.updateSettings(options) as unknown as Promise<Bottleneck>);
 }

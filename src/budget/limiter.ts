@@ -21,7 +21,7 @@ import type { Logger } from '../logger';
 import { createRedis } from '../redisConnection';
 import { oncePerOutage } from '../redisFailFast';
 import { AdaptiveRate, type AdaptiveRateOptions, type RateDecision } from './adaptiveRate';
-import { connectionClient, createBottleneckConnection } from './bottleneckConnection';
+import { connectionClient, createBottleneckConnection, updateSettings } from './bottleneckConnection';
 import { SendWindow } from './sendWindow';
 
 export interface SharedBudgetOptions {
@@ -100,7 +100,7 @@ export class SharedBudget {
     await limiter.ready();
     // Settings in Redis outlive processes (another process may have run with other values): this
     // process's maxConcurrent, and the spacing the controller's state says, written by the controller.
-    await limiter.updateSettings({ maxConcurrent: opts.maxInFlight });
+    await updateSettings(limiter, { maxConcurrent: opts.maxInFlight });
     const synced = await controller.report('sync');
     const window = new SendWindow(
       client,

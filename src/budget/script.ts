@@ -55,7 +55,7 @@ export function defineScript<K extends string, A extends string, R>(def: ScriptD
       try {
         return def.parse(reply);
       } catch (err) {
-        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${errorMessage(err)}`);
+        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${errorMessage(err)}`, { cause: err });
       }
     },
   };

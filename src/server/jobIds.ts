@@ -28,9 +28,10 @@ export function isIssuedJobIdShape(id: string): boolean {
  */
 export function guardJobIds(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
-    const jobId = (req.params as { jobId?: unknown } | undefined)?.jobId;
-    if (jobId === undefined || (typeof jobId === 'string' && isIssuedJobIdShape(jobId))) return done();
-    const shown = JSON.stringify(String(jobId));
+    // Path parameters are strings (the router's, from the URL).
+    const jobId = (req.params as { jobId?: string } | undefined)?.jobId;
+    if (jobId === undefined || isIssuedJobIdShape(jobId)) return done();
+    const shown = JSON.stringify(jobId);
     reply.code(404).send({ error: `no job ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}: not a job id this service issues`, code: 'NO_SUCH_JOB' });
   });
 }

@@ -65,6 +65,6 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 
 /** Call inside the protected scope: GET /v1/openapi.json and the browsable page at /docs. */
 export async function registerApiDocs(scope: FastifyInstance): Promise<void> {
-  scope.get('/v1/openapi.json', async () => scope.swagger());
+  scope.get('/v1/openapi.json', () => Promise.resolve(scope.swagger()));
   await scope.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false }, staticCSP: true });
 }

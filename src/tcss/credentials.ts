@@ -61,7 +61,7 @@ class RoleCredential extends STSCredential {
       };
       return { ...result.Credentials, ExpiredTime: result.ExpiredTime, Expiration: result.Expiration };
     } catch (err) {
-      throw new Error(`Get STS AssumeRole failed: ${(err as Error).message}`);
+      throw new Error(`Get STS AssumeRole failed: ${(err as Error).message}`, { cause: err });
     }
   }
 }

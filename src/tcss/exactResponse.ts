@@ -9,7 +9,7 @@
  * and as its exact decimal text when larger.
  */
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
-import { JsonNumber, parseExactJson, type JsonValue } from '../simulator/exactJson';
+import { JsonNumber, parseExactJson, type JsonValue } from '../exactJson';
 
 /** What fetch gives back (node-fetch's Response, the part we use). */
 export interface AnswerLike {
@@ -58,7 +58,7 @@ export async function parseExactAnswer(res: AnswerLike): Promise<ExactAnswer> {
     body = parseExactJson(text);
   } catch (err) {
     // Not JSON: the SDK's res.json() would throw a SyntaxError here too (it maps to NetworkError, retried).
-    throw new SyntaxError(`the API's answer is not JSON (${(err as Error).message}): ${text.slice(0, 120)}`);
+    throw new SyntaxError(`the API's answer is not JSON (${(err as Error).message}): ${text.slice(0, 120)}`, { cause: err });
   }
   const response = field(body, 'Response');
   const rawRequestId = field(response, 'RequestId');

@@ -117,7 +117,7 @@ export class IdentityWatcher {
   ): Promise<IdentityWatcher> {
     const first = await learnBudgetIdentity(tcss, credentials, logger);
     const watcher = new IdentityWatcher(first, tcss, credentials, logger, onChange);
-    if (first.source !== 'TCSS_BUDGET_KEY') credentials.onChange(() => watcher.relearn());
+    if (first.source !== 'TCSS_BUDGET_KEY') credentials.onChange(() => void watcher.relearn());
     return watcher;
   }
 

@@ -12,6 +12,15 @@ import type http from 'node:http';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { HttpConnection } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/http/http_connection';
 import type { Credential, DynamicCredential } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/interface';
+import type { AnswerLike } from './exactResponse';
+
+/**
+ * The SDK's HttpConnection.doRequestWithSign3 (sign and send), with its answer typed: the SDK declares it
+ * as node-fetch's Response, but does not bring node-fetch's types, so TypeScript cannot resolve it.
+ */
+export const sendSigned = HttpConnection.doRequestWithSign3.bind(HttpConnection) as (
+  request: Parameters<typeof HttpConnection.doRequestWithSign3>[0],
+) => Promise<AnswerLike>;
 
 interface SdkInternals {
   getCredential(): Promise<{ secretId?: string; secretKey?: string; token?: string }>;
@@ -43,7 +52,7 @@ class ServiceCommonClient extends (CommonClient as unknown as ClientCtor) {
     const self = this as unknown as SdkInternals;
     const credential = await self.getCredential();
     const { httpProfile } = self.profile;
-    const res = await HttpConnection.doRequestWithSign3({
+    const res = await sendSigned({
       method: httpProfile.reqMethod,
       url: httpProfile.protocol + self.endpoint + self.path,
       secretId: credential.secretId ?? '',

@@ -14,7 +14,7 @@
  */
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { HttpConnection } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/http/http_connection';
+import { sendSigned } from './sdkClient';
 
 export const WARM_UP_PATH = '/tcss-rescan-warm-up';
 
@@ -32,7 +32,7 @@ export async function warmUp(t: WarmUpTarget): Promise<{ ms: number; status?: nu
   const started = performance.now();
   try {
     // Signed as a real call is (same code, same cost), with a key that is not ours: nothing is called.
-    const res = await HttpConnection.doRequestWithSign3({
+    const res = await sendSigned({
       method: 'POST',
       url: `${t.origin}${WARM_UP_PATH}`,
       secretId: 'AKIDtcssRescanWarmUp',

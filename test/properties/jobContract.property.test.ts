@@ -14,7 +14,7 @@ function refusal(fn: () => unknown): ValidationError {
     fn();
   } catch (err) {
     if (err instanceof ValidationError) return err;
-    throw new Error(`expected a ValidationError, got ${(err as Error)?.stack ?? String(err)}`);
+    throw new Error(`expected a ValidationError, got ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
   throw new Error('expected a ValidationError, the input was accepted');
 }

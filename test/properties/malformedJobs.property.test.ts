@@ -60,7 +60,7 @@ test('malformed jobs of generated shapes each fail alone with the reason; good j
   try {
     const shapes = fc.sample(badShape, 12);
     const bad = [];
-    for (const s of shapes) bad.push({ ...s, id: (await raw.add('rescan', s.data as object, { attempts: 5, backoff: { type: 'fixed', delay: 10 } })).id! });
+    for (const s of shapes) bad.push({ ...s, id: (await raw.add('rescan', s.data, { attempts: 5, backoff: { type: 'fixed', delay: 10 } })).id! });
     const wrongName = (await raw.add('rescan-v2', { policyItemId: 1, assetIds: [1] }, { attempts: 5 })).id!;
     const { jobIds: good } = await producer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ policyItemId: 77, assetIds: [i + 1] })));
 

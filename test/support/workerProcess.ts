@@ -28,7 +28,7 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
   let text = '';
   let buffered = '';
   const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     text += d.toString();
     buffered += d.toString();
     const lines = buffered.split('\n');
@@ -49,7 +49,7 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
       }
     }
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     text += d.toString();
   });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
