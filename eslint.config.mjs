@@ -51,6 +51,9 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+      // Bottleneck, BullMQ processors and fastify handlers take functions that return a promise; a test's
+      // stand-in (`async () => 'ok'`) says that directly. src/ keeps the rule.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {

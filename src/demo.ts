@@ -133,7 +133,7 @@ async function demoRedis(configured: string, say: (s: string) => void): Promise<
   try {
     redisServerBinary();
   } catch (err) {
-    throw new Error(`nothing answers at REDIS_URL=${configured}, and ${(err as Error).message}`);
+    throw new Error(`nothing answers at REDIS_URL=${configured}, and ${(err as Error).message}`, { cause: err });
   }
   const throwaway = await startRedisServer();
   say(`no Redis answered at ${configured}: started a throwaway redis-server at ${throwaway.url} (gone when the demo ends)`);

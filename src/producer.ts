@@ -182,7 +182,7 @@ export class RescanProducer {
       // at a time leaves the connection idle between round trips (see BENCHMARKS.md, section 4).
       const chunks: (typeof bulk)[] = [];
       for (let i = 0; i < bulk.length; i += this.o.bulkChunk) chunks.push(bulk.slice(i, i + this.o.bulkChunk));
-      const added: string[][] = new Array(chunks.length);
+      const added: string[][] = Array.from({ length: chunks.length }, () => []);
       const partly = key !== undefined ? 'some jobs may have been enqueued; retry with the same idempotency key to add exactly the rest' : 'some jobs may have been enqueued';
       let next = 0;
       const lane = async () => {
@@ -203,7 +203,7 @@ export class RescanProducer {
   }
 
   /** One request (split into several jobs when it has more than maxAssetsPerCall assets). */
-  async enqueue(request: RescanRequest | unknown, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
+  async enqueue(request: unknown, opts: EnqueueOptions = {}): Promise<EnqueueResult> {
     return this.enqueueMany([request], opts);
   }
 

@@ -160,6 +160,7 @@ describe('the enqueue file', () => {
     for (const r of [text, json, flags]) {
       expect(r.status).toBe(1);
       const out = r.stdout + r.stderr;
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a terminal
       expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     }
     expect(text.stderr).toContain('\\u001b');

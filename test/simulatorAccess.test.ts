@@ -140,7 +140,7 @@ describe('simulator strictness and bounded memory', () => {
     const countsIn = async (options: SimulatorOptions) => {
       const sim = await start({ rateLimit: 1, ...options });
       const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => scan(sim, { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, i + 1)));
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message));
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => String((r).reason.message));
       return refused.map((m) => Number(/equals to `(\d+)`/.exec(m)?.[1]));
     };
     const strict = await countsIn({});

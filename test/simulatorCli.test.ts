@@ -31,8 +31,8 @@ function startSim(args: string[], env: Record<string, string>): Promise<{ url: s
         resolve({ url, token, output: () => text });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`simulator exited ${code}:\n${text}`)));
   });
 }

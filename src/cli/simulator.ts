@@ -65,7 +65,10 @@ async function simulatorCommand(flags: SimulatorFlags): Promise<void> {
   process.stdout.write(`  read back what it received: ${sim.url}/_sim/stats and ${sim.url}/_sim/calls, with the header below\n`);
   process.stdout.write(`  control token: Authorization: Bearer ${sim.controlToken}\n`);
   const stop = () => {
-    sim.close().then(() => process.exit(ExitCode.ok));
+    sim.close().then(
+      () => process.exit(ExitCode.ok),
+      () => process.exit(ExitCode.failed),
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -48,8 +48,10 @@ export const MAX_RESCANS_PER_REQUEST = 10_000;
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { config: cfg, producer, redis } = deps;
+  // Typed as fastify's logger (a pino child is one), so that the app is the plain FastifyInstance type.
+  const httpLogger: FastifyBaseLogger = deps.logger.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: httpLogger,
     bodyLimit: cfg.server.bodyLimitBytes,
     // Per-request logs would drown the workers' (scrapes, dashboard polling); errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -84,7 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(fastifyHelmet, SECURITY_HEADERS);
 
   // Open: liveness and readiness (a status and a reason code only; details behind login below).
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const r = await readiness(producer.queue, redis);
     // Wrong Redis settings do not make us unready (the queue works), but the probe says what was found,
@@ -141,7 +143,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         jobId: job.id,
         state,
         attempts: job.attemptsMade,
-        data: job.data,
+        data: job.data as unknown,
         taskId: result?.taskId ?? null,
         requestId: result?.requestId ?? null,
         result: result ?? null,

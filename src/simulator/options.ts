@@ -229,7 +229,7 @@ function describeValue(path: readonly PropertyKey[], value: unknown): string {
   if (path[path.length - 1] === 'secretKey') return '(a secret key, not shown)';
   if (path[path.length - 1] === 'controlToken') return '(a token, not shown)';
   if (value === undefined) return 'undefined';
-  const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? `(a ${typeof value})`;
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
@@ -253,12 +253,17 @@ function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, what: string): T 
 /** Defaults, then the caller's options, validated at once. Throws SimulatorOptionsError. */
 export function resolveSimulatorOptions(options: SimulatorOptions = {}): ResolvedSimulatorOptions {
   const given = parseOrThrow(optionsSchema, options, 'simulator option');
-  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  const defined = withoutUndefined(given);
   return { ...defaultSimulatorOptions, ...defined };
 }
 
 /** Validates a partial set of faults (from code or from `POST /_sim/faults`). Throws SimulatorOptionsError. */
 export function parseSimulatorFaults(faults: unknown): SimulatorFaults {
   const given = parseOrThrow(faultsSchema, faults, 'simulator fault');
-  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as SimulatorFaults;
+  return withoutUndefined(given);
+}
+
+/** `o` without its undefined fields, so that spreading it over defaults keeps the defaults. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

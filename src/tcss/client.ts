@@ -82,7 +82,7 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   // node-fetch's system errors carry Node's code (ECONNREFUSED, ETIMEDOUT...): faults below the API.
   const systemCode = e.type === 'system' || (typeof e.code === 'string' && /^E[A-Z0-9_]+$/.test(e.code));
   if (systemCode) {
-    const code = String(e.code ?? '');
+    const code = typeof e.code === 'string' ? e.code : '';
     const kind = /^(ETIMEDOUT|ESOCKETTIMEDOUT)$/.test(code) ? 'Timeout' : 'NetworkError';
     return new TcssApiError(kind, code && !message.includes(code) ? `${code}: ${message}` : message, requestId, latencyMs);
   }
@@ -132,7 +132,8 @@ export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredential
       const started = performance.now();
       let answer: ExactAnswer;
       try {
-        answer = (await sdk.request(SCAN_ACTION, body)) as unknown as ExactAnswer;
+        const raw: unknown = await sdk.request(SCAN_ACTION, body);
+        answer = raw as ExactAnswer;
       } catch (err) {
         throw toTcssError(err, performance.now() - started);
       }

@@ -104,7 +104,8 @@ export class RescanWorker {
       probe.close();
     }
     const credentials = createCredentials(cfg.tcss);
-    let self: RescanWorker | undefined;
+    // The budget and the processor are built before the worker that owns them: they reach it through this.
+    const ref: { worker?: RescanWorker } = {};
     // One budget per (identity Tencent counts, endpoint host, action): see tcss/identity.ts.
     const openBudget = (identity: string) =>
       SharedBudget.create({
@@ -118,7 +119,7 @@ export class RescanWorker {
         adapt: cfg.tcss.adaptiveRate,
         logger,
       });
-    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => self?.moveBudget(await openBudget(next.key)));
+    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => ref.worker?.moveBudget(await openBudget(next.key)));
     const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
     const bull = bullConnection(cfg.redis, { maxRetriesPerRequest: null });
     const redisLog = oncePerOutage(logger, 'worker: Redis connection error');
@@ -134,12 +135,13 @@ export class RescanWorker {
       logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
     }
     const concurrency = opts.concurrency ?? cfg.workerConcurrency;
-    const worker = new ContractWorker<RescanJobResult>(cfg.queueName, (job, token) => self!.process(job, token), {
+    const worker = new ContractWorker<RescanJobResult>(cfg.queueName, (job, token) => ref.worker!.process(job, token), {
       ...bullWorkerOptions(cfg, concurrency),
       connection: bull.connection,
       prefix: bull.prefix,
     });
-    self = new RescanWorker(cfg, logger, { redis, records, budget, client }, worker);
+    const self = new RescanWorker(cfg, logger, { redis, records, budget, client }, worker);
+    ref.worker = self;
     self.bull = bull;
     await self.run();
     for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);

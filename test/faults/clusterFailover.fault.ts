@@ -37,7 +37,7 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
     const res = await producer.enqueueMany(requests);
     accepted.push(...res.jobIds.map((id, i) => ({ id, data: res.jobs[i]!, enqueuedAt: Date.now() })));
   };
-  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }) as Record<string, number>);
+  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
   const sendsKey = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(sim.url).host, SCAN_ACTION));
   const watch = watchSendLog(redis, sendsKey);
   try {

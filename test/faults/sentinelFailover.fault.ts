@@ -48,7 +48,7 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     const res = await producer.enqueueMany(requests);
     accepted.push(...res.jobIds.map((id, i) => ({ id, data: res.jobs[i]!, enqueuedAt: Date.now() })));
   };
-  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }) as Record<string, number>);
+  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
   const sendsKey = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(sim.url).host, SCAN_ACTION));
   const watch = watchSendLog(redis, sendsKey);
   try {

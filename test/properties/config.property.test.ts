@@ -46,7 +46,7 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError | undefined {
     return undefined;
   } catch (err) {
     if (err instanceof ConfigError) return err;
-    throw new Error(`expected a ConfigError, got ${(err as Error)?.stack ?? String(err)}`);
+    throw new Error(`expected a ConfigError, got ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
 }
 

@@ -100,7 +100,7 @@ function schedulesError(fn: () => unknown): SchedulesError {
     fn();
   } catch (err) {
     if (err instanceof SchedulesError) return err;
-    throw new Error(`expected a SchedulesError, got ${(err as Error)?.stack ?? String(err)}`);
+    throw new Error(`expected a SchedulesError, got ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
   throw new Error('expected a SchedulesError, the file was accepted');
 }
