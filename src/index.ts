@@ -9,4 +9,5 @@ export type { AssetType, RescanJobData, RescanRequest, RescanResult } from './jo
 export { ConfigError, loadConfig } from './config';
 export { RedisUnavailableError } from './redisFailFast';
 export { IdempotencyConflictError } from './idempotency';
+export { ProblemsError } from './problems';
 export type { Config, RedisConfig } from './config';

@@ -8,6 +8,7 @@
  * The same schema is checked at the door (producer, CLI) and again in the worker.
  */
 import { z } from 'zod';
+import { ProblemsError, formatPath, quoteValue } from './problems';
 
 export const JOB_NAME = 'rescan';
 
@@ -150,30 +151,17 @@ export function jobResult(call: CallRecord, job: { id: string; assetIds: readonl
 }
 
 /** Raised for input that breaks the contract: lists every problem, each naming its field. */
-export class ValidationError extends Error {
+export class ValidationError extends ProblemsError {
   override readonly name = 'ValidationError';
   readonly code = 'INVALID_RESCAN';
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '));
+  constructor(problems: string[]) {
+    super(problems, problems.join('; '));
   }
 }
 
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  try {
-    const s = JSON.stringify(v);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return typeof v;
-  }
-}
+const describe = (v: unknown): string => quoteValue(v);
 
 const MAX_PROBLEMS = 20;
-
-function formatPath(path: PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
-}
 
 /** One line per problem, naming the field; a huge bad array is summarised rather than listed whole. */
 function formatIssues(error: z.ZodError, allowed: string): string[] {

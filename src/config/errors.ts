@@ -1,13 +1,14 @@
 /** How a configuration problem is reported: one ConfigError listing every problem, values shown safely. */
 import { maskUrlPasswords } from '../redact';
+import { ProblemsError } from '../problems';
 import { SECRET_VARIABLES } from './schema';
 
 /** A configuration problem: names every offending variable with what was expected and received. */
-export class ConfigError extends Error {
+export class ConfigError extends ProblemsError {
   override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  constructor(problems: string[]) {
+    super(problems, `Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
 }
 

@@ -3,6 +3,7 @@
  * becomes, the error that lists what is wrong with a file, and how those problems quote values.
  */
 import type { AssetType, RescanJobData } from '../job';
+import { ProblemsError, quoteValue } from '../problems';
 
 /** Time zone of an entry without `timezone`. Always stored explicitly: without `tz` BullMQ reads the
  *  pattern in the local zone of whichever process computes the next run. */
@@ -38,24 +39,16 @@ export interface SchedulePart {
 }
 
 /** A schedules file (or entry list) that cannot be applied: lists every problem, each naming its entry. */
-export class SchedulesError extends Error {
+export class SchedulesError extends ProblemsError {
   override readonly name = 'SchedulesError';
   readonly code = 'INVALID_SCHEDULES';
-  constructor(readonly problems: string[]) {
-    super(`Invalid schedules:\n  - ${problems.join('\n  - ')}`);
+  constructor(problems: string[]) {
+    super(problems, `Invalid schedules:\n  - ${problems.join('\n  - ')}`);
   }
 }
 
-/** A value as a problem quotes it: JSON, cut to 60 characters. */
-export function show(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  try {
-    const s = JSON.stringify(v);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return typeof v;
-  }
-}
+/** A value as a problem quotes it (problems.ts). */
+export const show = (v: unknown): string => quoteValue(v);
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

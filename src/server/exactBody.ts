@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { JsonNumber, JsonSyntaxError, parseExactJson, type JsonValue } from '../exactJson';
 import { ValidationError } from '../job';
 import { validateAll } from '../producer';
+import { formatPath } from '../problems';
 
 /** A number literal that JS would round to a different whole number; never equal to any id. */
 export class InexactNumber {
@@ -106,10 +107,6 @@ export function toPlain(value: JsonValue, inexact: InexactNumber[] = []): ExactB
 }
 
 const SIMPLE_INTEGER = /^-?\d{1,15}$/;
-
-function formatPath(path: readonly (string | number)[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
-}
 
 /**
  * Parses a JSON body exactly. The common body (whole numbers of up to 15 digits, no key named twice)

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../demoKeys';
+import { ProblemsError, quoteValue, formatPath } from '../problems';
 
 /** The demo key pair lives in the leaf module demoKeys.ts (config loads it without loading the simulator). */
 export { DEMO_SECRET_ID, DEMO_SECRET_KEY };
@@ -158,9 +159,12 @@ export const defaultSimulatorOptions: Readonly<ResolvedSimulatorOptions> = Objec
 });
 
 /** Error messages name the option, what was expected and what was received. */
-export class SimulatorOptionsError extends Error {
+export class SimulatorOptionsError extends ProblemsError {
   override readonly name = 'SimulatorOptionsError';
   readonly code = 'SIMULATOR_OPTIONS_INVALID';
+  constructor(problems: string[]) {
+    super(problems, `Invalid ${problems.join('; ')}`);
+  }
 }
 
 const expected = (what: string) => ({ error: `expected ${what}` });
@@ -229,12 +233,7 @@ function describeValue(path: readonly PropertyKey[], value: unknown): string {
   if (path[path.length - 1] === 'secretKey') return '(a secret key, not shown)';
   if (path[path.length - 1] === 'controlToken') return '(a token, not shown)';
   if (value === undefined) return 'undefined';
-  const text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? `(a ${typeof value})`;
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+  return quoteValue(value, 120);
 }
 
 function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
@@ -247,7 +246,7 @@ function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, what: string): T 
     const name = issue.path.length > 0 ? ` \`${formatPath(issue.path)}\`` : '';
     return `${what}${name}: ${issue.message}, got ${describeValue(issue.path, issue.input)}`;
   });
-  throw new SimulatorOptionsError(`Invalid ${problems.join('; ')}`);
+  throw new SimulatorOptionsError(problems);
 }
 
 /** Defaults, then the caller's options, validated at once. Throws SimulatorOptionsError. */
