@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from './server/run';
 import { queueStatus } from './status';
 import { producerOptionsFrom, recordStoreFrom, withDemoCredentials } from './wiring';
 import { RescanWorker } from './worker';
+import { errorMessage } from './redact';
 
 export interface DemoOptions {
   jobs: number;
@@ -133,7 +134,7 @@ async function demoRedis(configured: string, say: (s: string) => void): Promise<
   try {
     redisServerBinary();
   } catch (err) {
-    throw new Error(`nothing answers at REDIS_URL=${configured}, and ${(err as Error).message}`, { cause: err });
+    throw new Error(`nothing answers at REDIS_URL=${configured}, and ${errorMessage(err)}`, { cause: err });
   }
   const throwaway = await startRedisServer();
   say(`no Redis answered at ${configured}: started a throwaway redis-server at ${throwaway.url} (gone when the demo ends)`);

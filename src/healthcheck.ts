@@ -5,6 +5,7 @@
  */
 import { loadConfig } from './config';
 import { checkHeartbeat } from './heartbeat';
+import { errorMessage } from './redact';
 
 function main(): number {
   const file = loadConfig().heartbeatFile;
@@ -23,6 +24,6 @@ function main(): number {
 try {
   process.exitCode = main();
 } catch (err) {
-  process.stderr.write(`unhealthy: ${(err as Error).message}\n`);
+  process.stderr.write(`unhealthy: ${errorMessage(err)}\n`);
   process.exitCode = 1;
 }

@@ -1,4 +1,5 @@
 /** The JSON Lines input of `enqueue --file`: one rescan object per non-blank line. */
+import { errorMessage } from '../redact';
 
 /** Longest line accepted in an enqueue file, in characters: a line is one rescan. */
 export const MAX_LINE_CHARS = 1_048_576;
@@ -22,7 +23,7 @@ export function parseJsonLines(text: string): { items: unknown[]; lines: number[
       items.push(JSON.parse(line));
       lines.push(i + 1);
     } catch (err) {
-      problems.push(`line ${i + 1}: not valid JSON (${(err as Error).message})`);
+      problems.push(`line ${i + 1}: not valid JSON (${errorMessage(err)})`);
     }
   });
   return { items, lines, problems };

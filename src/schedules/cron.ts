@@ -1,6 +1,7 @@
 /** Cron patterns and time zones, checked the way BullMQ will read them. */
 import { getNextMillis } from 'bullmq';
 import { show } from './entry';
+import { errorMessage } from '../redact';
 
 export function isTimeZone(tz: string): boolean {
   try {
@@ -25,7 +26,7 @@ export function cronProblem(cron: string, timezone: string): string | undefined 
   try {
     next = getNextMillis(Date.now(), { pattern: cron, tz: timezone });
   } catch (err) {
-    return `cron ${show(cron)} is not a valid cron pattern: ${err instanceof Error ? err.message : String(err)}`;
+    return `cron ${show(cron)} is not a valid cron pattern: ${errorMessage(err)}`;
   }
   if (next === undefined || !Number.isFinite(next)) return `cron ${show(cron)} never fires`;
   return undefined;

@@ -16,6 +16,7 @@ import {
   type ScheduleEntry,
   type SchedulePart,
 } from './entry';
+import { errorMessage } from '../redact';
 
 const ENTRY_FIELDS = ['name', 'cron', 'timezone', 'policyItemId', 'assetIds', 'assetType'] as const;
 const RESCAN_FIELDS = ['policyItemId', 'assetIds', 'assetType'] as const;
@@ -174,7 +175,7 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
   try {
     root = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new SchedulesError([`invalid YAML: ${err instanceof Error ? err.message : String(err)}`]);
+    throw new SchedulesError([`invalid YAML: ${errorMessage(err)}`]);
   }
 
   if (!isPlainObject(root)) {

@@ -29,6 +29,7 @@ import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../demoKeys';
 import type { CredentialSource, TcssConfig } from '../config';
 import type { SdkClient } from './sdkClient';
 import { createStsClient, stsEndpoint } from './sts';
+import { errorMessage } from '../redact';
 
 /** Keys fit to sign with: both parts present. */
 export interface UsableCredential {
@@ -61,7 +62,7 @@ class RoleCredential extends STSCredential {
       };
       return { ...result.Credentials, ExpiredTime: result.ExpiredTime, Expiration: result.Expiration };
     } catch (err) {
-      throw new Error(`Get STS AssumeRole failed: ${(err as Error).message}`, { cause: err });
+      throw new Error(`Get STS AssumeRole failed: ${errorMessage(err)}`, { cause: err });
     }
   }
 }
@@ -141,7 +142,7 @@ export class WatchedCredentials implements DynamicCredential {
     } catch (err) {
       // Forget the failure so that the next call asks again (see the file comment).
       (this.provider as { credentialTask?: unknown }).credentialTask = null;
-      throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider: ${(err as Error).message}`);
+      throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider: ${errorMessage(err)}`);
     }
     if (!c.secretId || !c.secretKey) {
       throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider (TENCENTCLOUD_CREDENTIALS=${this.source}): see docs/credentials.md`);

@@ -10,6 +10,7 @@
  */
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { JsonNumber, parseExactJson, type JsonValue } from '../exactJson';
+import { errorMessage } from '../redact';
 
 /** What fetch gives back (node-fetch's Response, the part we use). */
 export interface AnswerLike {
@@ -58,7 +59,7 @@ export async function parseExactAnswer(res: AnswerLike): Promise<ExactAnswer> {
     body = parseExactJson(text);
   } catch (err) {
     // Not JSON: the SDK's res.json() would throw a SyntaxError here too (it maps to NetworkError, retried).
-    throw new SyntaxError(`the API's answer is not JSON (${(err as Error).message}): ${text.slice(0, 120)}`, { cause: err });
+    throw new SyntaxError(`the API's answer is not JSON (${errorMessage(err)}): ${text.slice(0, 120)}`, { cause: err });
   }
   const response = field(body, 'Response');
   const rawRequestId = field(response, 'RequestId');

@@ -12,6 +12,7 @@ import type { TcssConfig } from '../config';
 import type { Logger } from '../logger';
 import type { UsableCredential, WatchedCredentials } from './credentials';
 import { createStsClient, stsEndpoint } from './sts';
+import { errorMessage } from '../redact';
 
 /** What GetCallerIdentity answers. */
 export interface CallerIdentity {
@@ -74,7 +75,7 @@ export async function learnBudgetIdentity(tcss: TcssConfig, credentials: Watched
     credential = await credentials.getCredential();
   } catch (err) {
     const key = tcss.roleArn !== undefined && credentials.source === 'role' ? `role-arn:${tcss.roleArn}` : `source:${credentials.source}`;
-    logger.error({ err: (err as Error).message, budgetKey: key }, 'NO CREDENTIALS YET: cannot learn the caller identity; the shared budget is keyed by the credential source until they come');
+    logger.error({ err: errorMessage(err), budgetKey: key }, 'NO CREDENTIALS YET: cannot learn the caller identity; the shared budget is keyed by the credential source until they come');
     return { key, source: 'fallback' };
   }
   try {
@@ -84,7 +85,7 @@ export async function learnBudgetIdentity(tcss: TcssConfig, credentials: Watched
     return { key, source: 'sts' };
   } catch (err) {
     logger.error(
-      { err: (err as Error).message, stsEndpoint: stsEndpoint(tcss).origin },
+      { err: errorMessage(err), stsEndpoint: stsEndpoint(tcss).origin },
       `STS UNREACHABLE: could not learn the caller identity (GetCallerIdentity, ${STS_ATTEMPTS} attempts); the shared budget is keyed by the SecretId instead. ` +
         'Workers using other keys of the same CAM user will NOT share one budget and may exceed the limit together. ' +
         'Fix TENCENTCLOUD_STS_ENDPOINT / network access to STS, or set TCSS_BUDGET_KEY.',

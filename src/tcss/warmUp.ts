@@ -15,6 +15,7 @@
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { sendSigned } from './sdkClient';
+import { errorMessage } from '../redact';
 
 export const WARM_UP_PATH = '/tcss-rescan-warm-up';
 
@@ -51,6 +52,6 @@ export async function warmUp(t: WarmUpTarget): Promise<{ ms: number; status?: nu
     await res.text();
     return { ms: performance.now() - started, status: res.status };
   } catch (err) {
-    return { ms: performance.now() - started, error: err instanceof Error ? err.message : String(err) };
+    return { ms: performance.now() - started, error: errorMessage(err) };
   }
 }
