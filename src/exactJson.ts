@@ -26,6 +26,12 @@ export interface ExactJsonOptions {
   maxDepth?: number;
 }
 
+/**
+ * One function of about 135 lines on purpose: a recursive-descent parser whose small readers (value,
+ * string, number, array, object) share the cursor `pos` as a closure variable. Split into a class or
+ * separate functions, every read would go through a property or a parameter; keeping them together
+ * keeps the grammar readable in one place, in the order of RFC 8259.
+ */
 export function parseExactJson(text: string, options: ExactJsonOptions = {}): JsonValue {
   let pos = 0;
   const maxDepth = options.maxDepth ?? MAX_DEPTH;
