@@ -1,6 +1,8 @@
 /** One test command for developers and CI: `npm test` (builds dist/ first, integration tests spawn it). */
 module.exports = {
-  testEnvironment: 'node',
+  // Node's environment, plus a check that fails a test file that leaves timers, sockets, servers or
+  // child processes open after its last test (test/support/openHandlesEnvironment.ts).
+  testEnvironment: '<rootDir>/test/support/openHandlesEnvironment.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // test/timing/ runs after the rest, alone (its own config): its assertions are about arrival times.

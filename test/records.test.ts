@@ -2,12 +2,13 @@
  * TaskId records (src/records.ts) against the suite's real Redis: one MULTI/EXEC per save, per-job keys
  * keyed by id AND timestamp, newest-first listing with a cursor, filtering, and the capped stream.
  */
-import type { Redis } from 'ioredis';
-import type { CallRecord } from '../src/job';
+import IORedis, { type Redis } from 'ioredis';
+import type { CallRecord, JobRef } from '../src/job';
 import { keys } from '../src/keys';
 import { RecordStore, type CoveredJob } from '../src/records';
 import { startRedisServer, type RedisServerHandle } from '../src/redisServer';
-import { redisClient, uniqueName, waitFor } from './support/redis';
+import { CutProxy } from './support/cutProxy';
+import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 let redis: Redis;
 let queueName: string;
@@ -86,7 +87,7 @@ describe('RecordStore.save', () => {
     }
   });
 
-  test('does it in one MULTI/EXEC (stream entry and job keys together or not at all)', async () => {
+  test('sends the stream entry, its index and the job keys in one MULTI/EXEC', async () => {
     const own = redisClient();
     const base = redisClient();
     // monitor() opens a connection of its own; `base` has to be closed as well.
@@ -110,6 +111,50 @@ describe('RecordStore.save', () => {
     } finally {
       monitor.disconnect();
       await Promise.all([own.quit(), base.quit()]);
+    }
+  });
+
+  test('together or not at all: a connection cut before the last job key leaves nothing written', async () => {
+    const jobs: JobRef[] = [
+      { id: 'a', timestamp: 1 },
+      { id: 'b', timestamp: 2 },
+    ];
+    const written = async () => ({
+      stream: await redis.exists(store.streamKey),
+      index: await redis.exists(keys.tasksByItem(queueName, 7)),
+      jobKeys: await redis.exists(...jobs.map((j) => keys.jobTask(queueName, j))),
+    });
+    // Control: through the proxy, uncut, a save writes everything.
+    const open = await CutProxy.start(testRedisUrl());
+    const client = new IORedis(open.url, { maxRetriesPerRequest: null });
+    try {
+      await new RecordStore(client, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(record(7, 7, ['a', 'b']), jobs);
+      expect(await written()).toEqual({ stream: 1, index: 1, jobKeys: 2 });
+    } finally {
+      client.disconnect();
+      await open.close();
+    }
+    await cleanup(queueName);
+
+    // The connection is cut once the stream entry, the index and job a's key have reached Redis and run,
+    // before job b's key (and EXEC) is sent.
+    const lastKey = keys.jobTask(queueName, jobs[1]!);
+    const proxy = await CutProxy.start(testRedisUrl(), (args) => args[0] === 'set' && args[1] === lastKey);
+    const cutOff = new IORedis(proxy.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    cutOff.on('error', () => undefined);
+    try {
+      const saving = new RecordStore(cutOff, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(record(8, 7, ['a', 'b']), jobs);
+      saving.catch(() => undefined);
+      const addr = await proxy.cutReached;
+      // Redis has run every command forwarded (job a's SET is the last it saw from this connection).
+      await waitFor(async () => new RegExp(`addr=${addr} .*\\bcmd=set\\b`).test(String(await redis.call('CLIENT', 'LIST'))), 5_000, 20, 'the forwarded commands to run');
+      proxy.drop();
+      await expect(saving).rejects.toThrow();
+      // Nothing of the save is in Redis: no stream entry, no index, no job key.
+      expect(await written()).toEqual({ stream: 0, index: 0, jobKeys: 0 });
+    } finally {
+      cutOff.disconnect();
+      await proxy.close();
     }
   });
 

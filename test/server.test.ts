@@ -9,6 +9,7 @@ import { RescanProducer } from '../src/producer';
 import { startServer, type RunningServer } from '../src/server/run';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { RescanWorker } from '../src/worker';
+import { listeningAddresses, nonLoopbackAddresses, tryConnect, withOpenListener } from './support/listening';
 import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
 
 jest.setTimeout(60_000);
@@ -254,8 +255,23 @@ describe('dashboard', () => {
     expect(metrics.text + queues.text).not.toContain(key);
   });
 
-  test('the server listens on loopback unless told otherwise', () => {
+  test('the server and the simulator listen on loopback unless told otherwise', async () => {
+    // Both were started above without a host (cfg has no SERVER_HOST; the simulator no `host`).
     expect(loadConfig({}).server.host).toBe('127.0.0.1');
     expect(loadConfig({}).simulator.host).toBe('127.0.0.1');
+    const ports = { server: Number(new URL(server.url).port), simulator: sim.port };
+    for (const port of Object.values(ports)) {
+      expect(await tryConnect('127.0.0.1', port)).toBe('connected');
+      // What the kernel says the socket is bound to (Linux): loopback only, not 0.0.0.0 or ::.
+      const bound = listeningAddresses(port);
+      if (bound !== undefined) expect(bound).toEqual(['127.0.0.1']);
+    }
+    // From this machine's other addresses, refused; each address first shown to accept a listener on every interface.
+    await withOpenListener(async (open) => {
+      for (const address of nonLoopbackAddresses()) {
+        if ((await tryConnect(address, open)) !== 'connected') continue; // unreachable anyway: proves nothing
+        expect({ address, server: await tryConnect(address, ports.server), simulator: await tryConnect(address, ports.simulator) }).toEqual({ address, server: 'refused', simulator: 'refused' });
+      }
+    });
   });
 });

@@ -132,10 +132,15 @@ const script = defineScript({
     'slowNarrow',
     'guardInterval',
     'retain',
+    'now',
   ] as const,
   lua: `
-local t = redis.call('time')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Redis's clock, unless the caller passed one (A.now > 0: tests step time instead of sleeping).
+local now = tonumber(A.now)
+if now <= 0 then
+  local t = redis.call('time')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local maxRate = tonumber(A.maxRate)
 local minRate = tonumber(A.minRate)
 local margin = tonumber(A.margin)
@@ -275,6 +280,8 @@ export class AdaptiveRate {
     private readonly redis: Redis,
     private readonly keys: AdaptiveRateKeys,
     options: AdaptiveRateOptions,
+    /** The controller's clock, ms, for tests; by default (always in production) Redis's TIME. */
+    private readonly clock?: () => number,
   ) {
     this.o = {
       minRate: options.maxRate / 20,
@@ -324,6 +331,7 @@ export class AdaptiveRate {
       slowNarrow: o.guardSlowNarrowMs,
       guardInterval: o.guardIntervalMs,
       retain: SEND_LOG_RETAIN_MS,
+      now: this.clock?.() ?? 0,
     });
   }
 }

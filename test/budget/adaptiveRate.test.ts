@@ -1,11 +1,22 @@
 /**
- * The budget's controller (src/budget/adaptiveRate.ts) against a real Redis: its clock is Redis's TIME,
- * so intervals are real (kept to a few hundred ms) and every check allows for a loaded machine by
- * asserting what changed, never how long it took.
+ * The budget's controller (src/budget/adaptiveRate.ts) against a real Redis. Its decisions are a Lua
+ * script; their clock is injected (the script's `now`), so intervals, cooldowns and memories are stepped
+ * exactly, to the millisecond on either side of each boundary, instead of slept through. One test checks
+ * that without a clock (production) the script reads Redis's TIME.
  */
 import type { Redis } from 'ioredis';
 import { AdaptiveRate, type AdaptiveRateOptions } from '../../src/budget/adaptiveRate';
-import { redisClient, sleep, uniqueName } from '../support/redis';
+import { redisClient, uniqueName } from '../support/redis';
+
+/** A clock the test moves by hand (ms, in the range of real epoch times). */
+class FakeClock {
+  t = 1_700_000_000_000;
+  readonly now = () => this.t;
+  advance(ms: number): number {
+    this.t += ms;
+    return this.t;
+  }
+}
 
 describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
   let redis: Redis;
@@ -24,8 +35,10 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     keys: { state: string; settings: string; sends: string };
   }
 
-  function make(client: Redis, extra: Partial<AdaptiveRateOptions> = {}, keys = { state: uniqueName('ctl'), settings: uniqueName('settings'), sends: uniqueName('sends') }): Made {
-    const ctl = new AdaptiveRate(client, keys, {
+  const newKeys = () => ({ state: uniqueName('ctl'), settings: uniqueName('settings'), sends: uniqueName('sends') });
+
+  function make(client: Redis, extra: Partial<AdaptiveRateOptions> = {}, clock?: FakeClock, keys = newKeys()): Made {
+    const options: AdaptiveRateOptions = {
       maxRate: 20,
       guardMs: 25,
       decreaseFactor: 0.75,
@@ -36,11 +49,11 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
       slowStep: 1,
       marginMs: 0.5,
       ...extra,
-    });
-    return { ctl, keys };
+    };
+    return { ctl: clock ? new AdaptiveRate(client, keys, options, clock.now) : new AdaptiveRate(client, keys, options), keys };
   }
 
-  /** `n` sends of ours in the log, evenly spread over the 900 ms before `at` (Redis ms), plus seeded ones. */
+  /** `n` sends of ours in the log, evenly spread over the 900 ms before `at` (ms), plus seeded ones. */
   async function logSends(sends: string, n: number, at: number, assumed = 0): Promise<void> {
     for (let i = 0; i < n; i++) await redis.zadd(sends, at - 900 + Math.round((i * 900) / Math.max(1, n - 1)), `w:${i}:${at}`);
     for (let i = 0; i < assumed; i++) await redis.zadd(sends, at - 500 + i, `assumed:${i}:${at}`);
@@ -56,115 +69,167 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     expect(await ctl.report('get')).toEqual({ rate: 20, guardMs: 25, spacingMs: 1025 / 20 + 0.5, changed: false, cause: 'none', sent: -1 });
   });
 
+  test("without an injected clock, decisions are stamped with Redis's TIME", async () => {
+    const { ctl, keys } = make(redis);
+    const before = await redisNow();
+    expect(await ctl.report('throttle')).toMatchObject({ cause: 'unknown', changed: true });
+    const after = await redisNow();
+    const stamped = Number(await redis.hget(keys.state, 'lastThrottle'));
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(after);
+    await redis.del(keys.state);
+  });
+
+  test('with an injected clock, decisions are stamped with it', async () => {
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, {}, clock);
+    await ctl.report('throttle');
+    expect(Number(await redis.hget(keys.state, 'lastThrottle'))).toBe(clock.t);
+    await redis.del(keys.state);
+  });
+
   test('throttled after sending the limit in the last second: our own timing, the guard widens and the rate stays', async () => {
-    const { ctl, keys } = make(redis, { guardWidenMs: 10 });
-    const at = await redisNow();
-    await logSends(keys.sends, 20, at);
-    const d = await ctl.report('throttle', at);
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, { guardWidenMs: 10 }, clock);
+    await logSends(keys.sends, 20, clock.t);
+    const d = await ctl.report('throttle', clock.t);
     expect(d).toMatchObject({ cause: 'own-timing', sent: 20, rate: 20, guardMs: 35, changed: true });
     expect(d.spacingMs).toBeCloseTo(1035 / 20 + 0.5);
   });
 
   test('throttled after sending fewer: another consumer; the rate is set from the count at once, seeded entries not counted', async () => {
-    const { ctl, keys } = make(redis);
-    const at = await redisNow();
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, {}, clock);
     // 16 of ours (the refused one included) and 4 seeded after a log loss, which are not ours.
-    await logSends(keys.sends, 16, at, 4);
-    const d = await ctl.report('throttle', at);
+    await logSends(keys.sends, 16, clock.t, 4);
+    const d = await ctl.report('throttle', clock.t);
     // The server counted more than 20 while 15 were ours: the others spent at least 5; 15 are left.
     expect(d).toMatchObject({ cause: 'other-consumer', sent: 16, rate: 15, guardMs: 25, changed: true });
     // Sending 16 per window was refused: that is the ceiling probed towards slowly.
     expect(Number(await redis.hget(keys.state, 'ceiling'))).toBe(16);
   });
 
+  test('a refused call sent longer ago than the send log keeps is diagnosed as unknown', async () => {
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, {}, clock);
+    const sentAt = clock.t;
+    await logSends(keys.sends, 20, sentAt);
+    clock.advance(6000); // SEND_LOG_RETAIN_MS
+    expect(await ctl.report('throttle', sentAt)).toMatchObject({ cause: 'unknown', sent: -1, rate: 15 });
+  });
+
   test('a burst of throttles from many workers is one decision', async () => {
-    const made = make(redis);
-    const b = make(other, {}, made.keys);
-    const at = await redisNow();
-    await logSends(made.keys.sends, 12, at);
+    const clock = new FakeClock();
+    const made = make(redis, {}, clock);
+    const b = make(other, {}, clock, made.keys);
+    await logSends(made.keys.sends, 12, clock.t);
+    const at = clock.t;
     const burst = await Promise.all([made.ctl.report('throttle', at), b.ctl.report('throttle', at), made.ctl.report('throttle', at), b.ctl.report('throttle', at)]);
     expect(burst.filter((d) => d.changed)).toHaveLength(1);
     expect((await b.ctl.report('get')).rate).toBe(11);
   });
 
-  test('a refused call sent before the last decision could act changes nothing; one sent after it does', async () => {
-    const { ctl, keys } = make(redis, { guardWidenMs: 10 });
-    const at = await redisNow();
-    await logSends(keys.sends, 20, at);
-    expect((await ctl.report('throttle', at)).guardMs).toBe(35);
-    // Sent within 1000 + guard ms of the decision: the server's second still held sends at the old spacing.
-    await logSends(keys.sends, 20, at + 900);
-    expect(await ctl.report('throttle', at + 900)).toMatchObject({ changed: false, guardMs: 35 });
-    const later = at + 2000;
-    await logSends(keys.sends, 20, later);
-    expect(await ctl.report('throttle', later)).toMatchObject({ changed: true, guardMs: 45, cause: 'own-timing' });
+  test('a refused call sent before the last decision could act (within 1000 + guard ms) changes nothing; one sent after it does', async () => {
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, { guardWidenMs: 10 }, clock);
+    const decidedAt = clock.t;
+    await logSends(keys.sends, 20, decidedAt);
+    expect((await ctl.report('throttle', decidedAt)).guardMs).toBe(35);
+    // Sent up to 1000 + 35 ms after the decision: the server's second still held sends at the old spacing.
+    const sameBurst = clock.advance(1035);
+    await logSends(keys.sends, 20, sameBurst);
+    expect(await ctl.report('throttle', sameBurst)).toMatchObject({ changed: false, guardMs: 35 });
+    const next = clock.advance(1);
+    await logSends(keys.sends, 20, next);
+    expect(await ctl.report('throttle', next)).toMatchObject({ changed: true, guardMs: 45, cause: 'own-timing' });
   });
 
-  test('a throttle whose send time is unknown cuts by the factor', async () => {
-    const { ctl } = make(redis);
+  test('a throttle whose send time is unknown cuts by the factor, once per cooldown', async () => {
+    const clock = new FakeClock();
+    const { ctl } = make(redis, {}, clock);
     expect(await ctl.report('throttle')).toMatchObject({ cause: 'unknown', rate: 15, changed: true });
+    clock.advance(299);
+    expect(await ctl.report('throttle')).toMatchObject({ rate: 15, changed: false });
+    // The cooldown counts from the last throttle that decided.
+    clock.advance(1);
+    expect(await ctl.report('throttle')).toMatchObject({ cause: 'unknown', rate: 11.25, changed: true });
   });
 
-  test('the rate probes back up step by step after quiet intervals, slowly near the rate that was refused', async () => {
-    const { ctl } = make(redis, { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.9 });
+  test('the rate probes back up one step per quiet interval, slowly near the rate that was refused', async () => {
+    const clock = new FakeClock();
+    const { ctl } = make(redis, { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.9 }, clock);
     await ctl.report('throttle'); // ceiling 20, rate 15
     expect((await ctl.report('success')).changed).toBe(false); // too soon after the cut
+    clock.advance(299);
+    expect((await ctl.report('success')).changed).toBe(false); // the interval is 300 ms
     const steps: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      await sleep(320);
+    clock.advance(1);
+    steps.push((await ctl.report('success')).rate);
+    for (let i = 0; i < 2; i++) {
+      clock.advance(300);
       steps.push((await ctl.report('success')).rate);
     }
     // 15 -> 17 -> 19 (fast, below 0.9 x 20 = 18) -> 19.25 (slow, near the ceiling)
     expect(steps).toEqual([17, 19, 19.25]);
+    // Successes in between do not step: one step per interval, however many calls succeed.
+    expect((await ctl.report('success')).rate).toBe(19.25);
   });
 
   test('a ceiling not confirmed for ceilingMemoryMs is forgotten: fast steps again', async () => {
-    const { ctl } = make(redis, { increaseStep: 2, slowStep: 0.25, ceilingMemoryMs: 1000, guardMs: 0 });
-    await ctl.report('throttle'); // 15
-    await sleep(1050);
-    expect((await ctl.report('success')).rate).toBe(17);
+    const clock = new FakeClock();
+    // Near the ceiling from 0.7 x 20 = 14: the rate after the cut (15) steps slowly while it is remembered.
+    const { ctl } = make(redis, { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.7, ceilingMemoryMs: 1000, guardMs: 0 }, clock);
+    await ctl.report('throttle'); // 15, ceiling 20
+    clock.advance(999);
+    expect((await ctl.report('success')).rate).toBe(15.25);
+    clock.advance(300);
+    expect((await ctl.report('success')).rate).toBe(17.25);
   });
 
   test('the guard narrows while no throttle comes: fast, then slowly within one widening of the guard that failed, never below the floor', async () => {
-    const { ctl, keys } = make(redis, { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 4, guardSlowNarrowMs: 1, minGuardMs: 21 });
-    const at = await redisNow();
-    await logSends(keys.sends, 20, at);
-    expect((await ctl.report('throttle', at)).guardMs).toBe(40); // 30 failed
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 4, guardSlowNarrowMs: 1, minGuardMs: 21 }, clock);
+    await logSends(keys.sends, 20, clock.t);
+    expect((await ctl.report('throttle', clock.t)).guardMs).toBe(40); // 30 failed
+    clock.advance(299);
+    expect((await ctl.report('success')).guardMs).toBe(40); // the interval is 300 ms
     const guards: number[] = [];
+    clock.advance(1);
     for (let i = 0; i < 4; i++) {
-      await sleep(320);
       guards.push((await ctl.report('success')).guardMs);
+      clock.advance(300);
     }
     // Fast (4 ms) down to 35 (half a widening above the 30 that failed), then slow (1 ms).
     expect(guards).toEqual([36, 32, 31, 30]);
 
-    const fresh = make(redis, { guardMs: 30, guardNarrowMs: 4, minGuardMs: 21 });
+    const fresh = make(redis, { guardMs: 30, guardNarrowMs: 4, minGuardMs: 21 }, clock);
     const seen: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      await sleep(320);
+    for (let i = 0; i < 4; i++) {
       seen.push((await fresh.ctl.report('success')).guardMs);
+      clock.advance(300);
     }
-    expect(seen).toEqual([26, 22, 21]);
+    expect(seen).toEqual([26, 22, 21, 21]);
   });
 
   test('never cuts below the floor, never widens past the widest guard', async () => {
-    const { ctl, keys } = make(redis, { decreaseCooldownMs: 0, minRate: 2, maxGuardMs: 45, guardWidenMs: 10 });
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, { decreaseCooldownMs: 0, minRate: 2, maxGuardMs: 45, guardWidenMs: 10 }, clock);
     for (let i = 0; i < 30; i++) await ctl.report('throttle');
     expect((await ctl.report('get')).rate).toBe(2);
-    const g = make(redis, { decreaseCooldownMs: 0, maxGuardMs: 45, guardWidenMs: 10 });
-    const now = await redisNow();
+    const g = make(redis, { decreaseCooldownMs: 0, maxGuardMs: 45, guardWidenMs: 10 }, clock);
     for (let i = 0; i < 5; i++) {
-      // Each refused call sent well after the decision before it (send times ahead of Redis's clock).
-      const at = now + 2000 * (i + 1);
+      // Each refused call sent well after the decision before it.
+      const at = clock.advance(2000);
       await logSends(g.keys.sends, 20, at);
       await g.ctl.report('throttle', at);
     }
     expect((await g.ctl.report('get')).guardMs).toBe(45);
-    await redis.del(keys.state);
+    await redis.del(keys.state, g.keys.state, g.keys.sends);
   });
 
   test("writes the spacing into Bottleneck's settings with each decision and on sync, only when they exist; get writes nothing", async () => {
-    const { ctl, keys } = make(redis);
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, {}, clock);
     await ctl.report('throttle'); // 15
     expect(await redis.exists(keys.settings)).toBe(0); // never creates a half-made settings hash
     await redis.hset(keys.settings, 'minTime', '1', 'nextRequest', '0');
@@ -172,7 +237,7 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     expect(await redis.hget(keys.settings, 'minTime')).toBe('1');
     await ctl.report('sync');
     expect(Number(await redis.hget(keys.settings, 'minTime'))).toBeCloseTo(1025 / 15 + 0.5);
-    await sleep(320);
+    clock.advance(300);
     await ctl.report('throttle'); // 15 -> 11.25
     expect(Number(await redis.hget(keys.settings, 'minTime'))).toBeCloseTo(1025 / 11.25 + 0.5);
     await redis.del(keys.settings, keys.state);

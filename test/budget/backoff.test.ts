@@ -22,16 +22,47 @@ describe('backoffDelay', () => {
     expect(MAX_BACKOFF_MS).toBe(600_000);
   });
 
-  test('with fixed randomness it is deterministic: 0 -> half, 0.5 -> three quarters, ~1 -> full', () => {
+  test('maps the draw onto the upper half of the delay: 0 -> half, 0.5 -> three quarters, ~1 -> full', () => {
     expect(backoffDelay(1, 1000, () => 0)).toBe(500);
     expect(backoffDelay(1, 1000, () => 0.5)).toBe(750);
     expect(backoffDelay(1, 1000, () => 0.999999)).toBe(1000);
     expect(backoffDelay(3, 1000, () => 0)).toBe(2000);
     expect(backoffDelay(3, 1000, () => 0.5)).toBe(3000);
     expect(backoffDelay(4, 250, () => 0.25)).toBe(1250);
+  });
+
+  test('a higher draw never gives a shorter delay (the jitter is the draw, scaled to half the delay)', () => {
+    for (const attempt of [1, 3, 8]) {
+      let previous = -1;
+      for (let r = 0; r < 1; r += 1 / 64) {
+        const d = backoffDelay(attempt, 1000, () => r);
+        expect(d).toBeGreaterThanOrEqual(previous);
+        previous = d;
+      }
+    }
+  });
+
+  test('the jitter spreads retries over the whole upper half of the delay, evenly', () => {
+    // Attempt 3 at base 1000: 4000 ms un-jittered, so delays in [2000, 4000].
+    const random = seeded(42);
+    const delays = Array.from({ length: 4000 }, () => backoffDelay(3, 1000, random));
+    expect(Math.min(...delays)).toBeLessThan(2050);
+    expect(Math.max(...delays)).toBeGreaterThan(3950);
+    // Four equal bins of 500 ms each hold about a quarter (1000 ± 15 %; a fixed delay puts all in one).
+    const bins = [0, 0, 0, 0];
+    for (const d of delays) bins[Math.min(3, Math.floor((d - 2000) / 500))]!++;
+    for (const n of bins) expect(Math.abs(n - 1000)).toBeLessThan(150);
+  });
+
+  test('two workers retrying the same attempt do not march in step', () => {
+    // Seeded differently, as two processes' Math.random are: their streams differ at almost every attempt.
     const a = seeded(7);
-    const b = seeded(7);
-    for (let attempt = 1; attempt <= 12; attempt++) expect(backoffDelay(attempt, 1000, a)).toBe(backoffDelay(attempt, 1000, b));
+    const b = seeded(8);
+    let same = 0;
+    for (let attempt = 1; attempt <= 12; attempt++) if (backoffDelay(attempt, 1000, a) === backoffDelay(attempt, 1000, b)) same++;
+    expect(same).toBeLessThanOrEqual(1);
+    // And by default (Math.random): 50 delays of the same attempt take many values, not one.
+    expect(new Set(Array.from({ length: 50 }, () => backoffDelay(5, 1000))).size).toBeGreaterThan(40);
   });
 
   test('every delay lies within [full/2, full]', () => {
