@@ -29,7 +29,7 @@ test('drains a sample workload through simulator, workers and server, and prints
     let finished = false;
     const demo = runDemo({ jobs: 50, out }).finally(() => (finished = true));
     // The budget's send log keeps each send for a few seconds: read it while the demo runs, until after it ends.
-    const host = (await waitFor(() => /TCSS simulator: http:\/\/(\S+?)\s/.exec(text)?.[1], 20_000, 20, 'the simulator URL'))!;
+    const host = (await waitFor(() => /TCSS simulator: http:\/\/(\S+?)\s/.exec(text)?.[1], 20_000, 20, 'the simulator URL'));
     const sendLog = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, host, SCAN_ACTION));
     const sends = new Map<string, number>();
     const readLog = async () => {

@@ -79,7 +79,7 @@ export default class OpenHandlesEnvironment extends TestEnvironment {
           // Node's own frames (async_hooks, timers) say nothing; the grace period's own timers are not the file's.
           const frames = (new Error().stack ?? '').split('\n').slice(2).filter((f) => !/\(node:|at node:/.test(f));
           if (frames[0]?.includes('openHandlesEnvironment')) return;
-          stacks.set(id, { resource: resource as { hasRef?: () => boolean }, stack: frames.slice(0, 6).join('\n') });
+          stacks.set(id, { resource: resource, stack: frames.slice(0, 6).join('\n') });
         },
         destroy(id) {
           stacks.delete(id);
