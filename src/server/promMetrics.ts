@@ -68,6 +68,18 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
   let status: ReturnType<typeof queueStatus> | undefined;
   const freshStatus = () => (status ??= queueStatus(opts.queue, opts.redis).finally(() => setImmediate(() => (status = undefined))));
 
+  registerCallCounters(registry, queue, fresh);
+  registerCallHistograms(registry, queue, fresh);
+  registerQueueGauges(registry, opts.queue, freshStatus);
+  if (opts.currentRate) registerRateGauge(registry, queue, opts.currentRate);
+  return registry;
+}
+
+/** Reads the workers' call counters from Redis, once per scrape (CallMetrics.snapshot). */
+type CallSnapshot = () => ReturnType<CallMetrics['snapshot']>;
+
+/** The workers' API calls counted in Redis: by outcome, throttled, retried, and jobs failed for good. */
+function registerCallCounters(registry: Registry, queue: string, fresh: CallSnapshot): void {
   new Counter({
     name: 'tcss_rescan_calls_total',
     help: 'ScanComplianceAssetsByPolicyItem calls by outcome code (OK for success), cluster-wide',
@@ -108,6 +120,10 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
       this.inc({ queue }, (await fresh()).failedJobs);
     },
   });
+}
+
+/** Call latency and enqueue-to-TaskId wait, bucketed by the workers in Redis. */
+function registerCallHistograms(registry: Registry, queue: string, fresh: CallSnapshot): void {
   registry.registerMetric(
     externalHistogram('tcss_rescan_call_duration_seconds', 'Latency of API calls in seconds, cluster-wide', { queue }, async () => {
       const s = await fresh();
@@ -120,6 +136,11 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
       return { buckets: w.buckets, sum: w.sumSeconds, count: w.count };
     }),
   );
+}
+
+/** The queue read at scrape time: jobs by state, paused workers, the oldest waiting job's age. */
+function registerQueueGauges(registry: Registry, q: Queue, freshStatus: () => ReturnType<typeof queueStatus>): void {
+  const queue = q.name;
   new Gauge({
     name: 'tcss_rescan_jobs',
     help: 'Jobs in the queue by state',
@@ -145,23 +166,23 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      const jobs = await opts.queue.getJobs([...OLDEST_STATES], 0, 0, true);
+      const jobs = await q.getJobs([...OLDEST_STATES], 0, 0, true);
       const oldest = Math.min(...jobs.map((j) => j.timestamp).filter((t) => Number.isFinite(t)));
       this.set({ queue }, Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
     },
   });
-  if (opts.currentRate) {
-    const read = opts.currentRate;
-    new Gauge({
-      name: 'tcss_rescan_limiter_rate_requests_per_second',
-      help: "The shared budget's current rate in requests per second (lower than the limit after throttling)",
-      labelNames: ['queue'],
-      registers: [registry],
-      async collect() {
-        const r = await read();
-        if (r !== undefined) this.set({ queue }, r);
-      },
-    });
-  }
-  return registry;
+}
+
+/** The shared budget's current rate, when this process knows the budget. */
+function registerRateGauge(registry: Registry, queue: string, read: () => Promise<number | undefined>): void {
+  new Gauge({
+    name: 'tcss_rescan_limiter_rate_requests_per_second',
+    help: "The shared budget's current rate in requests per second (lower than the limit after throttling)",
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const r = await read();
+      if (r !== undefined) this.set({ queue }, r);
+    },
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * The HTTP API's route schemas, for its OpenAPI description (openapi.ts). Kept apart from the routes
- * (app.ts) so that the routes stay as they are: attached by an onRoute hook, by method and URL.
+ * (routes/) so that the routes stay as they are: attached by an onRoute hook, by method and URL.
  *
  * They DOCUMENT; they do not validate or serialise. Request bodies are validated by the job contract's
  * zod schemas (job.ts, with its exact messages) and answers are plain JSON.stringify, as before. The
