@@ -1,5 +1,5 @@
 /**
- * Properties of POST /v1/rescans (src/server/app.ts, started with startServer over real HTTP on
+ * Properties of POST /v1/rescans (src/server/routes/rescans.ts, started with startServer over real HTTP on
  * loopback: Fastify's inject needs an ES-module-only dependency jest cannot load on Node 20), on the
  * suite's Redis: every bad body is
  * refused with a 4xx and a JSON reason that names the rescan and field; never a 500 or a stack; nothing
