@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-/** Node's globals for the few plain JavaScript files (jest configs, one ES module helper). */
+/** Node's globals for the few plain JavaScript files (jest configs, the coverage runner, one ES module helper). */
 const nodeGlobals = {
   require: 'readonly',
   module: 'writable',
@@ -14,6 +14,7 @@ const nodeGlobals = {
   __filename: 'readonly',
   process: 'readonly',
   console: 'readonly',
+  URL: 'readonly',
 };
 
 export default defineConfig(
