@@ -1,6 +1,6 @@
 /**
  * GET /metrics in Prometheus format (prom-client), by the book (`promtool check metrics` is clean, see
- * test/promMetrics.test.ts):
+ * test/server/promMetrics.test.ts):
  * - the process metrics of prom-client's collectDefaultMetrics keep their standard names (no prefix),
  *   so the usual Node.js dashboards work; they describe this server process;
  * - every `tcss_rescan_*` series carries a `queue` label and a unit in its name where it has one;

@@ -5,7 +5,7 @@
  * They DOCUMENT; they do not validate or serialise. Request bodies are validated by the job contract's
  * zod schemas (job.ts, with its exact messages) and answers are plain JSON.stringify, as before. The
  * body and result schemas are generated from those zod schemas (contractSchemas.ts), so the document
- * cannot drift from the contract; test/openapi.test.ts validates real answers against it with ajv.
+ * cannot drift from the contract; test/server/openapi.test.ts validates real answers against it with ajv.
  */
 import { DEFAULT_RECORD_LIST_LIMIT } from '../records';
 import { jobJsonSchema, requestJsonSchema, resultJsonSchema, type JsonSchema } from '../contractSchemas';

@@ -1,6 +1,6 @@
 /**
  * Security headers for every answer (@fastify/helmet), chosen so that bull-board's UI still works
- * (checked in a real browser by test/dashboard.browser.test.ts, which fails on any CSP violation):
+ * (checked in a real browser by test/server/dashboard.browser.test.ts, which fails on any CSP violation):
  *
  * - scripts only from this server: the UI is a bundle under /dashboard/static, and its one inline
  *   `<script type="application/json">` holds data, which CSP does not block;

@@ -41,7 +41,7 @@ beforeAll(async () => {
     SERVER_PORT: '0',
     SERVER_PASSWORD: PASSWORD,
     SERVER_API_TOKEN: TOKEN,
-    // Every route is tried with wrong credentials from 127.0.0.1 (the limit is tested in serverHardening).
+    // Every route is tried with wrong credentials from 127.0.0.1 (the limit is tested in test/server/hardening.test.ts).
     SERVER_LOGIN_MAX_FAILURES: '10000',
   });
   server = await startServer(cfg, createLogger('silent'));

@@ -5,11 +5,11 @@
  * temporary keys are renewed before they expire (and the identity learned again when they change).
  */
 import pino from 'pino';
-import { loadConfig } from '../src/config';
-import { DEMO_SECRET_ID, DEMO_SUB_ACCOUNT_UIN, startSimulator, type Simulator } from '../src/simulator';
-import { createCredentials } from '../src/tcss/credentials';
-import { IdentityWatcher, learnBudgetIdentity } from '../src/tcss/identity';
-import { stsEndpoint } from '../src/tcss/sts';
+import { loadConfig } from '../../src/config';
+import { DEMO_SECRET_ID, DEMO_SUB_ACCOUNT_UIN, startSimulator, type Simulator } from '../../src/simulator';
+import { createCredentials } from '../../src/tcss/credentials';
+import { IdentityWatcher, learnBudgetIdentity } from '../../src/tcss/identity';
+import { stsEndpoint } from '../../src/tcss/sts';
 
 const KEY_A = { secretId: 'AKIDidentityKeyA00000000000000000000', secretKey: 'identityKeyA-secret-000000000000', uin: '100000000021' };
 const KEY_B = { secretId: 'AKIDidentityKeyB00000000000000000000', secretKey: 'identityKeyB-secret-000000000000', uin: '100000000021' };

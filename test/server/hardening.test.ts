@@ -13,12 +13,12 @@ import { Writable } from 'node:stream';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { loadConfig, type Config } from '../src/config';
-import { keys } from '../src/keys';
-import { createLogger, type Logger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { loadConfig, type Config } from '../../src/config';
+import { keys } from '../../src/keys';
+import { createLogger, type Logger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
 

@@ -3,14 +3,14 @@
  * calling the simulator: titles name the check item and asset count, a permanent API error shows its
  * code, message and RequestId with no stack trace, and the queue offers no retry.
  */
-import { loadConfig, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { jobTitle } from '../src/server/dashboardJobs';
-import { startServer, type RunningServer } from '../src/server/run';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { RescanWorker } from '../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { jobTitle } from '../../src/server/dashboardJobs';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { RescanWorker } from '../../src/worker';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 const PASSWORD = 'dashboard-password-0123';
 const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };

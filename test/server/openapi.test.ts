@@ -6,13 +6,13 @@
  */
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { loadConfig, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { RescanWorker } from '../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { RescanWorker } from '../../src/worker';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 const PASSWORD = 'openapi-password-0123';
 const TOKEN = 'openapi-token-0123456789-abcdef';

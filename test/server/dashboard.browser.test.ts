@@ -8,21 +8,21 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../src/config';
-import type { RescanResult } from '../src/job';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { RescanWorker } from '../src/worker';
-import { launchChromium, requireChromium } from './support/browser';
-import { redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { loadConfig } from '../../src/config';
+import type { RescanResult } from '../../src/job';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { RescanWorker } from '../../src/worker';
+import { launchChromium, requireChromium } from '../support/browser';
+import { redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(30_000);
 
 const USER = 'admin';
 const PASSWORD = 'a-long-test-password';
-const SCREENSHOT = path.join(__dirname, '..', 'artifacts', 'dashboard.png');
+const SCREENSHOT = path.join(__dirname, '..', '..', 'artifacts', 'dashboard.png');
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const queueName = uniqueName('dash');

@@ -3,11 +3,11 @@
  * Idempotency-Key), over real HTTP against a redis-server of the test's own that it stops and starts.
  */
 import { Queue } from 'bullmq';
-import { loadConfig, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startRedisServer, type RedisServerHandle } from '../src/redisServer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { sleep, uniqueName, waitFor } from './support/redis';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { sleep, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(90_000);
 

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../src/config';
+import { CONFIG_VARIABLES } from '../../src/config';
 
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[]; deploy?: { replicas?: number }; depends_on?: unknown; ports?: string[] }>;
   volumes: Record<string, unknown>;

@@ -3,16 +3,16 @@
  * installed by .ci/run), keeps the standard process metric names, labels every tcss_rescan_* series
  * with its queue, counts enqueue-to-TaskId times and jobs that failed for good; and two server replicas
  * on one Redis export the same cluster-wide values (the documented reason to aggregate with max, not
- * sum: see docs/prometheus.md and the recording rules tested in test/deployPrometheus.test.ts).
+ * sum: see docs/prometheus.md and the recording rules tested in test/deploy/prometheus.test.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { loadConfig, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { RescanWorker } from '../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { RescanWorker } from '../../src/worker';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 const PASSWORD = 'metrics-password-0123';
 const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };

@@ -15,11 +15,11 @@
  * run with the other test file's Chromium starting beside it saw a 389 ms stretch, hence 500.
  */
 import { spawn } from 'node:child_process';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startRedisServer, type RedisServerHandle } from '../src/redisServer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { sleep, uniqueName } from './support/redis';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { sleep, uniqueName } from '../support/redis';
 
 jest.setTimeout(120_000);
 

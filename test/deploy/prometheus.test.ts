@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { parse } from 'yaml';
-import { createPromRegistry } from '../src/server/promMetrics';
-import { redisClient, testRedisUrl, uniqueName } from './support/redis';
+import { createPromRegistry } from '../../src/server/promMetrics';
+import { redisClient, testRedisUrl, uniqueName } from '../support/redis';
 
-const promDir = path.join(__dirname, '..', 'deploy', 'prometheus');
+const promDir = path.join(__dirname, '..', '..', 'deploy', 'prometheus');
 const rulesFile = path.join(promDir, 'rules.yml');
 
 interface Rule {
@@ -22,7 +22,7 @@ interface Rule {
 }
 const rules = (parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
 const records = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
-const dashboard = JSON.parse(readFileSync(path.join(__dirname, '..', 'deploy', 'grafana', 'tcss-rescan.json'), 'utf8')) as {
+const dashboard = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'deploy', 'grafana', 'tcss-rescan.json'), 'utf8')) as {
   panels: { title: string; targets: { expr: string }[] }[];
 };
 const dashboardExprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));

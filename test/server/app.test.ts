@@ -3,14 +3,14 @@
  * through the real stack), on the suite's Redis, with a real worker and the simulator behind it.
  */
 import type { Redis } from 'ioredis';
-import { ConfigError, loadConfig, requireServerAccess, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { RescanProducer } from '../src/producer';
-import { startServer, type RunningServer } from '../src/server/run';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { RescanWorker } from '../src/worker';
-import { listeningAddresses, nonLoopbackAddresses, tryConnect, withOpenListener } from './support/listening';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from './support/redis';
+import { ConfigError, loadConfig, requireServerAccess, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { RescanProducer } from '../../src/producer';
+import { startServer, type RunningServer } from '../../src/server/run';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { RescanWorker } from '../../src/worker';
+import { listeningAddresses, nonLoopbackAddresses, tryConnect, withOpenListener } from '../support/listening';
+import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
 

@@ -4,8 +4,8 @@
  * keep-alive connection in the agent's pool for the first real call.
  */
 import http from 'node:http';
-import { startSimulator, type Simulator } from '../src/simulator';
-import { WARM_UP_PATH, warmUp } from '../src/tcss/warmUp';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { WARM_UP_PATH, warmUp } from '../../src/tcss/warmUp';
 
 describe('warm-up', () => {
   let sim: Simulator;

@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CONFIG_VARIABLES, loadConfig } from '../src/config';
-import { parseSchedulesFile } from '../src/schedules';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { parseSchedulesFile } from '../../src/schedules';
 
-const root = path.join(__dirname, '..');
-const VALIDATE = path.join(__dirname, 'support', 'k8sValidate.mjs');
+const root = path.join(__dirname, '..', '..');
+const VALIDATE = path.join(__dirname, '..', 'support', 'k8sValidate.mjs');
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
 
