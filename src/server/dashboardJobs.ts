@@ -7,7 +7,7 @@
  *   same call would be refused again), the job broke the contract, or its attempts ran out (enqueue the
  *   rescan again with the CLI or the API once the cause is fixed);
  * - a failed job shows its code, message and RequestId without a stack trace: the worker does not
- *   store stacks for API errors and invalid jobs (worker.ts).
+ *   store stacks for API errors and invalid jobs (src/worker/).
  */
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { Queue } from 'bullmq';

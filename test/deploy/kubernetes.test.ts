@@ -4,6 +4,7 @@
  * `kubernetes-models` package (test/support/k8sValidate.mjs), and checked for what the issue asks:
  * probes, drain time, non-root, read-only root filesystem, requests, PDBs, the schedules Job.
  */
+import { RECORD_SAVE_FIRST_DELAY_MS, RECORD_SAVE_MAX_DELAY_MS, RECORD_SAVE_RETRIES } from '../../src/worker/groupCall';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +59,8 @@ test('workers: a grace period longer than a drain, and the heartbeat as liveness
   expect(c.args).toEqual(['worker']);
   // A drain: the active jobs' calls through the shared budget, one call's timeout, the record retries.
   const cfg = loadConfig(configMap.data);
-  const recordRetriesS = 21.2; // worker.ts saveWithRetries: 200 ms doubling, capped at 5 s, 8 retries
+  // The record's retries (worker/groupCall.ts): RECORD_SAVE_FIRST_DELAY_MS doubling, capped, RECORD_SAVE_RETRIES times (21.2 s).
+  const recordRetriesS = Array.from({ length: RECORD_SAVE_RETRIES }, (_, i) => Math.min(RECORD_SAVE_FIRST_DELAY_MS * 2 ** i, RECORD_SAVE_MAX_DELAY_MS)).reduce((a, b) => a + b, 0) / 1000;
   const drainS = cfg.workerConcurrency / cfg.tcss.rateLimit + cfg.tcss.timeoutMs / 1000 + recordRetriesS;
   expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(drainS);
   expect(c.livenessProbe.exec.command).toEqual(['node', 'dist/healthcheck.js']);

@@ -277,7 +277,7 @@ describe('/readyz', () => {
   test('without credentials it says only not ready and a reason code; the details need a login', async () => {
     const pausedKey = keys.pausedWorkers(cfg.queueName);
     const now = new Date().toISOString();
-    // What a worker writes when the API refuses its credentials (worker.ts).
+    // What a worker writes when the API refuses its credentials (src/pause.ts).
     await redis.hset(pausedKey, 'worker-host-1234', JSON.stringify({ code: 'AuthFailure.SecretIdNotFound', message: 'The SecretId is not found', requestId: 'req-secret-detail', at: now, seenAt: now }));
     try {
       const open = await get('/readyz', {});
