@@ -12,7 +12,10 @@ module.exports = {
     // content-disposition 3 (under @bull-board/fastify -> @fastify/static) ships ES modules only. Node 20
     // loads it with require(esm); jest's module system cannot (before Node 24.9), so it is compiled to
     // CommonJS for the tests.
-    '/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true }],
+    '/node_modules/content-disposition/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',

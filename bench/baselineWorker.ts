@@ -16,9 +16,9 @@ import { createTcssClient } from '../src/tcss/client';
 
 /** The alternatives, each named as the benchmark's tables name it. */
 export const BASELINES = {
-  'bullmq-20/1000ms': "BullMQ limiter {max: 20, duration: 1000}",
-  'bullmq-1/50ms': "BullMQ limiter {max: 1, duration: 50}",
-  'bottleneck-redis': "Bottleneck, Redis (clustered, stock), minTime 50",
+  'bullmq-20/1000ms': 'BullMQ limiter {max: 20, duration: 1000}',
+  'bullmq-1/50ms': 'BullMQ limiter {max: 1, duration: 50}',
+  'bottleneck-redis': 'Bottleneck, Redis (clustered, stock), minTime 50',
   'bottleneck-local': 'Bottleneck per process, no Redis, minTime 50',
 } as const;
 
@@ -30,7 +30,10 @@ export function isBaselineKind(s: string | undefined): s is BaselineKind {
 
 async function main(): Promise<void> {
   const kind = process.env.BENCH_BASELINE;
-  if (!isBaselineKind(kind)) throw new Error(`BENCH_BASELINE: expected one of ${Object.keys(BASELINES).join(', ')}, got ${JSON.stringify(kind)}`);
+  if (!isBaselineKind(kind))
+    throw new Error(
+      `BENCH_BASELINE: expected one of ${Object.keys(BASELINES).join(', ')}, got ${JSON.stringify(kind)}`,
+    );
   const cfg = loadConfig({
     REDIS_URL: process.env.REDIS_URL,
     QUEUE_NAME: process.env.QUEUE_NAME,
@@ -65,7 +68,11 @@ async function main(): Promise<void> {
   }
 
   const call = (data: RescanJobData) =>
-    client.scan({ policyItemId: data.policyItemId, assetIds: data.assetIds, ...(data.assetType ? { assetType: data.assetType } : {}) });
+    client.scan({
+      policyItemId: data.policyItemId,
+      assetIds: data.assetIds,
+      ...(data.assetType ? { assetType: data.assetType } : {}),
+    });
   const worker = new Worker<RescanJobData>(
     cfg.queueName,
     async (job) => {

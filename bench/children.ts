@@ -30,7 +30,11 @@ export interface SpawnOptions {
 
 /** Starts `node <script> ...args` and tracks it until it exits. */
 export function spawnNode(name: string, script: string, args: string[], opts: SpawnOptions): Child {
-  const child = spawn(process.execPath, [script, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    env: opts.env,
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${name} (${script})`);
   let tail = '';
   let partial = '';
@@ -46,7 +50,9 @@ export function spawnNode(name: string, script: string, args: string[], opts: Sp
     for (const line of lines) opts.onLine(line);
   });
   child.stderr.on('data', (d: Buffer) => keep(d.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const handle: Child = {
     name,
     process: child,

@@ -79,7 +79,11 @@ export async function runCoalescing(h: Harness, progress: (line: string) => void
   progress(`coalescing on: ${count(o.coalesceJobs)} single-asset jobs over ${o.coalescePolicyItems} check items`);
   const on = await drain(
     h,
-    { TCSS_COALESCE: 'true', WORKER_CONCURRENCY: String(o.coalesceConcurrency), TCSS_MAX_ASSETS_PER_CALL: String(o.coalesceMaxAssets) },
+    {
+      TCSS_COALESCE: 'true',
+      WORKER_CONCURRENCY: String(o.coalesceConcurrency),
+      TCSS_MAX_ASSETS_PER_CALL: String(o.coalesceMaxAssets),
+    },
     o.coalesceJobs,
   );
   progress(`coalescing off: the first ${count(o.uncoalescedJobs)} jobs of the same workload`);
@@ -106,8 +110,16 @@ export async function runCoalescing(h: Harness, progress: (line: string) => void
     count(r.redisBytesPerFinishedJob),
   ];
   const rows: Cell[][] = [
-    row(`on (WORKER_CONCURRENCY=${o.coalesceConcurrency}, TCSS_MAX_ASSETS_PER_CALL=${o.coalesceMaxAssets})`, `measured, ${count(o.coalesceJobs)} jobs`, on),
-    row(`off (one call per job, WORKER_CONCURRENCY=${h.defaults.workerConcurrency})`, `measured, first ${count(o.uncoalescedJobs)} jobs`, off),
+    row(
+      `on (WORKER_CONCURRENCY=${o.coalesceConcurrency}, TCSS_MAX_ASSETS_PER_CALL=${o.coalesceMaxAssets})`,
+      `measured, ${count(o.coalesceJobs)} jobs`,
+      on,
+    ),
+    row(
+      `off (one call per job, WORKER_CONCURRENCY=${h.defaults.workerConcurrency})`,
+      `measured, first ${count(o.uncoalescedJobs)} jobs`,
+      off,
+    ),
     [
       'off',
       `extrapolated to ${count(o.coalesceJobs)} jobs from the row above (calls per job, calls/s)`,
@@ -129,7 +141,23 @@ export async function runCoalescing(h: Harness, progress: (line: string) => void
       `Time to drain runs from the first enqueue to the last job completed. "assets covered" counts distinct asset ids in accepted calls. ` +
       `Redis memory per job is used_memory after minus before, per finished job (kept completed jobs, per-job records, the TaskId stream).`,
     '',
-    table(['coalescing', 'what', 'jobs', 'calls', 'throttled', 'jobs per call', 'assets per call (mean / max)', 'assets covered', 'calls/s', 'time to drain, s', 'worker CPU ms/job', 'Redis bytes/finished job'], rows),
+    table(
+      [
+        'coalescing',
+        'what',
+        'jobs',
+        'calls',
+        'throttled',
+        'jobs per call',
+        'assets per call (mean / max)',
+        'assets covered',
+        'calls/s',
+        'time to drain, s',
+        'worker CPU ms/job',
+        'Redis bytes/finished job',
+      ],
+      rows,
+    ),
     '',
     `Coalescing made ${ratio(fewer, 1)} fewer calls than one call per job would for the same ${count(o.coalesceJobs)} jobs, ` +
       `and drained them in ${fixed(on.seconds, 1)} s instead of about ${fixed(offSecondsFull / 60, 1)} min. ` +
@@ -140,7 +168,11 @@ export async function runCoalescing(h: Harness, progress: (line: string) => void
     title: '3. Coalescing',
     body,
     targets: [
-      { target: `coalescing: ≥ 20× fewer calls (${count(o.coalesceJobs)} single-asset jobs, ${o.coalescePolicyItems} check items)`, measured: `${ratio(fewer, 1)} (${count(on.summary.calls)} calls instead of ${count(offCallsFull)})`, met: fewer >= 20 && on.drained },
+      {
+        target: `coalescing: ≥ 20× fewer calls (${count(o.coalesceJobs)} single-asset jobs, ${o.coalescePolicyItems} check items)`,
+        measured: `${ratio(fewer, 1)} (${count(on.summary.calls)} calls instead of ${count(offCallsFull)})`,
+        met: fewer >= 20 && on.drained,
+      },
     ],
   };
 }

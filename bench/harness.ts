@@ -7,7 +7,13 @@ import type { TcssConfig } from '../src/config';
 import { budgetId, readBudgetGuard, readBudgetRate } from '../src/budget';
 import { RescanProducer } from '../src/producer';
 import type { RedisServerHandle } from '../src/redisServer';
-import { DEMO_SUB_ACCOUNT_UIN, SCAN_ACTION, type SimulatorCall, type SimulatorFaults, type SimulatorStats } from '../src/simulator';
+import {
+  DEMO_SUB_ACCOUNT_UIN,
+  SCAN_ACTION,
+  type SimulatorCall,
+  type SimulatorFaults,
+  type SimulatorStats,
+} from '../src/simulator';
 import { cpuMs, type Child } from './children';
 import { summariseCalls, type CallSummary } from './measure';
 import type { BenchOptions } from './options';
@@ -55,7 +61,11 @@ export interface RunFaults {
  */
 export async function freshRun(h: Harness, faults: RunFaults = {}): Promise<RescanProducer> {
   await h.redis.flushall();
-  const all: SimulatorFaults = { backgroundRps: faults.backgroundRps ?? 0, countThrottled: faults.countThrottled ?? true, arrivalJitterMs: faults.arrivalJitterMs ?? 0 };
+  const all: SimulatorFaults = {
+    backgroundRps: faults.backgroundRps ?? 0,
+    countThrottled: faults.countThrottled ?? true,
+    arrivalJitterMs: faults.arrivalJitterMs ?? 0,
+  };
   await h.sim.setFaults(all);
   await h.sim.reset();
   return new RescanProducer({ redisUrl: h.redisServer.url, queueName: `bench-${++runNumber}` });
@@ -65,7 +75,14 @@ export async function freshRun(h: Harness, faults: RunFaults = {}): Promise<Resc
  * Enqueues jobs `from` .. `from + n - 1`: one asset each, check items round-robin, `perCall` jobs per
  * `enqueueMany` call (default `enqueueChunk`), one call at a time. Returns the ms it took.
  */
-export async function enqueueSingles(h: Harness, producer: RescanProducer, n: number, policyItems: number, from = 0, perCall = h.opts.enqueueChunk): Promise<number> {
+export async function enqueueSingles(
+  h: Harness,
+  producer: RescanProducer,
+  n: number,
+  policyItems: number,
+  from = 0,
+  perCall = h.opts.enqueueChunk,
+): Promise<number> {
   const started = performance.now();
   for (let i = from; i < from + n; i += perCall) {
     const size = Math.min(perCall, from + n - i);
@@ -120,7 +137,8 @@ export async function timedRun(
     const redisCpuEnd = cpuMs(h.redisServer.pid);
     const id = budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(h.sim.url).host, SCAN_ACTION);
     const budgetRateAtEnd = impl.kind === 'ours' ? await readBudgetRate(h.redis, id, h.opts.rateLimit) : undefined;
-    const budgetGuardAtEnd = impl.kind === 'ours' ? await readBudgetGuard(h.redis, id, h.defaults.tcss.windowGuardMs) : undefined;
+    const budgetGuardAtEnd =
+      impl.kind === 'ours' ? await readBudgetGuard(h.redis, id, h.defaults.tcss.windowGuardMs) : undefined;
     // No process was killed yet: any job BullMQ moved back as stalled lost its lock while its worker lived.
     const jobs = await producer.queue.getJobs(['completed', 'active', 'waiting', 'failed', 'delayed'], 0, -1);
     const falseStalls = jobs.filter((j) => j.stalledCounter > 0).length;

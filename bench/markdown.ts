@@ -4,10 +4,13 @@ export type Cell = string | number;
 
 /** A GitHub-flavoured Markdown table; numbers are right-aligned, text left-aligned. */
 export function table(headers: string[], rows: Cell[][]): string {
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^(–|[-+]?\d)/.test(String(r[i] ?? ''))));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^(–|[-+]?\d)/.test(String(r[i] ?? ''))),
+  );
   const text = rows.map((r) => headers.map((_, i) => String(r[i] ?? '')));
   const widths = headers.map((h, i) => Math.max(h.length, 3, ...text.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (numeric[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
   return [line(headers), rule, ...text.map(line)].join('\n');
 }

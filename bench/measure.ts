@@ -46,7 +46,10 @@ function rateIn(timesMs: readonly number[], fromMs: number, toMs: number): numbe
 
 export function summariseCalls(calls: readonly SimulatorCall[], windowMs = 1000): CallSummary {
   const all = calls.map((c) => c.arrivalMs).sort((a, b) => a - b);
-  const ok = calls.filter((c) => c.code === 'OK').map((c) => c.arrivalMs).sort((a, b) => a - b);
+  const ok = calls
+    .filter((c) => c.code === 'OK')
+    .map((c) => c.arrivalMs)
+    .sort((a, b) => a - b);
   const throttled = calls.filter((c) => c.code === THROTTLED).length;
   const first = all[0] ?? 0;
   const last = all[all.length - 1] ?? 0;

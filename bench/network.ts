@@ -6,7 +6,15 @@
  */
 import { BASELINES } from './baselineWorker';
 import type { Child } from './children';
-import { enqueueSingles, freshRun, timedRun, type Harness, type SectionResult, type TargetResult, type TimedRunResult } from './harness';
+import {
+  enqueueSingles,
+  freshRun,
+  timedRun,
+  type Harness,
+  type SectionResult,
+  type TargetResult,
+  type TimedRunResult,
+} from './harness';
 import { fixed, percent, table, type Cell } from './markdown';
 import { THROTTLED } from './measure';
 import { plotPerSecond } from './plot';
@@ -27,7 +35,9 @@ function windowOf(calls: readonly SimulatorCall[], fromMs: number, toMs = Infini
   const first = Math.min(...calls.map((c) => c.arrivalMs));
   const last = Math.max(...calls.map((c) => c.arrivalMs));
   const end = Math.min(toMs, last - first);
-  const inside = calls.filter((c) => c.arrivalMs - first >= fromMs && c.arrivalMs - first < (Number.isFinite(toMs) ? toMs : Infinity));
+  const inside = calls.filter(
+    (c) => c.arrivalMs - first >= fromMs && c.arrivalMs - first < (Number.isFinite(toMs) ? toMs : Infinity),
+  );
   const accepted = inside.filter((c) => c.code === 'OK').length;
   return {
     calls: inside.length,
@@ -55,7 +65,20 @@ function ourRow(n: number, label: string, r: TimedRunResult, limit: number, tail
   ];
 }
 
-const HEADERS = ['processes', 'implementation', 'calls', 'throttled', 'throttled %', 'accepted/s', 'of limit', 'accepted/s, judged tail', 'most in any 1000 ms', 'guard at end (ms)', 'rate at end', 'false stalls'];
+const HEADERS = [
+  'processes',
+  'implementation',
+  'calls',
+  'throttled',
+  'throttled %',
+  'accepted/s',
+  'of limit',
+  'accepted/s, judged tail',
+  'most in any 1000 ms',
+  'guard at end (ms)',
+  'rate at end',
+  'false stalls',
+];
 
 export async function runNetwork(h: Harness, progress: (line: string) => void): Promise<SectionResult> {
   const o = h.opts;
@@ -83,12 +106,18 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
         met: s.throttled <= 0.005 * s.calls,
       },
     );
-    if (n === o.networkProcessCounts[0]) plots.push(plotPerSecond(r.calls, { top: limit, bottom: limit - 6, line: limit, label: `No jitter, ${n} processes` }));
+    if (n === o.networkProcessCounts[0])
+      plots.push(
+        plotPerSecond(r.calls, { top: limit, bottom: limit - 6, line: limit, label: `No jitter, ${n} processes` }),
+      );
   }
 
   for (const n of o.networkProcessCounts) {
     progress(`network: 0–${o.jitterMs} ms arrival jitter, ${n} processes, ${o.jitterSeconds} s`);
-    const r = await timedRun(h, { kind: 'ours', env: ONE_CALL_PER_JOB }, n, o.jitterSeconds, { countThrottled: true, arrivalJitterMs: o.jitterMs });
+    const r = await timedRun(h, { kind: 'ours', env: ONE_CALL_PER_JOB }, n, o.jitterSeconds, {
+      countThrottled: true,
+      arrivalJitterMs: o.jitterMs,
+    });
     const s = r.summary;
     const tail = windowOf(r.calls, (o.jitterSeconds / 3) * 1000);
     jitterRows.push(ourRow(n, 'ours (defaults)', r, limit, tail));
@@ -104,13 +133,29 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
         met: s.throttled <= 0.005 * s.calls,
       },
     );
-    plots.push(plotPerSecond(r.calls, { top: limit, bottom: limit - 6, line: limit, label: `0–${o.jitterMs} ms arrival jitter, ${n} processes` }));
+    plots.push(
+      plotPerSecond(r.calls, {
+        top: limit,
+        bottom: limit - 6,
+        line: limit,
+        label: `0–${o.jitterMs} ms arrival jitter, ${n} processes`,
+      }),
+    );
   }
 
   const n0 = o.networkProcessCounts[0] ?? 2;
   const alternatives: { label: string; impl: Implementation }[] = [
-    { label: 'ours, controller off (guard fixed at 25 ms)', impl: { kind: 'ours', env: { ...ONE_CALL_PER_JOB, TCSS_ADAPTIVE_RATE: 'false' } } },
-    { label: `ours, controller off, guard fixed at ${o.jitterMs} ms`, impl: { kind: 'ours', env: { ...ONE_CALL_PER_JOB, TCSS_ADAPTIVE_RATE: 'false', TCSS_WINDOW_GUARD_MS: String(o.jitterMs) } } },
+    {
+      label: 'ours, controller off (guard fixed at 25 ms)',
+      impl: { kind: 'ours', env: { ...ONE_CALL_PER_JOB, TCSS_ADAPTIVE_RATE: 'false' } },
+    },
+    {
+      label: `ours, controller off, guard fixed at ${o.jitterMs} ms`,
+      impl: {
+        kind: 'ours',
+        env: { ...ONE_CALL_PER_JOB, TCSS_ADAPTIVE_RATE: 'false', TCSS_WINDOW_GUARD_MS: String(o.jitterMs) },
+      },
+    },
     { label: BASELINES['bottleneck-redis'], impl: { kind: 'baseline', baseline: 'bottleneck-redis' } },
     { label: BASELINES['bullmq-1/50ms'], impl: { kind: 'baseline', baseline: 'bullmq-1/50ms' } },
   ];
@@ -158,10 +203,20 @@ export async function runFreshStart(h: Harness, progress: (line: string) => void
   for (let rep = 1; rep <= o.freshRepeats; rep++) {
     for (const v of variants) {
       progress(`fresh start: ${v.label}, ${o.freshProcesses} processes, run ${rep}`);
-      const r = await timedRun(h, { kind: 'ours', env: v.env }, o.freshProcesses, o.freshSeconds, { countThrottled: true });
+      const r = await timedRun(h, { kind: 'ours', env: v.env }, o.freshProcesses, o.freshSeconds, {
+        countThrottled: true,
+      });
       const first = windowOf(r.calls, 0, 1000);
       const firstThree = windowOf(r.calls, 0, 3000);
-      rows.push([rep, v.label, first.calls, first.throttled, firstThree.throttled, r.summary.throttled, r.summary.maxArrivalsInWindow]);
+      rows.push([
+        rep,
+        v.label,
+        first.calls,
+        first.throttled,
+        firstThree.throttled,
+        r.summary.throttled,
+        r.summary.maxArrivalsInWindow,
+      ]);
       if (v.judged) {
         targets.push({
           target: `${o.freshProcesses} fresh processes starting together (run ${rep}): no throttled call in the first second`,
@@ -175,7 +230,18 @@ export async function runFreshStart(h: Harness, progress: (line: string) => void
     `${o.freshProcesses} new worker processes start together (each ready, i.e. listed by BullMQ, before the backlog is enqueued), ${o.freshSeconds} s each run, one call per job, refused arrivals counted. ` +
       `Each row is a fresh Redis and fresh processes; the variants alternate so that machine load falls on both alike.`,
     '',
-    table(['run', 'implementation', 'calls in the first second', 'throttled in the first second', 'throttled in the first 3 s', 'throttled in the run', 'most in any 1000 ms'], rows),
+    table(
+      [
+        'run',
+        'implementation',
+        'calls in the first second',
+        'throttled in the first second',
+        'throttled in the first 3 s',
+        'throttled in the run',
+        'most in any 1000 ms',
+      ],
+      rows,
+    ),
   ].join('\n');
   return { title: `6. ${o.freshProcesses} fresh processes starting together`, body, targets };
 }
@@ -190,7 +256,12 @@ export async function runKillRecovery(h: Harness, progress: (line: string) => vo
     const producer = await freshRun(h, { countThrottled: true });
     let children: Child[] = [];
     try {
-      children = await startWorkers(h.spawn, { kind: 'ours', env: { ...ONE_CALL_PER_JOB, WORKER_CONCURRENCY: String(concurrency) } }, 2, producer.queue);
+      children = await startWorkers(
+        h.spawn,
+        { kind: 'ours', env: { ...ONE_CALL_PER_JOB, WORKER_CONCURRENCY: String(concurrency) } },
+        2,
+        producer.queue,
+      );
       // One check item per job: nothing merges, the budget sets the pace (20 jobs/s).
       await enqueueSingles(h, producer, o.killJobs, o.killJobs);
       await sleep(o.killAfterSeconds * 1000);
@@ -202,13 +273,18 @@ export async function runKillRecovery(h: Harness, progress: (line: string) => vo
       const completed = await producer.queue.getJobs(['completed'], 0, -1);
       const stc = await Promise.all(completed.map((j) => h.redis.hget(`bull:${producer.queue.name}:${j.id}`, 'stc')));
       const recovered = completed.filter((_, i) => Number(stc[i]) > 0);
-      const stillStalled = (await producer.queue.getJobs(['active', 'waiting'], 0, -1)).filter((j) => j.stalledCounter > 0).length;
+      const stillStalled = (await producer.queue.getJobs(['active', 'waiting'], 0, -1)).filter(
+        (j) => j.stalledCounter > 0,
+      ).length;
       const lastMs = recovered.length > 0 ? Math.max(...recovered.map((j) => j.finishedOn ?? 0)) - killedAt : NaN;
       const firstMs = recovered.length > 0 ? Math.min(...recovered.map((j) => j.finishedOn ?? 0)) - killedAt : NaN;
       rows.push([rep, activeAtKill, recovered.length, stillStalled, fixed(firstMs / 1000, 1), fixed(lastMs / 1000, 1)]);
       targets.push({
         target: `kill -9 of one of two workers (run ${rep}): last stalled job done < 10 s after the kill`,
-        measured: recovered.length > 0 ? `${fixed(lastMs / 1000, 1)} s (${recovered.length} stalled jobs${stillStalled > 0 ? `, ${stillStalled} not done after 20 s` : ''})` : 'no job was stalled',
+        measured:
+          recovered.length > 0
+            ? `${fixed(lastMs / 1000, 1)} s (${recovered.length} stalled jobs${stillStalled > 0 ? `, ${stillStalled} not done after 20 s` : ''})`
+            : 'no job was stalled',
         met: recovered.length > 0 && stillStalled === 0 && lastMs < 10_000,
       });
     } finally {
@@ -222,7 +298,17 @@ export async function runKillRecovery(h: Harness, progress: (line: string) => vo
       `where the other worker takes them first. "Stalled jobs" are the jobs BullMQ moved back (stc > 0); times are from the kill to the first and last of them completed (BullMQ's finishedOn, same machine clock). ` +
       `With the settings before (15 s lock, 15 s checks) the same detection took up to 30 s. The concurrency is lowered here because recovery also needs budget: a killed worker holding 200 jobs of one call each needs 10 s of the 20 req/s budget for them alone, whatever the detection.`,
     '',
-    table(['run', 'active at the kill (both workers)', 'stalled jobs', 'stalled, not done after 20 s', 'first done after the kill (s)', 'last done after the kill (s)'], rows),
+    table(
+      [
+        'run',
+        'active at the kill (both workers)',
+        'stalled jobs',
+        'stalled, not done after 20 s',
+        'first done after the kill (s)',
+        'last done after the kill (s)',
+      ],
+      rows,
+    ),
   ].join('\n');
   return { title: '7. kill -9 of one of two workers: recovery', body, targets };
 }

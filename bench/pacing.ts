@@ -17,9 +17,18 @@ interface Contender {
 export async function runPacing(h: Harness, progress: (line: string) => void): Promise<SectionResult> {
   const o = h.opts;
   const limit = o.rateLimit;
-  const tunedEnv = { TCSS_COALESCE: 'false', TCSS_PACING_MARGIN_MS: String(o.tunedMarginMs), TCSS_WINDOW_GUARD_MS: String(o.tunedGuardMs) };
+  const tunedEnv = {
+    TCSS_COALESCE: 'false',
+    TCSS_PACING_MARGIN_MS: String(o.tunedMarginMs),
+    TCSS_WINDOW_GUARD_MS: String(o.tunedGuardMs),
+  };
   const contenders: Contender[] = [
-    { label: 'ours (defaults)', impl: { kind: 'ours', env: { TCSS_COALESCE: 'false' } }, processCounts: o.pacingProcessCounts, ours: 'default' },
+    {
+      label: 'ours (defaults)',
+      impl: { kind: 'ours', env: { TCSS_COALESCE: 'false' } },
+      processCounts: o.pacingProcessCounts,
+      ours: 'default',
+    },
     {
       label: `ours, tuned (margin ${o.tunedMarginMs} ms, guard ${o.tunedGuardMs} ms)`,
       impl: { kind: 'ours', env: tunedEnv },
@@ -59,9 +68,21 @@ export async function runPacing(h: Harness, progress: (line: string) => void): P
       ]);
       if (c.ours === 'default') {
         targets.push(
-          { target: `pacing, ${n} process(es): ≥ 97.5% of the limit (${fixed(0.975 * limit, 1)} calls/s)`, measured: `${fixed(s.acceptedPerSecond)} calls/s (${percent(s.acceptedPerSecond / limit)})`, met: s.acceptedPerSecond >= 0.975 * limit },
-          { target: `pacing, ${n} process(es): never more than ${limit} in any 1000 ms`, measured: `at most ${s.maxArrivalsInWindow}`, met: s.maxArrivalsInWindow <= limit },
-          { target: `pacing, ${n} process(es): zero RequestLimitExceeded`, measured: `${s.throttled}`, met: s.throttled === 0 },
+          {
+            target: `pacing, ${n} process(es): ≥ 97.5% of the limit (${fixed(0.975 * limit, 1)} calls/s)`,
+            measured: `${fixed(s.acceptedPerSecond)} calls/s (${percent(s.acceptedPerSecond / limit)})`,
+            met: s.acceptedPerSecond >= 0.975 * limit,
+          },
+          {
+            target: `pacing, ${n} process(es): never more than ${limit} in any 1000 ms`,
+            measured: `at most ${s.maxArrivalsInWindow}`,
+            met: s.maxArrivalsInWindow <= limit,
+          },
+          {
+            target: `pacing, ${n} process(es): zero RequestLimitExceeded`,
+            measured: `${s.throttled}`,
+            met: s.throttled === 0,
+          },
         );
       }
     }
@@ -77,7 +98,22 @@ export async function runPacing(h: Harness, progress: (line: string) => void): P
       `refused arrivals counted toward the window. Rates are over the busy period (first to last arrival); "most in any 1000 ms" counts every arrival of the run's calls, throttled included. ` +
       `"÷ ours" is accepted calls/s against ours with defaults at the same process count. Worker CPU is utime + stime of all worker processes from ready to the end, divided by the calls.`,
     '',
-    table(['processes', 'implementation', 'calls', 'accepted', 'throttled', 'calls/s', 'accepted/s', 'of limit', '÷ ours', 'most in any 1000 ms', 'worker CPU ms/call'], rows),
+    table(
+      [
+        'processes',
+        'implementation',
+        'calls',
+        'accepted',
+        'throttled',
+        'calls/s',
+        'accepted/s',
+        'of limit',
+        '÷ ours',
+        'most in any 1000 ms',
+        'worker CPU ms/call',
+      ],
+      rows,
+    ),
     '',
     `With the defaults, a run starts with calls ${fixed(spacing)} ms apart ((1000 + TCSS_WINDOW_GUARD_MS ${d.windowGuardMs}) / ${limit} + TCSS_PACING_MARGIN_MS ${d.pacingMarginMs}), at most ${fixed(spacingCap)} calls/s ` +
       `(${percent(spacingCap / limit)} of the limit); while no call is refused the controller narrows the guard by 1 ms a second, so longer runs go faster (section 5).` +

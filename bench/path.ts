@@ -99,12 +99,28 @@ export async function runPath(h: Harness, progress: (line: string) => void): Pro
     const smallWorker = await sampleWorker(h, small);
 
     const enqueueRows: Cell[][] = [
-      [`enqueue throughput, ${count(o.enqueueChunk)} jobs per enqueueMany call`, `${count(jobsPerSecond)} jobs/s`, `${count(n)} jobs in ${fixed(totalMs / 1000, 2)} s, one call at a time`],
-      [`enqueue throughput, ${count(o.enqueueLargeCall)} jobs per enqueueMany call`, `${count(largeRate)} jobs/s`, `${count(n)} jobs in ${fixed(largeMs / 1000, 2)} s into a fresh queue (the producer splits a large call itself)`],
+      [
+        `enqueue throughput, ${count(o.enqueueChunk)} jobs per enqueueMany call`,
+        `${count(jobsPerSecond)} jobs/s`,
+        `${count(n)} jobs in ${fixed(totalMs / 1000, 2)} s, one call at a time`,
+      ],
+      [
+        `enqueue throughput, ${count(o.enqueueLargeCall)} jobs per enqueueMany call`,
+        `${count(largeRate)} jobs/s`,
+        `${count(n)} jobs in ${fixed(largeMs / 1000, 2)} s into a fresh queue (the producer splits a large call itself)`,
+      ],
       ['… first 10% of the jobs (empty queue)', `${count(firstRate)} jobs/s`, `${count(tenth)} jobs`],
       [`… last 10% (${count(n - tenth)} already waiting)`, `${count(lastRate)} jobs/s`, `${count(tenth)} jobs`],
-      ['Redis memory per waiting job', `${count(bytesAtAll)} bytes`, `used_memory +${mib(memAll - memBase)} for ${count(n)} jobs`],
-      ['… measured at 10% of the backlog', `${count(bytesAtTenth)} bytes`, `+${mib(memTenth - memBase)} for ${count(tenth)} jobs`],
+      [
+        'Redis memory per waiting job',
+        `${count(bytesAtAll)} bytes`,
+        `used_memory +${mib(memAll - memBase)} for ${count(n)} jobs`,
+      ],
+      [
+        '… measured at 10% of the backlog',
+        `${count(bytesAtTenth)} bytes`,
+        `+${mib(memTenth - memBase)} for ${count(tenth)} jobs`,
+      ],
     ];
     const workerRows: Cell[][] = [smallWorker, bigWorker].map((w) => [
       count(w.waitingAtStart),
@@ -137,7 +153,19 @@ export async function runPath(h: Harness, progress: (line: string) => void): Pro
       `Then one worker process with the service's defaults (coalescing on, WORKER_CONCURRENCY=${h.defaults.workerConcurrency}) is started on that backlog and sampled for ${o.rssAfterSeconds} s ` +
         `(RSS from /proc/<pid>/status; CPU as utime + stime from /proc/<pid>/stat, from ready to the last sample), and the same on a small backlog. Calls with coalescing can cover several jobs.`,
       '',
-      table(['jobs waiting', 'worker RSS at end', 'worker RSS max', 'calls', 'jobs done', 'worker CPU ms/call', 'worker CPU ms/job', 'redis-server CPU ms/call'], workerRows),
+      table(
+        [
+          'jobs waiting',
+          'worker RSS at end',
+          'worker RSS max',
+          'calls',
+          'jobs done',
+          'worker CPU ms/call',
+          'worker CPU ms/job',
+          'redis-server CPU ms/call',
+        ],
+        workerRows,
+      ),
       '',
       'What grows with the backlog:',
       '',

@@ -31,7 +31,10 @@ export function perSecond(calls: readonly SimulatorCall[]): PerSecond {
  * underneath, the throttled calls of each second (`.` for none, a digit, `+` for ten or more), and a
  * time axis. The last, partial second is left out.
  */
-export function plotPerSecond(calls: readonly SimulatorCall[], o: { top: number; bottom: number; line: number; label: string }): string {
+export function plotPerSecond(
+  calls: readonly SimulatorCall[],
+  o: { top: number; bottom: number; line: number; label: string },
+): string {
   const s = perSecond(calls);
   const n = Math.max(1, s.accepted.length - 1);
   const acc = s.accepted.slice(0, n);
@@ -46,5 +49,11 @@ export function plotPerSecond(calls: readonly SimulatorCall[], o: { top: number;
   let axis = '';
   for (let i = 0; i < n; i += 10) axis += `${i}s`.padEnd(10);
   rows.push(`     ${axis.slice(0, n + 4)}`);
-  return [`${o.label} (accepted calls per second; rows below ${o.bottom} cut off; \`thr\`: throttled calls in that second)`, '', '```', ...rows, '```'].join('\n');
+  return [
+    `${o.label} (accepted calls per second; rows below ${o.bottom} cut off; \`thr\`: throttled calls in that second)`,
+    '',
+    '```',
+    ...rows,
+    '```',
+  ].join('\n');
 }

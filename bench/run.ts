@@ -42,13 +42,21 @@ const SECTIONS: [string, Section][] = [
 
 /** The environment for children, without anything that would configure the service or the simulator. */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TENCENTCLOUD_|TCSS_|SIM_|REDIS_URL$|QUEUE_NAME$|WORKER_|LOG_LEVEL$|RECORD)/.test(k)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(TENCENTCLOUD_|TCSS_|SIM_|REDIS_URL$|QUEUE_NAME$|WORKER_|LOG_LEVEL$|RECORD)/.test(k),
+    ),
+  );
 }
 
 /** The commit measured, and whether src/ differed from it (read-only git commands). */
 function codeVersion(): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', '-C', ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', ['--no-optional-locks', '-C', ROOT, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     const commit = git('rev-parse', '--short', 'HEAD');
     const dirty = git('status', '--porcelain', '--', 'src') !== '';
     return `commit ${commit}${dirty ? ', with uncommitted changes in src/' : ''}`;
@@ -61,7 +69,14 @@ function progress(line: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-function header(o: BenchOptions, machine: Machine, h: Harness, started: Date, seconds: number, loadEnd: number): string {
+function header(
+  o: BenchOptions,
+  machine: Machine,
+  h: Harness,
+  started: Date,
+  seconds: number,
+  loadEnd: number,
+): string {
   const d = h.defaults.tcss;
   return [
     '# Benchmarks',
@@ -86,7 +101,9 @@ function header(o: BenchOptions, machine: Machine, h: Harness, started: Date, se
 
 function targetsSection(results: SectionResult[]): string {
   const rows = results.flatMap((r) => r.targets.map((t) => [t.target, t.measured, yesNo(t.met)]));
-  const gaps = results.flatMap((r) => r.targets.filter((t) => !t.met).map((t) => `- ${t.target}: ${t.measured}. See "${r.title}".`));
+  const gaps = results.flatMap((r) =>
+    r.targets.filter((t) => !t.met).map((t) => `- ${t.target}: ${t.measured}. See "${r.title}".`),
+  );
   return [
     '## Targets',
     '',
@@ -142,12 +159,21 @@ async function main(): Promise<void> {
       redis,
       redisServer,
       sim,
-      spawn: { cli: CLI, baselineScript: BASELINE_SCRIPT, cwd, baseEnv: env, redisUrl: redisServer.url, simUrl: sim.url },
+      spawn: {
+        cli: CLI,
+        baselineScript: BASELINE_SCRIPT,
+        cwd,
+        baseEnv: env,
+        redisUrl: redisServer.url,
+        simUrl: sim.url,
+      },
       defaults: { tcss: defaults.tcss, workerConcurrency: defaults.workerConcurrency },
     };
 
     const results: SectionResult[] = [];
-    for (const [name, run] of SECTIONS.filter(([name]) => only.length === 0 || only.includes(Number.parseInt(name, 10)))) {
+    for (const [name, run] of SECTIONS.filter(
+      ([name]) => only.length === 0 || only.includes(Number.parseInt(name, 10)),
+    )) {
       let result: SectionResult;
       const load = os.loadavg()[0] ?? 0;
       try {
@@ -159,12 +185,21 @@ async function main(): Promise<void> {
         // A failed run must not leave a worker behind.
         await stopAllChildren([sim.child]);
       }
-      result = { ...result, body: `_Load average (1 min) when this section started: ${fixed(load)}._\n\n${result.body}` };
+      result = {
+        ...result,
+        body: `_Load average (1 min) when this section started: ${fixed(load)}._\n\n${result.body}`,
+      };
       results.push(result);
       process.stdout.write(`\n## ${result.title}\n\n${result.body}\n`);
       // The simulator is restarted if a failure took it down.
       if (sim.child.process.exitCode !== null || sim.child.process.signalCode !== null) {
-        sim = await startSimulatorProcess({ cli: CLI, cwd, env, latencyMs: opts.simLatencyMs, rateLimit: opts.rateLimit });
+        sim = await startSimulatorProcess({
+          cli: CLI,
+          cwd,
+          env,
+          latencyMs: opts.simLatencyMs,
+          rateLimit: opts.rateLimit,
+        });
         h.sim = sim;
         h.spawn.simUrl = sim.url;
       }
@@ -173,7 +208,13 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     const targets = targetsSection(results);
     process.stdout.write(`\n${targets}\n`);
-    const md = [header(opts, machine, h, started, seconds, os.loadavg()[0] ?? 0), '', targets, '', ...results.map((r) => `## ${r.title}\n\n${r.body}\n`)].join('\n');
+    const md = [
+      header(opts, machine, h, started, seconds, os.loadavg()[0] ?? 0),
+      '',
+      targets,
+      '',
+      ...results.map((r) => `## ${r.title}\n\n${r.body}\n`),
+    ].join('\n');
     // A partial run (--only) never overwrites the full report.
     const output = only.length === 0 ? OUTPUT : path.join(os.tmpdir(), `BENCHMARKS-only-${only.join('-')}.md`);
     writeFileSync(output, md);

@@ -27,10 +27,16 @@ export async function runSharing(h: Harness, progress: (line: string) => void): 
     const mode = countThrottled ? 'refused calls count' : 'refused calls do not count';
     for (const v of variants) {
       progress(`sharing: ${mode}, adaptation ${v.label}, ${o.sharingProcesses} processes, ${o.sharingSeconds} s`);
-      const r = await timedRun(h, { kind: 'ours', env: { TCSS_COALESCE: 'false', ...v.env } }, o.sharingProcesses, o.sharingSeconds, {
-        backgroundRps: o.backgroundRps,
-        countThrottled,
-      });
+      const r = await timedRun(
+        h,
+        { kind: 'ours', env: { TCSS_COALESCE: 'false', ...v.env } },
+        o.sharingProcesses,
+        o.sharingSeconds,
+        {
+          backgroundRps: o.backgroundRps,
+          countThrottled,
+        },
+      );
       const s = r.summary;
       const share = s.calls > 0 ? s.throttled / s.calls : 0;
       const shareLate = s.callsLateHalf > 0 ? s.throttledLateHalf / s.callsLateHalf : 0;
@@ -51,7 +57,14 @@ export async function runSharing(h: Harness, progress: (line: string) => void): 
         r.stats.maxInAnyWindowWithBackground,
       ]);
       if (v.judged && countThrottled) {
-        plots.push(plotPerSecond(r.calls, { top: left + 5, bottom: left - 5, line: left, label: `Beside a ${o.backgroundRps} req/s consumer, ${mode}, ${o.sharingProcesses} processes (the \`-\` row: the ${left}/s it leaves)` }));
+        plots.push(
+          plotPerSecond(r.calls, {
+            top: left + 5,
+            bottom: left - 5,
+            line: left,
+            label: `Beside a ${o.backgroundRps} req/s consumer, ${mode}, ${o.sharingProcesses} processes (the \`-\` row: the ${left}/s it leaves)`,
+          }),
+        );
       }
       if (v.judged) {
         targets.push(

@@ -36,15 +36,22 @@ export async function startSimulatorProcess(o: SimulatorProcessOptions): Promise
   // /_sim/* needs the control token: ours, handed over in the environment (not on the command line).
   const token = randomBytes(24).toString('base64url');
   const auth = { Authorization: `Bearer ${token}` };
-  const child = spawnNode('simulator', o.cli, ['simulator', '--port', '0', '--rate-limit', String(o.rateLimit), '--latency-ms', String(o.latencyMs)], {
-    env: { ...o.env, SIM_CONTROL_TOKEN: token },
-    cwd: o.cwd,
-    onLine: (line) => {
-      const m = /^TCSS simulator listening on (http:\/\/\S+)/.exec(line);
-      if (m?.[1]) resolveUrl(m[1]);
+  const child = spawnNode(
+    'simulator',
+    o.cli,
+    ['simulator', '--port', '0', '--rate-limit', String(o.rateLimit), '--latency-ms', String(o.latencyMs)],
+    {
+      env: { ...o.env, SIM_CONTROL_TOKEN: token },
+      cwd: o.cwd,
+      onLine: (line) => {
+        const m = /^TCSS simulator listening on (http:\/\/\S+)/.exec(line);
+        if (m?.[1]) resolveUrl(m[1]);
+      },
     },
-  });
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the simulator did not start within 15 s:\n${child.tail()}`)), 15_000).unref());
+  );
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`the simulator did not start within 15 s:\n${child.tail()}`)), 15_000).unref(),
+  );
   const exited = child.exited.then((code) => {
     throw new Error(`the simulator exited (${code}) before listening:\n${child.tail()}`);
   });
@@ -60,7 +67,11 @@ export async function startSimulatorProcess(o: SimulatorProcessOptions): Promise
       await fetchJson(`${url}/_sim/reset`, { method: 'POST', headers: auth });
     },
     setFaults: async (faults) => {
-      await fetchJson(`${url}/_sim/faults`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(faults) });
+      await fetchJson(`${url}/_sim/faults`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify(faults),
+      });
     },
   };
 }

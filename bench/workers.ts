@@ -7,7 +7,8 @@ import type { Queue } from 'bullmq';
 import { spawnNode, type Child } from './children';
 import type { BaselineKind } from './baselineWorker';
 
-export type Implementation = { kind: 'ours'; env?: Record<string, string> } | { kind: 'baseline'; baseline: BaselineKind };
+export type Implementation =
+  { kind: 'ours'; env?: Record<string, string> } | { kind: 'baseline'; baseline: BaselineKind };
 
 export interface WorkerSpawnContext {
   /** dist/cli.js */
@@ -21,7 +22,12 @@ export interface WorkerSpawnContext {
   simUrl: string;
 }
 
-export async function startWorkers(ctx: WorkerSpawnContext, impl: Implementation, count: number, queue: Queue): Promise<Child[]> {
+export async function startWorkers(
+  ctx: WorkerSpawnContext,
+  impl: Implementation,
+  count: number,
+  queue: Queue,
+): Promise<Child[]> {
   const env: NodeJS.ProcessEnv = {
     ...ctx.baseEnv,
     REDIS_URL: ctx.redisUrl,
@@ -34,7 +40,10 @@ export async function startWorkers(ctx: WorkerSpawnContext, impl: Implementation
     children.push(
       impl.kind === 'ours'
         ? spawnNode(`worker ${i + 1}`, ctx.cli, ['worker'], { env: { ...env, ...impl.env }, cwd: ctx.cwd })
-        : spawnNode(`${impl.baseline} ${i + 1}`, ctx.baselineScript, [], { env: { ...env, BENCH_BASELINE: impl.baseline }, cwd: ctx.cwd }),
+        : spawnNode(`${impl.baseline} ${i + 1}`, ctx.baselineScript, [], {
+            env: { ...env, BENCH_BASELINE: impl.baseline },
+            cwd: ctx.cwd,
+          }),
     );
   }
   const deadline = Date.now() + 30_000;
@@ -42,7 +51,10 @@ export async function startWorkers(ctx: WorkerSpawnContext, impl: Implementation
     const dead = children.find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
     if (dead) throw new Error(`${dead.name} exited during start-up:\n${dead.tail()}`);
     if ((await queue.getWorkersCount()) >= count) return children;
-    if (Date.now() > deadline) throw new Error(`workers not ready within 30 s; last output:\n${children.map((c) => `${c.name}: ${c.tail()}`).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `workers not ready within 30 s; last output:\n${children.map((c) => `${c.name}: ${c.tail()}`).join('\n')}`,
+      );
     await sleep(50);
   }
 }

@@ -102,7 +102,11 @@ export class CallMetrics {
       latencyBuckets,
       latencySumSeconds: Number(h.latency_sum_seconds ?? 0),
       latencyCount: Number(h.latency_count ?? 0),
-      taskIdWait: { buckets: cumulativeBuckets(h, 'wait_bucket', TASK_ID_WAIT_BUCKETS), sumSeconds: Number(h.wait_sum_seconds ?? 0), count: Number(h.wait_count ?? 0) },
+      taskIdWait: {
+        buckets: cumulativeBuckets(h, 'wait_bucket', TASK_ID_WAIT_BUCKETS),
+        sumSeconds: Number(h.wait_sum_seconds ?? 0),
+        count: Number(h.wait_count ?? 0),
+      },
       failedJobs: Number(h.failed_jobs ?? 0),
     };
   }

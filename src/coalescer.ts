@@ -86,7 +86,14 @@ export class Coalescer<T, R> {
   }
 
   private start(key: string): PendingGroup<T, R> {
-    const group: PendingGroup<T, R> = { key, members: [], assetIds: [], assetSet: new Set(), closed: false, waiters: [] };
+    const group: PendingGroup<T, R> = {
+      key,
+      members: [],
+      assetIds: [],
+      assetSet: new Set(),
+      closed: false,
+      waiters: [],
+    };
     if (this.o.enabled) this.open.set(key, group);
     const view: Group<T> = {
       key,

@@ -64,7 +64,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const { redisUrl, throwaway } = await demoRedis(base.redisUrl, say);
   const simOptions = { host: '127.0.0.1', rateLimit: Math.round(base.tcss.rateLimit) || 20 };
   // SIM_PORT when free (so reruns share one budget's keys in Redis), any free port otherwise.
-  const sim = await startSimulator({ ...simOptions, port: base.simulator.port }).catch(() => startSimulator({ ...simOptions, port: 0 }));
+  const sim = await startSimulator({ ...simOptions, port: base.simulator.port }).catch(() =>
+    startSimulator({ ...simOptions, port: 0 }),
+  );
   say(`TCSS simulator: ${sim.url} (sliding 1-second window, ${Math.round(base.tcss.rateLimit) || 20} req/s)`);
   const password = randomBytes(12).toString('base64url');
   const cfg: Config = withDemoCredentials(
@@ -93,13 +95,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
     const nWorkers = opts.workers ?? 2;
     for (let i = 0; i < nWorkers; i++) workers.push(await RescanWorker.start({ config: cfg, logger }));
-    say(`${nWorkers} workers on queue ${cfg.queueName}, sharing one budget of ${cfg.tcss.rateLimit} req/s through Redis`);
+    say(
+      `${nWorkers} workers on queue ${cfg.queueName}, sharing one budget of ${cfg.tcss.rateLimit} req/s through Redis`,
+    );
     // SERVER_PORT when free, any free port otherwise.
-    server = await startServer(cfg, logger).catch(() => startServer({ ...cfg, server: { ...cfg.server, port: 0 } }, logger));
+    server = await startServer(cfg, logger).catch(() =>
+      startServer({ ...cfg, server: { ...cfg.server, port: 0 } }, logger),
+    );
     say(`dashboard: ${server.url}/dashboard  (user ${cfg.server.user}, password ${password})`);
 
     const { jobIds } = await producer.enqueueMany(sampleRescans(opts.jobs));
-    say(`enqueued ${opts.jobs} rescans as ${jobIds.length} jobs (requests over ${cfg.tcss.maxAssetsPerCall} assets are split)`);
+    say(
+      `enqueued ${opts.jobs} rescans as ${jobIds.length} jobs (requests over ${cfg.tcss.maxAssetsPerCall} assets are split)`,
+    );
 
     const started = Date.now();
     await showProgress(jobIds.length, () => queueStatus(producer.queue, redis), sim, out);
@@ -126,7 +134,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 }
 
 /** Redis at REDIS_URL when it answers; else a throwaway redis-server (when one is installed). */
-async function demoRedis(configured: string, say: (s: string) => void): Promise<{ redisUrl: string; throwaway?: RedisServerHandle }> {
+async function demoRedis(
+  configured: string,
+  say: (s: string) => void,
+): Promise<{ redisUrl: string; throwaway?: RedisServerHandle }> {
   if (await redisAnswers(configured)) {
     say(`Redis: ${configured}`);
     return { redisUrl: configured };
@@ -137,12 +148,19 @@ async function demoRedis(configured: string, say: (s: string) => void): Promise<
     throw new Error(`nothing answers at REDIS_URL=${configured}, and ${errorMessage(err)}`, { cause: err });
   }
   const throwaway = await startRedisServer();
-  say(`no Redis answered at ${configured}: started a throwaway redis-server at ${throwaway.url} (gone when the demo ends)`);
+  say(
+    `no Redis answered at ${configured}: started a throwaway redis-server at ${throwaway.url} (gone when the demo ends)`,
+  );
   return { redisUrl: throwaway.url, throwaway };
 }
 
 /** A progress bar (one line redrawn on a terminal, a line per change otherwise) until every job is done. */
-async function showProgress(total: number, status: () => ReturnType<typeof queueStatus>, sim: Simulator, out: NodeJS.WritableStream): Promise<void> {
+async function showProgress(
+  total: number,
+  status: () => ReturnType<typeof queueStatus>,
+  sim: Simulator,
+  out: NodeJS.WritableStream,
+): Promise<void> {
   const started = Date.now();
   const tty = (out as NodeJS.WriteStream).isTTY === true;
   let last = '';
@@ -159,7 +177,13 @@ async function showProgress(total: number, status: () => ReturnType<typeof queue
   if (tty) out.write('\n');
 }
 
-function summarise(sim: Simulator, jobs: number, counts: { completed: number; failed: number }, taskIdsRecorded: number, seconds: number): DemoSummary {
+function summarise(
+  sim: Simulator,
+  jobs: number,
+  counts: { completed: number; failed: number },
+  taskIdsRecorded: number,
+  seconds: number,
+): DemoSummary {
   const stats = sim.stats();
   const calls = sim.calls();
   const firstArrival = calls[0]?.arrivalMs ?? 0;

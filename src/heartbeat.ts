@@ -19,7 +19,12 @@ export interface Heartbeat {
 }
 
 /** Writes `file` now and every interval while `isAlive()` holds. */
-export function startHeartbeat(file: string, isAlive: () => boolean, log: Logger, intervalMs = HEARTBEAT_INTERVAL_MS): Heartbeat {
+export function startHeartbeat(
+  file: string,
+  isAlive: () => boolean,
+  log: Logger,
+  intervalMs = HEARTBEAT_INTERVAL_MS,
+): Heartbeat {
   let warned = false;
   const beat = () => {
     if (!isAlive()) return;
@@ -52,11 +57,18 @@ export function checkHeartbeat(file: string, now = Date.now(), maxAgeMs = HEARTB
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return { alive: false, reason: `no heartbeat file ${file} (the process is not running, or HEARTBEAT_FILE differs)` };
+    return {
+      alive: false,
+      reason: `no heartbeat file ${file} (the process is not running, or HEARTBEAT_FILE differs)`,
+    };
   }
   const at = Number(text.trim());
   if (!Number.isFinite(at) || at <= 0) return { alive: false, reason: `the heartbeat file ${file} holds no timestamp` };
   const ageMs = now - at;
-  if (ageMs > maxAgeMs) return { alive: false, reason: `the last heartbeat is ${Math.round(ageMs / 1000)} s old (more than ${maxAgeMs / 1000} s)` };
+  if (ageMs > maxAgeMs)
+    return {
+      alive: false,
+      reason: `the last heartbeat is ${Math.round(ageMs / 1000)} s old (more than ${maxAgeMs / 1000} s)`,
+    };
   return { alive: true, ageMs };
 }

@@ -29,7 +29,9 @@ export class IdempotencyConflictError extends Error {
   override readonly name = 'IdempotencyConflictError';
   readonly code = 'IDEMPOTENCY_CONFLICT';
   constructor(readonly idempotencyKey: string) {
-    super(`idempotency key ${JSON.stringify(idempotencyKey)} was already used within the last 24 h for a different request: nothing was enqueued`);
+    super(
+      `idempotency key ${JSON.stringify(idempotencyKey)} was already used within the last 24 h for a different request: nothing was enqueued`,
+    );
   }
 }
 
@@ -39,9 +41,21 @@ export function isIdempotencyConflictError(err: unknown): err is IdempotencyConf
 
 /** Keys are 1 to 255 printable ASCII characters (what fits an HTTP header unchanged). */
 export function checkIdempotencyKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-    const got = typeof key === 'string' ? (key.length > 40 ? `${key.length} characters` : JSON.stringify(key).replace(/[^\x20-\x7e]/g, '?')) : typeof key;
-    throw new ValidationError([`idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces, got ${got}`]);
+  if (
+    typeof key !== 'string' ||
+    key.length < 1 ||
+    key.length > MAX_IDEMPOTENCY_KEY_LENGTH ||
+    !/^[\x21-\x7e]+$/.test(key)
+  ) {
+    const got =
+      typeof key === 'string'
+        ? key.length > 40
+          ? `${key.length} characters`
+          : JSON.stringify(key).replace(/[^\x20-\x7e]/g, '?')
+        : typeof key;
+    throw new ValidationError([
+      `idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters without spaces, got ${got}`,
+    ]);
   }
   return key;
 }
@@ -83,10 +97,17 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return ARGV[1]`;
 
 /** Claims a key for a request: the record stored for it (ours when new). Conflicts throw. */
-export async function claimIdempotencyKey(redis: Redis, queueName: string, key: string, fp: string): Promise<{ redisKey: string; record: IdempotencyRecord }> {
+export async function claimIdempotencyKey(
+  redis: Redis,
+  queueName: string,
+  key: string,
+  fp: string,
+): Promise<{ redisKey: string; record: IdempotencyRecord }> {
   const redisKey = keys.idempotency(queueName, sha256(key));
   const mine: IdempotencyRecord = { fingerprint: fp, nonce: randomBytes(12).toString('hex') };
-  const stored = JSON.parse((await redis.eval(CLAIM, 1, redisKey, JSON.stringify(mine), String(IDEMPOTENCY_TTL_SECONDS))) as string) as IdempotencyRecord;
+  const stored = JSON.parse(
+    (await redis.eval(CLAIM, 1, redisKey, JSON.stringify(mine), String(IDEMPOTENCY_TTL_SECONDS))) as string,
+  ) as IdempotencyRecord;
   if (stored.fingerprint !== fp) throw new IdempotencyConflictError(key);
   return { redisKey, record: stored };
 }

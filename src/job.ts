@@ -47,22 +47,33 @@ export const rescanRequestSchema = z.strictObject(
       })
       .optional(),
   },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : `a rescan must be an object, got ${describe(iss.input)}`) },
+  {
+    error: (iss) =>
+      iss.code === 'unrecognized_keys' ? undefined : `a rescan must be an object, got ${describe(iss.input)}`,
+  },
 );
 export type RescanRequest = z.infer<typeof rescanRequestSchema>;
 
 /** What a job carries: a request with at most TCSS_MAX_ASSETS_PER_CALL unique assets, and its batch. */
-export const rescanJobDataSchema = rescanRequestSchema.extend({
-  assetIds: rescanRequestSchema.shape.assetIds
-    .refine((ids) => new Set(ids).size === ids.length, { error: 'assetIds must not contain duplicates' })
-    .meta({ uniqueItems: true }),
-  /** Shared by the jobs one request was split into. */
-  batchId: z
-    .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${describe(iss.input)}` })
-    .min(1, { error: 'batchId must be a string of 1 to 200 characters, got ""' })
-    .max(200, { error: (iss) => `batchId must be a string of 1 to 200 characters, got ${String((iss.input as string).length)} characters` })
-    .optional(),
-}).meta({ title: 'tcss-rescan job data', description: 'The data of a job named "rescan" on the queue QUEUE_NAME (BullMQ)' });
+export const rescanJobDataSchema = rescanRequestSchema
+  .extend({
+    assetIds: rescanRequestSchema.shape.assetIds
+      .refine((ids) => new Set(ids).size === ids.length, { error: 'assetIds must not contain duplicates' })
+      .meta({ uniqueItems: true }),
+    /** Shared by the jobs one request was split into. */
+    batchId: z
+      .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${describe(iss.input)}` })
+      .min(1, { error: 'batchId must be a string of 1 to 200 characters, got ""' })
+      .max(200, {
+        error: (iss) =>
+          `batchId must be a string of 1 to 200 characters, got ${String((iss.input as string).length)} characters`,
+      })
+      .optional(),
+  })
+  .meta({
+    title: 'tcss-rescan job data',
+    description: 'The data of a job named "rescan" on the queue QUEUE_NAME (BullMQ)',
+  });
 export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
 
 /**
@@ -74,9 +85,10 @@ export type RescanJobData = z.infer<typeof rescanJobDataSchema>;
  */
 export const rescanResultSchema = z
   .object({
-    taskId: z
-      .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d*$/)])
-      .meta({ description: 'The TaskId the API returned for the call, exactly: a JSON number up to 2^53-1, its decimal text (a string) beyond' }),
+    taskId: z.union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d*$/)]).meta({
+      description:
+        'The TaskId the API returned for the call, exactly: a JSON number up to 2^53-1, its decimal text (a string) beyond',
+    }),
     requestId: z.string().min(1).meta({ description: "The API's RequestId for the call" }),
     policyItemId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     assetIds: z
@@ -84,11 +96,26 @@ export const rescanResultSchema = z
       .min(1)
       .meta({ description: "In the stream: every asset id of the call. In a job's result: the job's own." }),
     assetType: z.enum(ASSET_TYPES).optional(),
-    jobIds: z.array(z.string()).min(1).meta({ description: "In the stream: every job the call covered. In a job's result: that job." }),
-    callJobs: z.number().int().positive().optional().meta({ description: "In a job's result: how many jobs the call covered (more than one when merged)" }),
-    callAssets: z.number().int().positive().optional().meta({ description: "In a job's result: how many unique assets the call covered" }),
+    jobIds: z
+      .array(z.string())
+      .min(1)
+      .meta({ description: "In the stream: every job the call covered. In a job's result: that job." }),
+    callJobs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: "In a job's result: how many jobs the call covered (more than one when merged)" }),
+    callAssets: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ description: "In a job's result: how many unique assets the call covered" }),
     calledAt: z.iso.datetime().meta({ description: 'When the API answered (ISO 8601, UTC)' }),
-    fromRecord: z.boolean().optional().meta({ description: 'True when the record existed already and no call was made (the job ran again after a crash)' }),
+    fromRecord: z.boolean().optional().meta({
+      description: 'True when the record existed already and no call was made (the job ran again after a crash)',
+    }),
   })
   .meta({ title: 'tcss-rescan result', description: "A rescan job's return value, and a record of the TaskId stream" });
 
@@ -147,7 +174,13 @@ export type ResultTypesMatchSchema = Holds<Same<RescanJobResult, z.infer<typeof 
  * the stream record).
  */
 export function jobResult(call: CallRecord, job: { id: string; assetIds: readonly number[] }): RescanJobResult {
-  return { ...call, assetIds: [...job.assetIds], jobIds: [job.id], callJobs: call.jobIds.length, callAssets: call.assetIds.length };
+  return {
+    ...call,
+    assetIds: [...job.assetIds],
+    jobIds: [job.id],
+    callJobs: call.jobIds.length,
+    callAssets: call.assetIds.length,
+  };
 }
 
 /** Raised for input that breaks the contract: lists every problem, each naming its field. */
@@ -169,7 +202,10 @@ function formatIssues(error: z.ZodError, allowed: string): string[] {
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       // A hostile key can be huge: quote each one shortened, like values.
-      const keys = issue.keys.slice(0, MAX_PROBLEMS).map((k) => describe(k)).join(', ');
+      const keys = issue.keys
+        .slice(0, MAX_PROBLEMS)
+        .map((k) => describe(k))
+        .join(', ');
       out.push(`unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (allowed: ${allowed})`);
     } else if (issue.path.length > 1) {
       out.push(`${formatPath(issue.path)}: ${issue.message}`);
@@ -208,7 +244,9 @@ export function parseRescanJobData(input: unknown): RescanJobData {
 function withMissing(input: unknown, problems: string[]): string[] {
   const missing = missingFieldProblems(input);
   // zod reports a missing field as "must be ..., got nothing"; say "is required" instead.
-  const rest = problems.filter((p) => !missing.some((m) => p.startsWith(m.split(' ')[0]!) && p.includes('got nothing')));
+  const rest = problems.filter(
+    (p) => !missing.some((m) => p.startsWith(m.split(' ')[0]!) && p.includes('got nothing')),
+  );
   return [...missing, ...rest];
 }
 

@@ -22,7 +22,11 @@ export const REDACT_PATHS = [
   '*.headers.Authorization',
 ];
 
-export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  base: Record<string, unknown> = {},
+  destination?: pino.DestinationStream,
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'tcss-rescan', pid: process.pid, ...base },

@@ -55,7 +55,9 @@ export class PauseRecord {
   private write(): Promise<unknown> {
     const info = { ...this.info!, seenAt: new Date().toISOString() };
     // Best effort: a Redis blip only delays the next refresh; the pause itself holds in the process.
-    return this.redis.hset(keys.pausedWorkers(this.queueName), this.workerId, JSON.stringify(info)).catch(() => undefined);
+    return this.redis
+      .hset(keys.pausedWorkers(this.queueName), this.workerId, JSON.stringify(info))
+      .catch(() => undefined);
   }
 }
 

@@ -7,9 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
-import { JOB_NAME, ValidationError, parseRescanRequest, splitRescan, type RescanJobData, type RescanRequest } from './job';
+import {
+  JOB_NAME,
+  ValidationError,
+  parseRescanRequest,
+  splitRescan,
+  type RescanJobData,
+  type RescanRequest,
+} from './job';
 import { BACKOFF_TYPE } from './budget';
-import { checkIdempotencyKey, claimIdempotencyKey, completeIdempotencyKey, fingerprint, idempotentBatchId, idempotentJobId } from './idempotency';
+import {
+  checkIdempotencyKey,
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  fingerprint,
+  idempotentBatchId,
+  idempotentJobId,
+} from './idempotency';
 import { DEFAULT_PRODUCER_TIMEOUT_MS, FailFastConnection, isRedisUnavailableError } from './redisFailFast';
 import type { RedisConfig } from './config';
 import { queuePrefix } from './redisConnection';
@@ -101,7 +115,10 @@ export class RescanProducer {
     this.redis = redis;
     this.prefix = redis ? queuePrefix(redis) : undefined;
     this.readConn = new FailFastConnection(this.redis ?? this.o.redisUrl, this.o.timeoutMs);
-    this.queue = new Queue(this.o.queueName, { connection: this.readConn.client, ...(this.prefix ? { prefix: this.prefix } : {}) });
+    this.queue = new Queue(this.o.queueName, {
+      connection: this.readConn.client,
+      ...(this.prefix ? { prefix: this.prefix } : {}),
+    });
     // Errors are kept by the connection and shown only redacted; without a listener BullMQ would
     // console.error them, command arguments (a refused AUTH's password) included.
     this.queue.on('error', () => undefined);
@@ -129,7 +146,11 @@ export class RescanProducer {
 
   private openWriter(): Writer {
     const conn = new FailFastConnection(this.redis ?? this.o.redisUrl, this.o.timeoutMs);
-    const queue = new Queue(this.o.queueName, { connection: conn.client, skipMetasUpdate: true, ...(this.prefix ? { prefix: this.prefix } : {}) });
+    const queue = new Queue(this.o.queueName, {
+      connection: conn.client,
+      skipMetasUpdate: true,
+      ...(this.prefix ? { prefix: this.prefix } : {}),
+    });
     queue.on('error', () => undefined);
     return { conn, queue };
   }
@@ -151,8 +172,13 @@ export class RescanProducer {
    */
   async enqueueMany(requests: unknown[], opts: EnqueueOptions = {}): Promise<EnqueueResult> {
     const valid = await validateAllYielding(requests);
-    if (opts.priority !== undefined && !(Number.isInteger(opts.priority) && opts.priority >= 1 && opts.priority <= MAX_PRIORITY)) {
-      throw new ValidationError([`priority must be a whole number from 1 to ${MAX_PRIORITY}, got ${String(opts.priority)}`]);
+    if (
+      opts.priority !== undefined &&
+      !(Number.isInteger(opts.priority) && opts.priority >= 1 && opts.priority <= MAX_PRIORITY)
+    ) {
+      throw new ValidationError([
+        `priority must be a whole number from 1 to ${MAX_PRIORITY}, got ${String(opts.priority)}`,
+      ]);
     }
     const key = opts.idempotencyKey !== undefined ? checkIdempotencyKey(opts.idempotencyKey) : undefined;
     const w = (this.writer ??= this.openWriter());
@@ -170,29 +196,48 @@ export class RescanProducer {
       const batchIds: (string | undefined)[] = [];
       for (const [i, req] of valid.entries()) {
         if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
-        const parts = splitRescan(req, this.o.maxAssetsPerCall, nonce !== undefined ? () => idempotentBatchId(nonce, i) : randomUUID);
+        const parts = splitRescan(
+          req,
+          this.o.maxAssetsPerCall,
+          nonce !== undefined ? () => idempotentBatchId(nonce, i) : randomUUID,
+        );
         batchIds.push(parts[0]?.batchId);
         jobs.push(...parts);
       }
       if (claim?.record.jobIds) return { jobIds: claim.record.jobIds, batchIds, jobs }; // a retry of a finished call
 
       const jobOpts = this.jobOptions(opts);
-      const bulk = jobs.map((data, n) => ({ name: JOB_NAME, data, opts: nonce !== undefined ? { ...jobOpts, jobId: idempotentJobId(nonce, n) } : jobOpts }));
+      const bulk = jobs.map((data, n) => ({
+        name: JOB_NAME,
+        data,
+        opts: nonce !== undefined ? { ...jobOpts, jobId: idempotentJobId(nonce, n) } : jobOpts,
+      }));
       // Large lists go in chunks, a few at a time: one huge addBulk holds Redis for long, and one chunk
       // at a time leaves the connection idle between round trips (see BENCHMARKS.md, section 4).
       const chunks: (typeof bulk)[] = [];
       for (let i = 0; i < bulk.length; i += this.o.bulkChunk) chunks.push(bulk.slice(i, i + this.o.bulkChunk));
       const added: string[][] = Array.from({ length: chunks.length }, () => []);
-      const partly = key !== undefined ? 'some jobs may have been enqueued; retry with the same idempotency key to add exactly the rest' : 'some jobs may have been enqueued';
+      const partly =
+        key !== undefined
+          ? 'some jobs may have been enqueued; retry with the same idempotency key to add exactly the rest'
+          : 'some jobs may have been enqueued';
       let next = 0;
       const lane = async () => {
-        for (let i = next++; i < chunks.length; i = next++) added[i] = (await step(w.queue.addBulk(chunks[i]!), partly)).map((j) => j.id ?? '');
+        for (let i = next++; i < chunks.length; i = next++)
+          added[i] = (await step(w.queue.addBulk(chunks[i]!), partly)).map((j) => j.id ?? '');
       };
       await Promise.all(Array.from({ length: Math.min(this.o.bulkLanes, chunks.length) }, lane));
       const jobIds = added.flat();
       if (claim) {
         // Best effort: if this fails, a retry re-adds with the same ids, which BullMQ ignores.
-        await step(completeIdempotencyKey(w.conn.client, claim.redisKey, { ...claim.record, jobIds, batchIds: batchIds.map((b) => b ?? null) }), 'the jobs were enqueued').catch(() => undefined);
+        await step(
+          completeIdempotencyKey(w.conn.client, claim.redisKey, {
+            ...claim.record,
+            jobIds,
+            batchIds: batchIds.map((b) => b ?? null),
+          }),
+          'the jobs were enqueued',
+        ).catch(() => undefined);
       }
       return { jobIds, batchIds, jobs };
     } catch (err) {
@@ -242,7 +287,11 @@ async function validateAllYielding(requests: unknown[]): Promise<RescanRequest[]
  * Validates a list of requests; one ValidationError lists every problem as `<label>: <problem>`
  * (label `#1`, `#2`, ... by default; the CLI says `line N`).
  */
-export function validateAll(requests: unknown[], label: (index: number) => string = (i) => `#${i + 1}`, labelled = requests.length !== 1): RescanRequest[] {
+export function validateAll(
+  requests: unknown[],
+  label: (index: number) => string = (i) => `#${i + 1}`,
+  labelled = requests.length !== 1,
+): RescanRequest[] {
   const out: RescanRequest[] = [];
   const problems: string[] = [];
   requests.forEach((r, i) => {

@@ -71,9 +71,27 @@ export class RecordStore {
   async save(call: CallRecord, jobs: readonly CoveredJob[]): Promise<string> {
     const json = JSON.stringify(call);
     const multi = this.redis.multi();
-    multi.xadd(this.streamKey, 'MAXLEN', '~', String(this.opts.maxLen), '*', 'record', json, 'policyItemId', String(call.policyItemId), 'taskId', String(call.taskId));
+    multi.xadd(
+      this.streamKey,
+      'MAXLEN',
+      '~',
+      String(this.opts.maxLen),
+      '*',
+      'record',
+      json,
+      'policyItemId',
+      String(call.policyItemId),
+      'taskId',
+      String(call.taskId),
+    );
     // Inside the same transaction, so the stream's newest entry is the one just added.
-    multi.eval(INDEX_NEWEST, 3, this.streamKey, keys.tasksByItem(this.opts.queueName, call.policyItemId), keys.tasksIndexed(this.opts.queueName));
+    multi.eval(
+      INDEX_NEWEST,
+      3,
+      this.streamKey,
+      keys.tasksByItem(this.opts.queueName, call.policyItemId),
+      keys.tasksIndexed(this.opts.queueName),
+    );
     for (const job of jobs) {
       const result = jobResult(call, { id: job.id, assetIds: job.assetIds ?? call.assetIds });
       multi.set(keys.jobTask(this.opts.queueName, job), JSON.stringify(result), 'EX', this.opts.ttlSeconds);
@@ -112,7 +130,11 @@ export class RecordStore {
   }
 
   /** One item's records through its index: one range read, then one stream read per record. */
-  private async listItem(policyItemId: number, limit: number, before: string | undefined): Promise<{ records: StoredRecord[]; next?: string }> {
+  private async listItem(
+    policyItemId: number,
+    limit: number,
+    before: string | undefined,
+  ): Promise<{ records: StoredRecord[]; next?: string }> {
     await this.indexExisting();
     const index = keys.tasksByItem(this.opts.queueName, policyItemId);
     const members = await this.redis.zrevrangebylex(index, before ? `(${padId(before)}` : '+', '-', 'LIMIT', 0, limit);
@@ -149,7 +171,10 @@ export class RecordStore {
     let start = '-';
     let n = 0;
     for (;;) {
-      const page = (await this.redis.xrange(this.streamKey, start, '+', 'COUNT', INDEX_PAGE_SIZE)) as [string, string[]][];
+      const page = (await this.redis.xrange(this.streamKey, start, '+', 'COUNT', INDEX_PAGE_SIZE)) as [
+        string,
+        string[],
+      ][];
       if (page.length === 0) break;
       const pipe = this.redis.pipeline();
       for (const [id, fields] of page) {

@@ -15,10 +15,13 @@ import pino from 'pino';
 export function maskUrlPasswords(text: string): string {
   // Userinfo runs from `scheme://` to the LAST `@` before the host (a password may hold `@`, `/` or
   // `:` when not percent-encoded); the host part after it holds no whitespace or quote.
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s"']*)@(?=[^\s"'@]*(?:[\s"']|$))/gi, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
-  });
+  return text.replace(
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s"']*)@(?=[^\s"'@]*(?:[\s"']|$))/gi,
+    (_m, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':');
+      return colon === -1 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    },
+  );
 }
 
 /** Text with Redis's echo of arguments cut and URL passwords masked. */

@@ -99,7 +99,12 @@ function createCluster(cfg: RedisConfig, extra: RedisOptions): Cluster {
     retryDelayOnClusterDown: 300,
     slotsRefreshTimeout: 2000,
     // With TLS, the names in the certificates are the configured ones, not the IPs nodes announce.
-    ...(cfg.tls ? { dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) => callback(null, address) } : {}),
+    ...(cfg.tls
+      ? {
+          dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) =>
+            callback(null, address),
+        }
+      : {}),
   };
   return new Cluster(
     cfg.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
@@ -138,9 +143,17 @@ export function describeRedis(cfg: RedisConfig): Record<string, unknown> {
   return {
     mode: cfg.mode,
     ...(cfg.mode === 'single' ? { address: `${cfg.host}:${cfg.port}`, db: cfg.db } : {}),
-    ...(cfg.mode === 'sentinel' ? { sentinels: cfg.sentinels.map((s) => `${s.host}:${s.port}`), name: cfg.sentinelName, db: cfg.db } : {}),
+    ...(cfg.mode === 'sentinel'
+      ? { sentinels: cfg.sentinels.map((s) => `${s.host}:${s.port}`), name: cfg.sentinelName, db: cfg.db }
+      : {}),
     ...(cfg.mode === 'cluster' ? { nodes: cfg.clusterNodes.map((s) => `${s.host}:${s.port}`) } : {}),
-    tls: cfg.tls ? (cfg.tlsInsecure ? 'on, certificate NOT checked' : cfg.caFile ? `on, CA ${cfg.caFile}` : 'on, system CAs') : 'off',
+    tls: cfg.tls
+      ? cfg.tlsInsecure
+        ? 'on, certificate NOT checked'
+        : cfg.caFile
+          ? `on, CA ${cfg.caFile}`
+          : 'on, system CAs'
+      : 'off',
     user: cfg.username ?? 'default',
   };
 }

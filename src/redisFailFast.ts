@@ -67,9 +67,15 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'MaxRetriesPerRequestError') return true;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(e.code)) return true;
+  if (
+    typeof e.code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(e.code)
+  )
+    return true;
   const m = typeof e.message === 'string' ? e.message : '';
-  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|^(NOAUTH|WRONGPASS|NOPERM|LOADING|MASTERDOWN|OOM|READONLY)\b|connect ETIMEDOUT|ECONNREFUSED/.test(m);
+  return /Connection is closed|Stream isn't writeable|enableOfflineQueue|^(NOAUTH|WRONGPASS|NOPERM|LOADING|MASTERDOWN|OOM|READONLY)\b|connect ETIMEDOUT|ECONNREFUSED/.test(
+    m,
+  );
 }
 
 /** Redis refused the login (wrong password, disabled user, missing permission): retrying will not help. */
@@ -195,7 +201,10 @@ export class FailFastConnection {
 /** Where a set-up connects, for messages, as a URL whose password is masked (`redis://user:***@host:port`). */
 function whereIs(cfg: RedisConfig): string {
   const scheme = cfg.tls ? 'rediss' : 'redis';
-  const user = cfg.username !== undefined || cfg.password !== undefined ? `${cfg.username ?? ''}${cfg.password !== undefined ? ':***' : ''}@` : '';
+  const user =
+    cfg.username !== undefined || cfg.password !== undefined
+      ? `${cfg.username ?? ''}${cfg.password !== undefined ? ':***' : ''}@`
+      : '';
   const nodes = (list: readonly { host: string; port: number }[]) => list.map((n) => `${n.host}:${n.port}`).join(',');
   if (cfg.mode === 'sentinel') return `${scheme}://${user}${cfg.sentinelName ?? ''} (Sentinel ${nodes(cfg.sentinels)})`;
   if (cfg.mode === 'cluster') return `${scheme}://${user}${nodes(cfg.clusterNodes)} (Cluster)`;
@@ -206,7 +215,10 @@ function whereIs(cfg: RedisConfig): string {
  * Logs a Redis connection's errors once per outage (the first error after it was ready), not on every
  * reconnect attempt; the logger's serializer redacts them. Wire `error` and `ready` to the client.
  */
-export function oncePerOutage(logger: { warn(obj: object, msg: string): void }, msg: string): { error: (err: unknown) => void; ready: () => void } {
+export function oncePerOutage(
+  logger: { warn(obj: object, msg: string): void },
+  msg: string,
+): { error: (err: unknown) => void; ready: () => void } {
   let errors = 0;
   return {
     error: (err: unknown) => {

@@ -84,15 +84,24 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
     child = spawn(
       bin,
       [
-        '--port', String(port),
-        '--bind', '127.0.0.1',
-        '--dir', dir,
-        '--save', '',
-        '--appendonly', opts.appendonly ? 'yes' : 'no',
-        '--appendfsync', 'always',
-        '--maxmemory-policy', 'noeviction',
-        '--protected-mode', 'no',
-        '--loglevel', 'warning',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        '--appendonly',
+        opts.appendonly ? 'yes' : 'no',
+        '--appendfsync',
+        'always',
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'no',
+        '--loglevel',
+        'warning',
         ...(opts.args ?? []),
       ],
       { stdio: 'ignore', detached: false },
@@ -142,7 +151,11 @@ export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boole
       resolve(false);
     }, timeoutMs);
     sock.once('connect', () => {
-      sock.write(u.password ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\nPING\r\n` : 'PING\r\n');
+      sock.write(
+        u.password
+          ? `AUTH ${decodeURIComponent(u.username || 'default')} ${decodeURIComponent(u.password)}\r\nPING\r\n`
+          : 'PING\r\n',
+      );
     });
     sock.on('data', (d) => {
       if (d.toString().includes('+PONG') || d.toString().includes('NOAUTH')) {

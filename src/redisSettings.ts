@@ -73,23 +73,36 @@ const RANK = { none: 0, rdb: 1, aof: 2, 'aof+rdb': 3 } as const;
 
 /** Reads the settings of every node we write to (each primary on a cluster). Never throws. */
 export async function checkRedisSettings(redis: Redis): Promise<RedisSettingsReport> {
-  const cluster = (redis as unknown as { isCluster?: boolean; nodes?: (role: 'master') => NodeLike[] }).isCluster === true;
+  const cluster =
+    (redis as unknown as { isCluster?: boolean; nodes?: (role: 'master') => NodeLike[] }).isCluster === true;
   const targets: [string, NodeLike][] = cluster
-    ? (redis as unknown as { nodes(role: 'master'): NodeLike[] }).nodes('master').map((n) => [`${n.options?.host}:${n.options?.port}`, n])
+    ? (redis as unknown as { nodes(role: 'master'): NodeLike[] })
+        .nodes('master')
+        .map((n) => [`${n.options?.host}:${n.options?.port}`, n])
     : [['redis', redis]];
   const report: RedisSettingsReport = { checked: true, nodes: {}, problems: [] };
   try {
     for (const [name, node] of targets) {
-      const [policy, aof, save] = await Promise.all([node.config('GET', 'maxmemory-policy'), node.config('GET', 'appendonly'), node.config('GET', 'save')]);
-      const s = { maxmemoryPolicy: pairs(policy)['maxmemory-policy'] ?? '?', appendonly: pairs(aof).appendonly ?? '?', save: pairs(save).save ?? '' };
+      const [policy, aof, save] = await Promise.all([
+        node.config('GET', 'maxmemory-policy'),
+        node.config('GET', 'appendonly'),
+        node.config('GET', 'save'),
+      ]);
+      const s = {
+        maxmemoryPolicy: pairs(policy)['maxmemory-policy'] ?? '?',
+        appendonly: pairs(aof).appendonly ?? '?',
+        save: pairs(save).save ?? '',
+      };
       report.nodes[name] = s;
       const p = persistenceOf(s.appendonly, s.save);
       if (report.persistence === undefined || RANK[p] < RANK[report.persistence]) report.persistence = p;
       for (const problem of settingProblems(s.maxmemoryPolicy, s.appendonly, s.save)) {
-        if (!report.problems.some((q) => q.setting === problem.setting)) report.problems.push(cluster ? { ...problem, found: `${problem.found} (node ${name})` } : problem);
+        if (!report.problems.some((q) => q.setting === problem.setting))
+          report.problems.push(cluster ? { ...problem, found: `${problem.found} (node ${name})` } : problem);
       }
     }
-    if (targets.length === 0) return { checked: false, nodes: {}, problems: [], note: 'could not check the Redis settings: no node known yet' };
+    if (targets.length === 0)
+      return { checked: false, nodes: {}, problems: [], note: 'could not check the Redis settings: no node known yet' };
     return report;
   } catch (err) {
     return {
@@ -102,11 +115,19 @@ export async function checkRedisSettings(redis: Redis): Promise<RedisSettingsRep
 }
 
 /** Logs what was found: one warning per problem with its fix, or the reason it could not be checked. */
-export function logRedisSettings(report: RedisSettingsReport, log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void }): void {
+export function logRedisSettings(
+  report: RedisSettingsReport,
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void },
+): void {
   if (!report.checked) {
     log.warn({ redisSettings: report }, report.note ?? 'could not check the Redis settings');
     return;
   }
-  for (const p of report.problems) log.warn({ setting: p.setting, found: p.found, fix: p.fix }, `Redis setting ${p.setting} is ${p.found}: ${p.fix}`);
-  if (report.problems.length === 0) log.info({ persistence: report.persistence }, 'Redis settings checked: maxmemory-policy noeviction, persistence on');
+  for (const p of report.problems)
+    log.warn({ setting: p.setting, found: p.found, fix: p.fix }, `Redis setting ${p.setting} is ${p.found}: ${p.fix}`);
+  if (report.problems.length === 0)
+    log.info(
+      { persistence: report.persistence },
+      'Redis settings checked: maxmemory-policy noeviction, persistence on',
+    );
 }

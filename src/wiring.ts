@@ -28,7 +28,11 @@ export function producerOptionsFrom(config: Config): ProducerOptions {
 
 /** The TaskId records of the configured queue (`RECORDS_MAX_LEN`, `RECORD_TTL_DAYS`), through `redis`. */
 export function recordStoreFrom(config: Config, redis: Redis): RecordStore {
-  return new RecordStore(redis, { queueName: config.queueName, maxLen: config.recordsMaxLen, ttlSeconds: config.recordTtlSeconds });
+  return new RecordStore(redis, {
+    queueName: config.queueName,
+    maxLen: config.recordsMaxLen,
+    ttlSeconds: config.recordTtlSeconds,
+  });
 }
 
 /**
@@ -39,6 +43,12 @@ export function recordStoreFrom(config: Config, redis: Redis): RecordStore {
 export function withDemoCredentials(config: Config, simulatorUrl: string): Config {
   return {
     ...config,
-    tcss: { ...config.tcss, endpoint: new URL(simulatorUrl), credentials: { ...DEMO_CREDENTIALS }, usingDemoCredentials: true, credentialSource: 'demo' },
+    tcss: {
+      ...config.tcss,
+      endpoint: new URL(simulatorUrl),
+      credentials: { ...DEMO_CREDENTIALS },
+      usingDemoCredentials: true,
+      credentialSource: 'demo',
+    },
   };
 }

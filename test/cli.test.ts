@@ -82,7 +82,9 @@ describe('tcss-rescan enqueue', () => {
   });
 
   test('--json with a request split by TCSS_MAX_ASSETS_PER_CALL: one batchId for all its jobs', async () => {
-    const r = cli(['enqueue', '--json', '--policy-item', '7', '--assets', '1,2,3,2,4,5'], { env: { TCSS_MAX_ASSETS_PER_CALL: '2' } });
+    const r = cli(['enqueue', '--json', '--policy-item', '7', '--assets', '1,2,3,2,4,5'], {
+      env: { TCSS_MAX_ASSETS_PER_CALL: '2' },
+    });
     expect(r).toMatchObject({ status: 0 });
     const out = JSON.parse(r.stdout) as { enqueued: number; jobIds: string[]; batchIds: string[] };
     expect(out.enqueued).toBe(3);
@@ -129,7 +131,10 @@ describe('tcss-rescan enqueue', () => {
   test('--json refusals are JSON on stdout', async () => {
     const r = cli(['enqueue', '--json', '--policy-item', '0', '--assets', '1']);
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toEqual({ error: expect.stringContaining('nothing was enqueued'), problems: [expect.stringContaining('policyItemId')] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: expect.stringContaining('nothing was enqueued'),
+      problems: [expect.stringContaining('policyItemId')],
+    });
     expect(await jobCount()).toBe(0);
   });
 
@@ -187,7 +192,11 @@ describe('tcss-rescan enqueue', () => {
   });
 
   test('--file with a line that is not JSON names the line and enqueues nothing', async () => {
-    const f = file('notjson.jsonl', ['{"policyItemId": 1, "assetIds": [11]}', '{"policyItemId": 2, "assetIds": [12]', '{"policyItemId": 3, "assetIds": [13]}']);
+    const f = file('notjson.jsonl', [
+      '{"policyItemId": 1, "assetIds": [11]}',
+      '{"policyItemId": 2, "assetIds": [12]',
+      '{"policyItemId": 3, "assetIds": [13]}',
+    ]);
     const r = cli(['enqueue', '--file', f]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/line 2: not valid JSON/);
@@ -242,7 +251,15 @@ describe('tcss-rescan status', () => {
   test('--json prints exactly the state counts, reflecting the queue', async () => {
     const empty = cli(['status', '--json']);
     expect(empty).toMatchObject({ status: 0 });
-    expect(JSON.parse(empty.stdout)).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, completed: 0, failed: 0, paused: 0 });
+    expect(JSON.parse(empty.stdout)).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      prioritized: 0,
+      completed: 0,
+      failed: 0,
+      paused: 0,
+    });
 
     const producer = new RescanProducer({ redisUrl: testRedisUrl(), queueName });
     try {
@@ -306,7 +323,8 @@ describe('tcss-rescan tasks', () => {
     const lines = jsonLines(r.stdout) as Record<string, unknown>[];
     expect(lines.map((l) => l.taskId)).toEqual([103, 102, 101]);
     for (const l of lines) {
-      for (const k of ['taskId', 'requestId', 'policyItemId', 'assetIds', 'assetType', 'jobIds']) expect(l).toHaveProperty(k);
+      for (const k of ['taskId', 'requestId', 'policyItemId', 'assetIds', 'assetType', 'jobIds'])
+        expect(l).toHaveProperty(k);
     }
     expect(lines[0]).toMatchObject({ ...rec(103, 2798) });
 
@@ -335,7 +353,11 @@ describe('configuration errors', () => {
     results.forEach((r, i) => {
       expect([verbs[i]![0], r.status]).toEqual([verbs[i]![0], 2]);
       // With --json the error is JSON on stdout, like every other error.
-      if (verbs[i]!.includes('--json')) expect(JSON.parse(r.stdout)).toMatchObject({ code: 'CONFIG_INVALID', problems: [expect.stringMatching(/REDIS_URL: .*"nope"/)] });
+      if (verbs[i]!.includes('--json'))
+        expect(JSON.parse(r.stdout)).toMatchObject({
+          code: 'CONFIG_INVALID',
+          problems: [expect.stringMatching(/REDIS_URL: .*"nope"/)],
+        });
       else expect(r.stderr).toMatch(/REDIS_URL: .*"nope"/);
     });
     expect(await jobCount()).toBe(0);

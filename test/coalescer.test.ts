@@ -92,7 +92,13 @@ test('a group closes when it holds maxAssets unique assets; a member that would 
   void c.submit('k', { assetIds: [5], payload: 'c' }); // fills the second group to 3: it closes
   void c.submit('k', { assetIds: [6], payload: 'd' });
   jest.advanceTimersByTime(5);
-  expect(runs.map((r) => ({ members: r.group.members.map((m) => m.payload), assets: r.group.assetIds, closed: r.group.closed }))).toEqual([
+  expect(
+    runs.map((r) => ({
+      members: r.group.members.map((m) => m.payload),
+      assets: r.group.assetIds,
+      closed: r.group.closed,
+    })),
+  ).toEqual([
     { members: ['a', 'dup'], assets: [1, 2], closed: true },
     { members: ['b', 'c'], assets: [3, 4, 5], closed: true },
     { members: ['d'], assets: [6], closed: false },

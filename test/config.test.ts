@@ -43,7 +43,14 @@ describe('loadConfig', () => {
     expect(c.tcss.region).toBeUndefined();
     expect(c.tcss.credentials).toBeUndefined();
     expect(c.tcss.usingDemoCredentials).toBe(false);
-    expect(c.simulator).toMatchObject({ host: '127.0.0.1', port: 4010, rateLimit: 20, errorRate: 0, errorCode: 'InternalError', countThrottled: true });
+    expect(c.simulator).toMatchObject({
+      host: '127.0.0.1',
+      port: 4010,
+      rateLimit: 20,
+      errorRate: 0,
+      errorCode: 'InternalError',
+      countThrottled: true,
+    });
   });
 
   test('values given are parsed and typed', () => {
@@ -108,8 +115,16 @@ describe('loadConfig', () => {
   });
 
   test('bad values found by different checks are still reported together', () => {
-    const e = configError({ TCSS_RATE_LIMIT: 'abc', TCSS_ENDPOINT: 'https://tcss.example.com/api', TENCENTCLOUD_SECRET_ID: 'AKIDonly' });
-    expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual(['TCSS_ENDPOINT', 'TCSS_RATE_LIMIT', 'TENCENTCLOUD_SECRET_KEY']);
+    const e = configError({
+      TCSS_RATE_LIMIT: 'abc',
+      TCSS_ENDPOINT: 'https://tcss.example.com/api',
+      TENCENTCLOUD_SECRET_ID: 'AKIDonly',
+    });
+    expect(e.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'TCSS_ENDPOINT',
+      'TCSS_RATE_LIMIT',
+      'TENCENTCLOUD_SECRET_KEY',
+    ]);
   });
 
   test('the TENCENTCLOUD_SECRET_KEY value never appears in an error', () => {
@@ -118,7 +133,12 @@ describe('loadConfig', () => {
     const envs: NodeJS.ProcessEnv[] = [
       { TENCENTCLOUD_SECRET_KEY: secret },
       { TENCENTCLOUD_SECRET_KEY: secret, TENCENTCLOUD_SESSION_TOKEN: token, TCSS_RATE_LIMIT: 'abc', REDIS_URL: 'nope' },
-      { TENCENTCLOUD_SECRET_ID: 'AKIDx', TENCENTCLOUD_SECRET_KEY: secret, TENCENTCLOUD_SESSION_TOKEN: token, TCSS_ENDPOINT: 'https://tcss.example.com/x' },
+      {
+        TENCENTCLOUD_SECRET_ID: 'AKIDx',
+        TENCENTCLOUD_SECRET_KEY: secret,
+        TENCENTCLOUD_SESSION_TOKEN: token,
+        TCSS_ENDPOINT: 'https://tcss.example.com/x',
+      },
     ];
     for (const env of envs) {
       const e = configError(env);
@@ -129,14 +149,25 @@ describe('loadConfig', () => {
   });
 
   test('only one of TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY is an error naming the missing one', () => {
-    expect(configError({ TENCENTCLOUD_SECRET_ID: 'AKIDx' }).problems).toEqual([expect.stringMatching(/^TENCENTCLOUD_SECRET_KEY: .*TENCENTCLOUD_SECRET_ID/)]);
-    expect(configError({ TENCENTCLOUD_SECRET_KEY: 'k' }).problems).toEqual([expect.stringMatching(/^TENCENTCLOUD_SECRET_ID: .*TENCENTCLOUD_SECRET_KEY/)]);
+    expect(configError({ TENCENTCLOUD_SECRET_ID: 'AKIDx' }).problems).toEqual([
+      expect.stringMatching(/^TENCENTCLOUD_SECRET_KEY: .*TENCENTCLOUD_SECRET_ID/),
+    ]);
+    expect(configError({ TENCENTCLOUD_SECRET_KEY: 'k' }).problems).toEqual([
+      expect.stringMatching(/^TENCENTCLOUD_SECRET_ID: .*TENCENTCLOUD_SECRET_KEY/),
+    ]);
     // Empty counts as unset here too.
-    expect(configError({ TENCENTCLOUD_SECRET_ID: 'AKIDx', TENCENTCLOUD_SECRET_KEY: '' }).problems[0]).toMatch(/^TENCENTCLOUD_SECRET_KEY:/);
+    expect(configError({ TENCENTCLOUD_SECRET_ID: 'AKIDx', TENCENTCLOUD_SECRET_KEY: '' }).problems[0]).toMatch(
+      /^TENCENTCLOUD_SECRET_KEY:/,
+    );
   });
 
   test('a full key pair (and session token) is used as given', () => {
-    const c = loadConfig({ TENCENTCLOUD_SECRET_ID: 'AKIDx', TENCENTCLOUD_SECRET_KEY: 'k', TENCENTCLOUD_SESSION_TOKEN: 't', TCSS_ENDPOINT: 'http://127.0.0.1:4010' });
+    const c = loadConfig({
+      TENCENTCLOUD_SECRET_ID: 'AKIDx',
+      TENCENTCLOUD_SECRET_KEY: 'k',
+      TENCENTCLOUD_SESSION_TOKEN: 't',
+      TCSS_ENDPOINT: 'http://127.0.0.1:4010',
+    });
     expect(c.tcss.credentials).toEqual({ secretId: 'AKIDx', secretKey: 'k', sessionToken: 't' });
     expect(c.tcss.usingDemoCredentials).toBe(false);
     expect(requireCredentials(c.tcss)).toBe(c.tcss.credentials);
@@ -186,5 +217,7 @@ test('loading the configuration or the public entry point loads neither the simu
   const loaded = (JSON.parse(r.stdout) as string[]).map((f) => path.relative(path.join(__dirname, '..'), f));
   expect(loaded).toContain(path.join('dist', 'config', 'index.js'));
   expect(loaded).toContain(path.join('dist', 'demoKeys.js'));
-  expect(loaded.filter((f) => f.startsWith(path.join('dist', 'simulator')) || f.startsWith(path.join('dist', 'server')))).toEqual([]);
+  expect(
+    loaded.filter((f) => f.startsWith(path.join('dist', 'simulator')) || f.startsWith(path.join('dist', 'server'))),
+  ).toEqual([]);
 });

@@ -62,11 +62,13 @@ describe('docs/configuration.md', () => {
     const unset = loadConfig({});
     const withDefaults = Object.entries(variables).filter(([, v]) => defaultOf(v.schema) !== undefined);
     expect(withDefaults.length).toBeGreaterThan(30);
-    for (const [name, v] of withDefaults) expect({ name, config: loadConfig({ [name]: defaultOf(v.schema) }) }).toEqual({ name, config: unset });
+    for (const [name, v] of withDefaults)
+      expect({ name, config: loadConfig({ [name]: defaultOf(v.schema) }) }).toEqual({ name, config: unset });
   });
 
   test('every variable says what it is for', () => {
-    for (const [name, v] of Object.entries(variables)) expect({ name, doc: v.doc.trim().length > 10 }).toEqual({ name, doc: true });
+    for (const [name, v] of Object.entries(variables))
+      expect({ name, doc: v.doc.trim().length > 10 }).toEqual({ name, doc: true });
   });
 });
 
@@ -76,17 +78,21 @@ describe('.env.example', () => {
   test('names every variable the schema reads, and no other except those documented as read by others', () => {
     expect(CONFIG_VARIABLES.length).toBeGreaterThan(10);
     expect(CONFIG_VARIABLES.filter((name) => !lines.has(name))).toEqual([]);
-    expect([...lines.keys()].filter((name) => !CONFIG_VARIABLES.includes(name) && !(name in OTHER_VARIABLES))).toEqual([]);
+    expect([...lines.keys()].filter((name) => !CONFIG_VARIABLES.includes(name) && !(name in OTHER_VARIABLES))).toEqual(
+      [],
+    );
   });
 
   test('every variable is under a comment', () => {
-    for (const [name, line] of lines) expect({ name, commented: line.comment.join(' ').trim() !== '' }).toEqual({ name, commented: true });
+    for (const [name, line] of lines)
+      expect({ name, commented: line.comment.join(' ').trim() !== '' }).toEqual({ name, commented: true });
   });
 
   test('a variable set in it (not commented out) is set to its default, or empty when it has none', () => {
     const set = [...lines].filter(([name, l]) => !l.commented && CONFIG_VARIABLES.includes(name));
     expect(set.length).toBeGreaterThan(30);
-    for (const [name, l] of set) expect({ name, value: l.value }).toEqual({ name, value: defaultOf(variables[name]!.schema) ?? '' });
+    for (const [name, l] of set)
+      expect({ name, value: l.value }).toEqual({ name, value: defaultOf(variables[name]!.schema) ?? '' });
     // Copied as it is, it loads, and means what an empty environment means.
     expect(loadConfig(Object.fromEntries(set.map(([name, l]) => [name, l.value])))).toEqual(loadConfig({}));
   });
@@ -100,7 +106,9 @@ describe('.env.example', () => {
 
 test('the generator refuses a variable that does not say what it accepts', () => {
   // A schema the parsers did not make, without `allowed`: the reference cannot say what it takes.
-  const name = CONFIG_VARIABLES.find((n) => variables[n]!.allowed !== undefined && allowedOf(variables[n]!.schema) === undefined)!;
+  const name = CONFIG_VARIABLES.find(
+    (n) => variables[n]!.allowed !== undefined && allowedOf(variables[n]!.schema) === undefined,
+  )!;
   const saved = variables[name]!.allowed;
   try {
     delete variables[name]!.allowed;

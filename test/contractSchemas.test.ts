@@ -31,9 +31,12 @@ function validator(name: string) {
 }
 
 describe('checked-in schemas', () => {
-  test.each(Object.entries(schemaFiles()))('schemas/%s is what the zod schemas generate today (run `npm run schemas` if not)', (name, text) => {
-    expect(readFileSync(path.join(dir, name), 'utf8')).toBe(text);
-  });
+  test.each(Object.entries(schemaFiles()))(
+    'schemas/%s is what the zod schemas generate today (run `npm run schemas` if not)',
+    (name, text) => {
+      expect(readFileSync(path.join(dir, name), 'utf8')).toBe(text);
+    },
+  );
 
   test('both are draft 2020-12 and compile under ajv strict mode', () => {
     for (const name of Object.keys(schemaFiles())) {
@@ -93,10 +96,15 @@ test('property: ajv with the job schema accepts exactly what the worker accepts'
     validRescan.map((r) => ({ ...r, assetIds: [...new Set(r.assetIds)] })),
     validRescan, // often with duplicate asset ids: refused in job data
     corruptedRescan.map((c) => c.value),
-    fc.tuple(validRescan, unknownKey, fc.jsonValue()).map(([r, k, v]) => Object.defineProperty({ ...r }, k, { value: v, enumerable: true })),
+    fc
+      .tuple(validRescan, unknownKey, fc.jsonValue())
+      .map(([r, k, v]) => Object.defineProperty({ ...r }, k, { value: v, enumerable: true })),
     fc.tuple(validRescan, fc.string({ maxLength: 210 })).map(([r, batchId]) => ({ ...r, batchId })),
   );
-  fc.assert(fc.property(candidates, (v) => validJob(v) === accepts(v)), { numRuns: 150 });
+  fc.assert(
+    fc.property(candidates, (v) => validJob(v) === accepts(v)),
+    { numRuns: 150 },
+  );
 });
 
 describe('real jobs and results', () => {
@@ -108,7 +116,12 @@ describe('real jobs and results', () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ port: 0 });
-    cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('schemas'), TCSS_ENDPOINT: sim.url, TCSS_MAX_ASSETS_PER_CALL: '3' });
+    cfg = loadConfig({
+      REDIS_URL: testRedisUrl(),
+      QUEUE_NAME: uniqueName('schemas'),
+      TCSS_ENDPOINT: sim.url,
+      TCSS_MAX_ASSETS_PER_CALL: '3',
+    });
     producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName, maxAssetsPerCall: 3 });
     redis = redisClient();
   });
@@ -132,19 +145,34 @@ describe('real jobs and results', () => {
     expect(jobIds).toHaveLength(3);
     for (const id of jobIds) {
       const job = (await producer.queue.getJob(id))!;
-      expect({ id, valid: validJob(job.data), errors: validJob.errors ?? null }).toEqual({ id, valid: true, errors: null });
+      expect({ id, valid: validJob(job.data), errors: validJob.errors ?? null }).toEqual({
+        id,
+        valid: true,
+        errors: null,
+      });
     }
 
     worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
-    const results = await waitFor(async () => {
-      const jobs = await Promise.all(jobIds.map((id) => producer.queue.getJob(id)));
-      return jobs.every((j) => j?.returnvalue) ? jobs.map((j) => j!.returnvalue as RescanResult) : undefined;
-    }, 30_000, 100, 'every job completed');
-    const records = (await new RecordStore(redis, { queueName: cfg.queueName, maxLen: 1000, ttlSeconds: 60 }).list({ limit: 100 })).records;
+    const results = await waitFor(
+      async () => {
+        const jobs = await Promise.all(jobIds.map((id) => producer.queue.getJob(id)));
+        return jobs.every((j) => j?.returnvalue) ? jobs.map((j) => j!.returnvalue as RescanResult) : undefined;
+      },
+      30_000,
+      100,
+      'every job completed',
+    );
+    const records = (
+      await new RecordStore(redis, { queueName: cfg.queueName, maxLen: 1000, ttlSeconds: 60 }).list({ limit: 100 })
+    ).records;
     expect(records.length).toBeGreaterThanOrEqual(2);
     const resultKeys = Object.keys((checkedIn('rescan-result.schema.json').properties as object) ?? {});
     for (const value of [...results, ...records.map(({ id: _streamId, ...r }) => r)]) {
-      expect({ value, valid: validResult(value), errors: validResult.errors ?? null }).toEqual({ value, valid: true, errors: null });
+      expect({ value, valid: validResult(value), errors: validResult.errors ?? null }).toEqual({
+        value,
+        valid: true,
+        errors: null,
+      });
       // The shipped schema lets readers accept future fields; today's values use only documented ones.
       expect(Object.keys(value).filter((k) => !resultKeys.includes(k))).toEqual([]);
     }

@@ -19,7 +19,13 @@ test('drains a sample workload through simulator, workers and server, and prints
   const queue = uniqueName('demo');
   const demoQueue = `${queue}-demo`;
   const saved = { ...process.env };
-  Object.assign(process.env, { REDIS_URL: testRedisUrl(), QUEUE_NAME: queue, SIM_PORT: '0', SERVER_PORT: '0', LOG_LEVEL: 'silent' });
+  Object.assign(process.env, {
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: queue,
+    SIM_PORT: '0',
+    SERVER_PORT: '0',
+    LOG_LEVEL: 'silent',
+  });
   const out = new PassThrough();
   let text = '';
   out.on('data', (d: Buffer) => (text += d.toString()));
@@ -29,12 +35,18 @@ test('drains a sample workload through simulator, workers and server, and prints
     let finished = false;
     const demo = runDemo({ jobs: 50, out }).finally(() => (finished = true));
     // The budget's send log keeps each send for a few seconds: read it while the demo runs, until after it ends.
-    const host = (await waitFor(() => /TCSS simulator: http:\/\/(\S+?)\s/.exec(text)?.[1], 20_000, 20, 'the simulator URL'));
+    const host = await waitFor(
+      () => /TCSS simulator: http:\/\/(\S+?)\s/.exec(text)?.[1],
+      20_000,
+      20,
+      'the simulator URL',
+    );
     const sendLog = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, host, SCAN_ACTION));
     const sends = new Map<string, number>();
     const readLog = async () => {
       const flat = await r.zrange(sendLog, '0', '-1', 'WITHSCORES');
-      for (let i = 0; i + 1 < flat.length; i += 2) if (!flat[i]!.startsWith('assumed:')) sends.set(flat[i]!, Number(flat[i + 1]));
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        if (!flat[i]!.startsWith('assumed:')) sends.set(flat[i]!, Number(flat[i + 1]));
     };
     while (!finished) {
       await readLog();
@@ -48,10 +60,19 @@ test('drains a sample workload through simulator, workers and server, and prints
 
     // The queue agrees.
     const counts = await bull.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed', 'prioritized');
-    expect(counts).toEqual({ completed: summary.completed, failed: summary.failed, waiting: 0, active: 0, delayed: 0, prioritized: 0 });
+    expect(counts).toEqual({
+      completed: summary.completed,
+      failed: summary.failed,
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      prioritized: 0,
+    });
 
     // The TaskId stream agrees: one record per TaskId, and every completed job's TaskId is in it.
-    const stream = (await r.xrange(keys.tasks(demoQueue), '-', '+')).map(([, f]) => JSON.parse(f[f.indexOf('record') + 1]!) as RescanResult);
+    const stream = (await r.xrange(keys.tasks(demoQueue), '-', '+')).map(
+      ([, f]) => JSON.parse(f[f.indexOf('record') + 1]!) as RescanResult,
+    );
     expect(stream).toHaveLength(summary.taskIdsRecorded);
     const recorded = new Set(stream.map((rec) => rec.taskId));
     expect(recorded.size).toBe(stream.length);
@@ -88,7 +109,8 @@ test('drains a sample workload through simulator, workers and server, and prints
   } finally {
     process.env = saved;
     await bull.close();
-    for (const k of [...(await r.keys(`bull:${demoQueue}:*`)), ...(await r.keys(`tcss-rescan:{${demoQueue}}:*`))]) await r.del(k);
+    for (const k of [...(await r.keys(`bull:${demoQueue}:*`)), ...(await r.keys(`tcss-rescan:{${demoQueue}}:*`))])
+      await r.del(k);
     await r.quit();
   }
 });

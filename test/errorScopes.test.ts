@@ -40,24 +40,34 @@ test('one bad asset among 100 merged jobs: only its job fails, with code, messag
     // The first refused call merged jobs; each refused call after it is a half of the one before.
     expect(refused[0]!.assetIds!.length).toBeGreaterThan(50);
     for (const c of refused) expect(c.assetIds).toContain(BAD);
-    for (let i = 1; i < refused.length; i++) expect(refused[i]!.assetIds!.length).toBeLessThanOrEqual(Math.ceil(refused[i - 1]!.assetIds!.length / 2));
+    for (let i = 1; i < refused.length; i++)
+      expect(refused[i]!.assetIds!.length).toBeLessThanOrEqual(Math.ceil(refused[i - 1]!.assetIds!.length / 2));
     expect(refused[refused.length - 1]!.assetIds).toEqual([BAD]);
     // Each split costs two calls (one per half): extra calls = 2 * (refused - 1) <= 2 * ceil(log2(100)).
     const extra = 2 * (refused.length - 1);
     expect(extra).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(100)));
     // Every other call succeeded, and each good asset of 7001 was called exactly once with success.
-    expect(calls.filter((c) => c.code !== 'OK' && c.code !== 'InvalidParameterValue' && c.code !== 'RequestLimitExceeded')).toEqual([]);
+    expect(
+      calls.filter((c) => c.code !== 'OK' && c.code !== 'InvalidParameterValue' && c.code !== 'RequestLimitExceeded'),
+    ).toEqual([]);
     const okAssets = calls.filter((c) => c.code === 'OK' && c.policyItemId === 7001).flatMap((c) => c.assetIds!);
-    expect(okAssets.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => 700_000 + i).filter((a) => a !== BAD));
+    expect(okAssets.sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 100 }, (_, i) => 700_000 + i).filter((a) => a !== BAD),
+    );
     // The healthy check item was not split: its calls all succeeded at once.
-    expect(calls.filter((c) => c.policyItemId === 7002 && c.code !== 'OK' && c.code !== 'RequestLimitExceeded')).toEqual([]);
+    expect(
+      calls.filter((c) => c.policyItemId === 7002 && c.code !== 'OK' && c.code !== 'RequestLimitExceeded'),
+    ).toEqual([]);
   } finally {
     await env.close();
   }
 });
 
 test('a check item that does not exist (ResourceNotFound): its jobs fail, each with the reason; other items complete', async () => {
-  const env = await FaultEnv.start({ scenario: 'missing check item', sim: { missingPolicyItemIds: [7404], missingCode: 'ResourceNotFound' } });
+  const env = await FaultEnv.start({
+    scenario: 'missing check item',
+    sim: { missingPolicyItemIds: [7404], missingCode: 'ResourceNotFound' },
+  });
   try {
     await env.enqueue(oneItem(7404, 900_000, 6));
     await env.enqueue(oneItem(7005, 910_000, 30));
@@ -80,7 +90,10 @@ test('jobs another client wrote against the contract fail at once, without a cal
   try {
     const q = env.producer.queue;
     // Written past our producer (which would refuse them): as another BullMQ client could.
-    const tooMany = await q.add('rescan', { policyItemId: 7101, assetIds: Array.from({ length: 101 }, (_, i) => 1 + i) });
+    const tooMany = await q.add('rescan', {
+      policyItemId: 7101,
+      assetIds: Array.from({ length: 101 }, (_, i) => 1 + i),
+    });
     const notJson = await q.add('rescan', { policyItemId: 7102, assetIds: [1] });
     const huge = await q.add('rescan', { policyItemId: 7103, assetIds: [1] });
     const prefix = `bull:${q.name}:`;
@@ -90,20 +103,27 @@ test('jobs another client wrote against the contract fail at once, without a cal
 
     const started = Date.now();
     env.startWorker();
-    await until(async () => {
-      const c = await env.counts();
-      return c.failed === 3 && c.completed === 1;
-    }, 30_000, 'three refusals and one success');
+    await until(
+      async () => {
+        const c = await env.counts();
+        return c.failed === 3 && c.completed === 1;
+      },
+      30_000,
+      'three refusals and one success',
+    );
     // Refused in the worker's first moments: nothing waited for a stalled-job check (15 s).
     expect(Date.now() - started).toBeLessThan(15_000);
     expect((await env.counts()).active).toBe(0);
 
     // Read from the job's hash: BullMQ's own getJob cannot rebuild a job whose data is not JSON.
     const reason = async (id: string) => env.redis.hget(`${prefix}${id}`, 'failedReason');
-    expect(await reason(tooMany.id!)).toMatch(/^invalid job: assetIds has 101 asset ids, more than one call takes \(TCSS_MAX_ASSETS_PER_CALL 100\)/);
+    expect(await reason(tooMany.id!)).toMatch(
+      /^invalid job: assetIds has 101 asset ids, more than one call takes \(TCSS_MAX_ASSETS_PER_CALL 100\)/,
+    );
     expect(await reason(notJson.id!)).toMatch(/^invalid job: data is not JSON \(.+\): "\{\\"policyItemId\\": 7102/);
     expect(await reason(huge.id!)).toMatch(/^invalid job: .*no larger than 2\^53-1/);
-    for (const id of [tooMany.id!, notJson.id!, huge.id!]) expect(await env.redis.hget(`${prefix}${id}`, 'atm')).toBe('1');
+    for (const id of [tooMany.id!, notJson.id!, huge.id!])
+      expect(await env.redis.hget(`${prefix}${id}`, 'atm')).toBe('1');
     // Only the good job reached the API.
     expect(env.sim.calls().map((c) => [c.policyItemId, c.code])).toEqual([[7104, 'OK']]);
     expect(good).toHaveLength(1);

@@ -7,7 +7,18 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import TencentCloudSDKHttpException from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/exception/tencent_cloud_sdk_exception';
 import { loadConfig } from '../src/config';
-import { KNOWN_CODES, PAUSE_ADVICE, actionFor, isThrottle, pauseAdviceFor, ruleFor, scopeFor, type ErrorAction, type ErrorScope, type PauseFix } from '../src/tcss/errorTable';
+import {
+  KNOWN_CODES,
+  PAUSE_ADVICE,
+  actionFor,
+  isThrottle,
+  pauseAdviceFor,
+  ruleFor,
+  scopeFor,
+  type ErrorAction,
+  type ErrorScope,
+  type PauseFix,
+} from '../src/tcss/errorTable';
 import { IDLE_SOCKET_MS, TcssApiError, createTcssClient, toTcssError } from '../src/tcss/client';
 
 const TABLE: Record<ErrorAction, string[]> = {
@@ -50,9 +61,39 @@ const TABLE: Record<ErrorAction, string[]> = {
 
 /** Whom each code is about (issue 8.3/8.4): job-scoped refusals of a merged call are bisected. */
 const SCOPES: Record<ErrorScope, string[]> = {
-  job: ['InvalidParameterValue', 'InvalidParameterValue.DataNotFound', 'InvalidParameterValue.Anything', 'ResourceNotFound', 'ResourceNotFound.AssetNotFound', 'InvalidParameter', 'InvalidParameter.InvalidFormat', 'FailedOperation.AgentOffline'],
-  call: ['InvalidParameter.MissingParameter', 'MissingParameter', 'UnknownParameter', 'InternalError', 'RequestLimitExceeded', 'Timeout', 'NetworkError', 'FailedOperation', 'SomethingNew'],
-  account: ['AuthFailure.SecretIdNotFound', 'InvalidAction', 'NoSuchVersion', 'NoSuchProduct', 'ActionOffline', 'UnsupportedRegion', 'UnsupportedProtocol', 'InternalError.ErrRoleNotExist', 'OperationDenied', 'FailedOperation.AuthorizedNotEnough'],
+  job: [
+    'InvalidParameterValue',
+    'InvalidParameterValue.DataNotFound',
+    'InvalidParameterValue.Anything',
+    'ResourceNotFound',
+    'ResourceNotFound.AssetNotFound',
+    'InvalidParameter',
+    'InvalidParameter.InvalidFormat',
+    'FailedOperation.AgentOffline',
+  ],
+  call: [
+    'InvalidParameter.MissingParameter',
+    'MissingParameter',
+    'UnknownParameter',
+    'InternalError',
+    'RequestLimitExceeded',
+    'Timeout',
+    'NetworkError',
+    'FailedOperation',
+    'SomethingNew',
+  ],
+  account: [
+    'AuthFailure.SecretIdNotFound',
+    'InvalidAction',
+    'NoSuchVersion',
+    'NoSuchProduct',
+    'ActionOffline',
+    'UnsupportedRegion',
+    'UnsupportedProtocol',
+    'InternalError.ErrRoleNotExist',
+    'OperationDenied',
+    'FailedOperation.AuthorizedNotEnough',
+  ],
 };
 
 describe('scopeFor', () => {
@@ -75,7 +116,12 @@ describe('scopeFor', () => {
       expect(r.meaning.length).toBeGreaterThan(5);
     }
     // Codes that are not Tencent's are exactly our client's names for faults below the API.
-    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual(['HttpError', 'NetworkError', 'Timeout', 'UnexpectedAnswer']);
+    expect(KNOWN_CODES.filter((c) => ruleFor(c).src === 'ours').sort()).toEqual([
+      'HttpError',
+      'NetworkError',
+      'Timeout',
+      'UnexpectedAnswer',
+    ]);
   });
 
   test('inherited names (toString, __proto__) are unknown codes, not table entries', () => {
@@ -91,9 +137,12 @@ describe('actionFor', () => {
     });
   }
 
-  test.each(['SomethingNew', 'Brand.New.Code', '', 'requestlimitexceeded', 'InternalErrorX'])('unknown code %j -> retry', (code) => {
-    expect(actionFor(code)).toBe('retry');
-  });
+  test.each(['SomethingNew', 'Brand.New.Code', '', 'requestlimitexceeded', 'InternalErrorX'])(
+    'unknown code %j -> retry',
+    (code) => {
+      expect(actionFor(code)).toBe('retry');
+    },
+  );
 
   test('a family prefix only matches at a dot boundary', () => {
     expect(actionFor('AuthFailureX')).toBe('retry');
@@ -109,9 +158,30 @@ describe('actionFor', () => {
 /** What the operator has to fix, per pause code: the advice a pausing worker logs. */
 const FIXES: Record<PauseFix, string[]> = {
   clock: ['AuthFailure.SignatureExpire'],
-  credentials: ['AuthFailure', 'AuthFailure.SignatureFailure', 'AuthFailure.SecretIdNotFound', 'AuthFailure.TokenFailure', 'UnauthorizedOperation', 'UnauthorizedOperation.Anything', 'IpInBlacklist', 'IpNotInWhitelist'],
-  configuration: ['InvalidAction', 'NoSuchVersion', 'NoSuchProduct', 'ActionOffline', 'UnsupportedRegion', 'UnsupportedProtocol'],
-  account: ['OperationDenied', 'OperationDenied.ServiceNotBought', 'InternalError.ErrRoleNotExist', 'FailedOperation.AuthorizedNotEnough'],
+  credentials: [
+    'AuthFailure',
+    'AuthFailure.SignatureFailure',
+    'AuthFailure.SecretIdNotFound',
+    'AuthFailure.TokenFailure',
+    'UnauthorizedOperation',
+    'UnauthorizedOperation.Anything',
+    'IpInBlacklist',
+    'IpNotInWhitelist',
+  ],
+  configuration: [
+    'InvalidAction',
+    'NoSuchVersion',
+    'NoSuchProduct',
+    'ActionOffline',
+    'UnsupportedRegion',
+    'UnsupportedProtocol',
+  ],
+  account: [
+    'OperationDenied',
+    'OperationDenied.ServiceNotBought',
+    'InternalError.ErrRoleNotExist',
+    'FailedOperation.AuthorizedNotEnough',
+  ],
 };
 
 describe('pauseAdviceFor', () => {
@@ -140,7 +210,14 @@ describe('pauseAdviceFor', () => {
 
 describe('isThrottle', () => {
   test.each(TABLE.throttle)('%s is a throttle', (code) => expect(isThrottle(code)).toBe(true));
-  test.each(['OK', 'RequestLimitExceededX', 'RequestSizeLimitExceeded', 'LimitExceeded', 'InternalError', 'AuthFailure'])('%s is not', (code) => {
+  test.each([
+    'OK',
+    'RequestLimitExceededX',
+    'RequestSizeLimitExceeded',
+    'LimitExceeded',
+    'InternalError',
+    'AuthFailure',
+  ])('%s is not', (code) => {
     expect(isThrottle(code)).toBe(false);
   });
 });
@@ -182,26 +259,37 @@ describe('toTcssError', () => {
   });
 
   test('a node-fetch timeout -> Timeout, retry', () => {
-    const raw = Object.assign(new Error('network timeout at: https://tcss.intl.tencentcloudapi.com/'), { name: 'FetchError', type: 'request-timeout' });
+    const raw = Object.assign(new Error('network timeout at: https://tcss.intl.tencentcloudapi.com/'), {
+      name: 'FetchError',
+      type: 'request-timeout',
+    });
     const e = toTcssError(raw, 10_000);
     expect(e.code).toBe('Timeout');
     expect(e.action).toBe('retry');
     expect(e.message).toContain('network timeout');
-    expect(toTcssError(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }), 1).code).toBe('Timeout');
+    expect(toTcssError(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }), 1).code).toBe(
+      'Timeout',
+    );
   });
 
-  test.each(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND'])('a node-fetch system error (%s) -> NetworkError, retry', (code) => {
-    const raw = Object.assign(new Error(`request to http://127.0.0.1:1/ failed, reason: connect ${code} 127.0.0.1:1`), {
-      name: 'FetchError',
-      type: 'system',
-      code,
-      errno: code,
-    });
-    const e = toTcssError(raw, 3);
-    expect(e.code).toBe('NetworkError');
-    expect(e.action).toBe('retry');
-    expect(e.message).toContain(code);
-  });
+  test.each(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND'])(
+    'a node-fetch system error (%s) -> NetworkError, retry',
+    (code) => {
+      const raw = Object.assign(
+        new Error(`request to http://127.0.0.1:1/ failed, reason: connect ${code} 127.0.0.1:1`),
+        {
+          name: 'FetchError',
+          type: 'system',
+          code,
+          errno: code,
+        },
+      );
+      const e = toTcssError(raw, 3);
+      expect(e.code).toBe('NetworkError');
+      expect(e.action).toBe('retry');
+      expect(e.message).toContain(code);
+    },
+  );
 
   test('anything else -> NetworkError; a TcssApiError passes through unchanged', () => {
     expect(toTcssError(new Error('socket hang up'), 1).code).toBe('NetworkError');
@@ -214,7 +302,9 @@ describe('toTcssError', () => {
 
 /** The real client (demo credentials, 300 ms timeout unless told) against whatever listens on `port`. */
 function clientFor(port: number, timeoutMs = 300) {
-  return createTcssClient(loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: String(timeoutMs) }).tcss);
+  return createTcssClient(
+    loadConfig({ TCSS_ENDPOINT: `http://127.0.0.1:${port}`, TCSS_TIMEOUT_MS: String(timeoutMs) }).tcss,
+  );
 }
 
 async function listen(server: net.Server): Promise<number> {
@@ -258,7 +348,11 @@ describe('the real client maps what actually comes back', () => {
       track(
         http.createServer((_req, res) => {
           res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ Response: { Error: { Code: 'RequestLimitExceeded', Message: 'slow down' }, RequestId: 'req-real-1' } }));
+          res.end(
+            JSON.stringify({
+              Response: { Error: { Code: 'RequestLimitExceeded', Message: 'slow down' }, RequestId: 'req-real-1' },
+            }),
+          );
         }),
       ),
     );
@@ -342,7 +436,9 @@ describe('the real client maps what actually comes back', () => {
   );
 
   test('an error answer with big numbers in it keeps its code and RequestId', async () => {
-    const { port } = await answering('{"Response":{"Error":{"Code":"InvalidParameterValue","Message":"asset 9007199254740993 does not exist"},"RequestId":"req-e"}}');
+    const { port } = await answering(
+      '{"Response":{"Error":{"Code":"InvalidParameterValue","Message":"asset 9007199254740993 does not exist"},"RequestId":"req-e"}}',
+    );
     const e = await scanError(port);
     expect([e.code, e.action, e.scope, e.requestId]).toEqual(['InvalidParameterValue', 'fail', 'job', 'req-e']);
     expect(e.message).toContain('9007199254740993');

@@ -21,7 +21,11 @@ let sim: Simulator;
 
 /** Runs the probe as a container platform would: a fresh process with the container's environment. */
 const probe = (env: Record<string, string>) => {
-  const r = spawnSync(process.execPath, [PROBE], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, [PROBE], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: r.status, stderr: r.stderr };
 };
 
@@ -36,7 +40,10 @@ afterAll(async () => {
 
 test('the probe fails without a heartbeat file, and names why', () => {
   const file = path.join(dir, 'none.heartbeat');
-  expect(probe({ HEARTBEAT_FILE: file })).toMatchObject({ status: 1, stderr: expect.stringContaining('no heartbeat file') });
+  expect(probe({ HEARTBEAT_FILE: file })).toMatchObject({
+    status: 1,
+    stderr: expect.stringContaining('no heartbeat file'),
+  });
   expect(probe({})).toMatchObject({ status: 1, stderr: expect.stringContaining('HEARTBEAT_FILE is not set') });
 });
 
@@ -51,7 +58,12 @@ test('a stale or garbled file is not alive', () => {
 
 test('a running worker keeps the probe passing; a stopped one removes the file', async () => {
   const file = path.join(dir, 'worker.heartbeat');
-  const cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('hb'), TCSS_ENDPOINT: sim.url, HEARTBEAT_FILE: file });
+  const cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('hb'),
+    TCSS_ENDPOINT: sim.url,
+    HEARTBEAT_FILE: file,
+  });
   const worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
   try {
     expect(probe({ HEARTBEAT_FILE: file })).toEqual({ status: 0, stderr: '' });
@@ -64,7 +76,13 @@ test('a running worker keeps the probe passing; a stopped one removes the file',
 
 test('the server beats too while it listens', async () => {
   const file = path.join(dir, 'server.heartbeat');
-  const cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('hb'), SERVER_PORT: '0', SERVER_PASSWORD: 'pw-0123456789', HEARTBEAT_FILE: file });
+  const cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('hb'),
+    SERVER_PORT: '0',
+    SERVER_PASSWORD: 'pw-0123456789',
+    HEARTBEAT_FILE: file,
+  });
   const server = await startServer(cfg, createLogger('silent'));
   try {
     expect(probe({ HEARTBEAT_FILE: file }).status).toBe(0);
@@ -75,5 +93,7 @@ test('the server beats too while it listens', async () => {
 });
 
 test('HEARTBEAT_FILE must be an absolute path', () => {
-  expect(() => loadConfig({ HEARTBEAT_FILE: 'relative/file' })).toThrow(/HEARTBEAT_FILE: expected an absolute file path/);
+  expect(() => loadConfig({ HEARTBEAT_FILE: 'relative/file' })).toThrow(
+    /HEARTBEAT_FILE: expected an absolute file path/,
+  );
 });

@@ -42,7 +42,10 @@ async function jobCount(p: RescanProducer): Promise<number> {
 
 test('a retry with the same key returns the same job ids and enqueues nothing new', async () => {
   const p = producer();
-  const req = [{ policyItemId: 7, assetIds: [1, 2] }, { policyItemId: 8, assetIds: [3] }];
+  const req = [
+    { policyItemId: 7, assetIds: [1, 2] },
+    { policyItemId: 8, assetIds: [3] },
+  ];
   const first = await p.enqueueMany(req, { idempotencyKey: 'order-42' });
   expect(first.jobIds).toHaveLength(2);
   const again = await p.enqueueMany(req, { idempotencyKey: 'order-42' });
@@ -77,7 +80,13 @@ test('the same key with a different request is an IdempotencyConflictError, and 
   const cases = [
     p.enqueue({ policyItemId: 7, assetIds: [2] }, { idempotencyKey: 'k1' }),
     p.enqueue({ policyItemId: 7, assetIds: [1] }, { idempotencyKey: 'k1', priority: 3 }),
-    p.enqueueMany([{ policyItemId: 7, assetIds: [1] }, { policyItemId: 7, assetIds: [1] }], { idempotencyKey: 'k1' }),
+    p.enqueueMany(
+      [
+        { policyItemId: 7, assetIds: [1] },
+        { policyItemId: 7, assetIds: [1] },
+      ],
+      { idempotencyKey: 'k1' },
+    ),
   ];
   for (const c of cases) {
     const err = await c.then(
@@ -95,7 +104,9 @@ test('concurrent calls with the same key all get the same ids, and one set of jo
   const p = producer(uniqueName('test-idem'), 2);
   const others = [p, producer(p.queue.name, 2), producer(p.queue.name, 2)];
   const req = { policyItemId: 9, assetIds: [1, 2, 3, 4, 5] }; // split into 3 jobs sharing a batch id
-  const results = await Promise.all(others.flatMap((q) => [q.enqueue(req, { idempotencyKey: 'burst' }), q.enqueue(req, { idempotencyKey: 'burst' })]));
+  const results = await Promise.all(
+    others.flatMap((q) => [q.enqueue(req, { idempotencyKey: 'burst' }), q.enqueue(req, { idempotencyKey: 'burst' })]),
+  );
   for (const r of results) {
     expect(r.jobIds).toEqual(results[0]!.jobIds);
     expect(r.batchIds).toEqual(results[0]!.batchIds);
@@ -132,6 +143,8 @@ test.each([
   ['not ASCII', 'é'],
 ])('a bad key (%s) is a ValidationError before Redis is touched', async (_what, key) => {
   const p = producer();
-  await expect(p.enqueue({ policyItemId: 1, assetIds: [1] }, { idempotencyKey: key })).rejects.toBeInstanceOf(ValidationError);
+  await expect(p.enqueue({ policyItemId: 1, assetIds: [1] }, { idempotencyKey: key })).rejects.toBeInstanceOf(
+    ValidationError,
+  );
   expect(await jobCount(p)).toBe(0);
 });

@@ -2,7 +2,15 @@
  * The job contract (src/job.ts): what is accepted at the door, how every problem is reported at once
  * naming its field, and how a request is split into jobs.
  */
-import { ASSET_TYPES, JOB_NAME, ValidationError, parseRescanJobData, parseRescanRequest, splitRescan, type RescanRequest } from '../src/job';
+import {
+  ASSET_TYPES,
+  JOB_NAME,
+  ValidationError,
+  parseRescanJobData,
+  parseRescanRequest,
+  splitRescan,
+  type RescanRequest,
+} from '../src/job';
 
 /** The problems a ValidationError lists for `input` (fails the test when nothing is thrown). */
 function problemsOf(input: unknown, parse: (v: unknown) => unknown = parseRescanRequest): string[] {
@@ -30,8 +38,12 @@ describe('parseRescanRequest', () => {
   test('a valid request passes unchanged', () => {
     const req = { policyItemId: 2798, assetIds: [2202462, 111], assetType: 'ASSET_CONTAINER' };
     expect(parseRescanRequest(req)).toEqual(req);
-    expect(parseRescanRequest({ policyItemId: 1, assetIds: [Number.MAX_SAFE_INTEGER] })).toEqual({ policyItemId: 1, assetIds: [Number.MAX_SAFE_INTEGER] });
-    for (const assetType of ASSET_TYPES) expect(parseRescanRequest({ policyItemId: 1, assetIds: [1], assetType }).assetType).toBe(assetType);
+    expect(parseRescanRequest({ policyItemId: 1, assetIds: [Number.MAX_SAFE_INTEGER] })).toEqual({
+      policyItemId: 1,
+      assetIds: [Number.MAX_SAFE_INTEGER],
+    });
+    for (const assetType of ASSET_TYPES)
+      expect(parseRescanRequest({ policyItemId: 1, assetIds: [1], assetType }).assetType).toBe(assetType);
     expect(JOB_NAME).toBe('rescan');
   });
 
@@ -163,7 +175,9 @@ describe('splitRescan', () => {
   test('one part: deduplicated, no batchId', () => {
     const req: RescanRequest = { policyItemId: 9, assetIds: [3, 1, 3, 2, 1], assetType: 'ASSET_IMAGE' };
     const calls = n;
-    expect(splitRescan(req, 100, newBatchId)).toEqual([{ policyItemId: 9, assetIds: [3, 1, 2], assetType: 'ASSET_IMAGE' }]);
+    expect(splitRescan(req, 100, newBatchId)).toEqual([
+      { policyItemId: 9, assetIds: [3, 1, 2], assetType: 'ASSET_IMAGE' },
+    ]);
     expect(n).toBe(calls); // no batch id was even made
   });
 
@@ -176,11 +190,7 @@ describe('splitRescan', () => {
 
   test('splits at max keeping first occurrences in order, sharing one batchId', () => {
     const parts = splitRescan({ policyItemId: 9, assetIds: [5, 4, 5, 3, 2, 4, 1, 0 + 6, 7] }, 3, newBatchId);
-    expect(parts.map((p) => p.assetIds)).toEqual([
-      [5, 4, 3],
-      [2, 1, 6],
-      [7],
-    ]);
+    expect(parts.map((p) => p.assetIds)).toEqual([[5, 4, 3], [2, 1, 6], [7]]);
     const ids = new Set(parts.map((p) => p.batchId));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toMatch(/^batch-\d+$/);

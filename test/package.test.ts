@@ -34,7 +34,18 @@ const files = packedFiles();
 const ESM_ONLY_WANTING_22 = ['content-disposition', 'cookie'];
 
 test('ships the contract schemas, the schedules example, the CLI and the probe', () => {
-  for (const f of ['schemas/rescan-job.schema.json', 'schemas/rescan-result.schema.json', 'examples/schedules.yaml', 'dist/index.js', 'dist/index.d.ts', 'dist/cli.js', 'dist/healthcheck.js', '.env.example', 'README.md', 'package.json']) {
+  for (const f of [
+    'schemas/rescan-job.schema.json',
+    'schemas/rescan-result.schema.json',
+    'examples/schedules.yaml',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli.js',
+    'dist/healthcheck.js',
+    '.env.example',
+    'README.md',
+    'package.json',
+  ]) {
     expect(files).toContain(f);
   }
   expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
@@ -43,7 +54,12 @@ test('ships the contract schemas, the schedules example, the CLI and the probe',
 test('no source map points at a file the package does not ship', () => {
   for (const map of files.filter((f) => f.endsWith('.map'))) {
     const { sources } = JSON.parse(readFileSync(path.join(root, map), 'utf8')) as { sources: string[] };
-    for (const s of sources) expect({ map, source: s, shipped: files.includes(path.posix.join(path.posix.dirname(map), s)) }).toEqual({ map, source: s, shipped: true });
+    for (const s of sources)
+      expect({ map, source: s, shipped: files.includes(path.posix.join(path.posix.dirname(map), s)) }).toEqual({
+        map,
+        source: s,
+        shipped: true,
+      });
   }
   // Today there are none at all.
   expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
@@ -63,14 +79,21 @@ test('engines: every production dependency accepts every Node we accept, or is a
   expect(dirs.length).toBeGreaterThan(50);
   const mismatched: string[] = [];
   for (const dir of dirs) {
-    const dep = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; engines?: { node?: string } };
+    const dep = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      engines?: { node?: string };
+    };
     const wants = dep.engines?.node;
     if (!wants || !semver.validRange(wants)) continue;
     if (!semver.subset(pkg.engines.node, wants)) mismatched.push(dep.name);
   }
   expect([...new Set(mismatched)].sort()).toEqual(ESM_ONLY_WANTING_22);
   // They do load through require() on this Node (CI runs Node 20).
-  const load = spawnSync(process.execPath, ['-e', ESM_ONLY_WANTING_22.map((m) => `require(${JSON.stringify(m)})`).join(';')], { cwd: root, encoding: 'utf8' });
+  const load = spawnSync(
+    process.execPath,
+    ['-e', ESM_ONLY_WANTING_22.map((m) => `require(${JSON.stringify(m)})`).join(';')],
+    { cwd: root, encoding: 'utf8' },
+  );
   expect({ status: load.status, stderr: load.stderr }).toEqual({ status: 0, stderr: '' });
   expect(semver.satisfies(process.versions.node, pkg.engines.node)).toBe(true);
   // The range leaves out the Node 22 releases without require(esm) by default.

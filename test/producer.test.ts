@@ -127,7 +127,11 @@ describe('RescanProducer.enqueueMany', () => {
     const p = producer();
     let error: unknown;
     try {
-      await p.enqueueMany([{ policyItemId: 1, assetIds: [1] }, { policyItemId: 1, assetIds: [] }, { policyItemId: 3, assetIds: [3] }]);
+      await p.enqueueMany([
+        { policyItemId: 1, assetIds: [1] },
+        { policyItemId: 1, assetIds: [] },
+        { policyItemId: 3, assetIds: [3] },
+      ]);
     } catch (err) {
       error = err;
     }
@@ -141,8 +145,14 @@ describe('RescanProducer.enqueueMany', () => {
 
   test('problems of several bad requests are all listed, each under its number', async () => {
     const p = producer();
-    await expect(p.enqueueMany([null, { policyItemId: 1, assetIds: [1] }, { policyItemId: 'a', assetIds: [1], x: 1 }])).rejects.toMatchObject({
-      problems: [expect.stringMatching(/^#1: a rescan must be an object/), expect.stringMatching(/^#3: policyItemId/), expect.stringMatching(/^#3: unknown field "x"/)],
+    await expect(
+      p.enqueueMany([null, { policyItemId: 1, assetIds: [1] }, { policyItemId: 'a', assetIds: [1], x: 1 }]),
+    ).rejects.toMatchObject({
+      problems: [
+        expect.stringMatching(/^#1: a rescan must be an object/),
+        expect.stringMatching(/^#3: policyItemId/),
+        expect.stringMatching(/^#3: unknown field "x"/),
+      ],
     });
     expect(await p.queue.count()).toBe(0);
   });
@@ -150,7 +160,9 @@ describe('RescanProducer.enqueueMany', () => {
 
 describe('validateAll', () => {
   test('labels problems with the given label, or not at all for a single request', () => {
-    expect(() => validateAll([{ policyItemId: 1, assetIds: [1] }, {}], (i) => `line ${i + 3}`)).toThrow(/line 4: policyItemId is required/);
+    expect(() => validateAll([{ policyItemId: 1, assetIds: [1] }, {}], (i) => `line ${i + 3}`)).toThrow(
+      /line 4: policyItemId is required/,
+    );
     try {
       validateAll([{ policyItemId: 0, assetIds: [1] }]);
       throw new Error('expected a ValidationError');
@@ -162,9 +174,12 @@ describe('validateAll', () => {
 });
 
 describe('RescanProducer priority', () => {
-  test.each([0, -1, 1.5, 2_097_152, Number.NaN])('priority %p is a ValidationError and nothing is added', async (priority) => {
-    const p = producer();
-    await expect(p.enqueue({ policyItemId: 1, assetIds: [1] }, { priority })).rejects.toBeInstanceOf(ValidationError);
-    expect(Object.values(await counts(p)).reduce((a, b) => a + b, 0)).toBe(0);
-  });
+  test.each([0, -1, 1.5, 2_097_152, Number.NaN])(
+    'priority %p is a ValidationError and nothing is added',
+    async (priority) => {
+      const p = producer();
+      await expect(p.enqueue({ policyItemId: 1, assetIds: [1] }, { priority })).rejects.toBeInstanceOf(ValidationError);
+      expect(Object.values(await counts(p)).reduce((a, b) => a + b, 0)).toBe(0);
+    },
+  );
 });

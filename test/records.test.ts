@@ -128,7 +128,10 @@ describe('RecordStore.save', () => {
     const open = await CutProxy.start(testRedisUrl());
     const client = new IORedis(open.url, { maxRetriesPerRequest: null });
     try {
-      await new RecordStore(client, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(record(7, 7, ['a', 'b']), jobs);
+      await new RecordStore(client, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(
+        record(7, 7, ['a', 'b']),
+        jobs,
+      );
       expect(await written()).toEqual({ stream: 1, index: 1, jobKeys: 2 });
     } finally {
       client.disconnect();
@@ -143,11 +146,19 @@ describe('RecordStore.save', () => {
     const cutOff = new IORedis(proxy.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
     cutOff.on('error', () => undefined);
     try {
-      const saving = new RecordStore(cutOff, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(record(8, 7, ['a', 'b']), jobs);
+      const saving = new RecordStore(cutOff, { queueName, maxLen: 1_000_000, ttlSeconds: 60 }).save(
+        record(8, 7, ['a', 'b']),
+        jobs,
+      );
       saving.catch(() => undefined);
       const addr = await proxy.cutReached;
       // Redis has run every command forwarded (job a's SET is the last it saw from this connection).
-      await waitFor(async () => new RegExp(`addr=${addr} .*\\bcmd=set\\b`).test(String(await redis.call('CLIENT', 'LIST'))), 5_000, 20, 'the forwarded commands to run');
+      await waitFor(
+        async () => new RegExp(`addr=${addr} .*\\bcmd=set\\b`).test(String(await redis.call('CLIENT', 'LIST'))),
+        5_000,
+        20,
+        'the forwarded commands to run',
+      );
       proxy.drop();
       await expect(saving).rejects.toThrow();
       // Nothing of the save is in Redis: no stream entry, no index, no job key.
@@ -172,7 +183,11 @@ describe('RecordStore.forJob', () => {
     const rec = record(9001, 2798, ['17']);
     await store.save(rec, [{ id: '17', timestamp: 1_700_000_000_123 }]);
     // A job alone in its call: its assets are the call's.
-    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_123 })).resolves.toEqual({ ...rec, callJobs: 1, callAssets: 2 });
+    await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_123 })).resolves.toEqual({
+      ...rec,
+      callJobs: 1,
+      callAssets: 2,
+    });
     // A queue obliterated and refilled reuses id 17; that new job was never sent.
     await expect(store.forJob({ id: '17', timestamp: 1_700_000_000_124 })).resolves.toBeUndefined();
     await expect(store.forJob({ id: '18', timestamp: 1_700_000_000_123 })).resolves.toBeUndefined();
@@ -232,7 +247,9 @@ describe('RecordStore.list and count', () => {
     const p1 = await store.list({ policyItemId: 7, limit: 4 });
     const p2 = await store.list({ policyItemId: 7, limit: 4, before: p1.next! });
     const p3 = await store.list({ policyItemId: 7, limit: 4, before: p2.next! });
-    expect([...p1.records, ...p2.records, ...p3.records].map((r) => r.taskId)).toEqual(all.records.map((r) => r.taskId));
+    expect([...p1.records, ...p2.records, ...p3.records].map((r) => r.taskId)).toEqual(
+      all.records.map((r) => r.taskId),
+    );
     expect(p3.next).toBeUndefined();
 
     await expect(store.list({ policyItemId: 12345 })).resolves.toEqual({ records: [] });
@@ -292,7 +309,9 @@ describe('the index by check item', () => {
   test('records trimmed from the stream leave the index too', async () => {
     const small = new RecordStore(redis, { queueName, maxLen: 100, ttlSeconds: 60 });
     for (let start = 1; start <= 2000; start += 200) {
-      await Promise.all(Array.from({ length: 200 }, (_, k) => small.save(record(start + k, (start + k) % 2 === 0 ? 7 : 8), [])));
+      await Promise.all(
+        Array.from({ length: 200 }, (_, k) => small.save(record(start + k, (start + k) % 2 === 0 ? 7 : 8), [])),
+      );
     }
     const inStream = (await small.list({ limit: 1000 })).records.filter((x) => x.policyItemId === 7);
     const listed = (await small.list({ policyItemId: 7, limit: 1000 })).records;
@@ -305,9 +324,24 @@ describe('the index by check item', () => {
     // What earlier versions wrote: the stream entry only.
     const stream = keys.tasks(queueName);
     const old: string[] = [];
-    for (const [taskId, item] of [[1, 7], [2, 8], [3, 7]] as const) {
+    for (const [taskId, item] of [
+      [1, 7],
+      [2, 8],
+      [3, 7],
+    ] as const) {
       const rec = record(taskId, item);
-      old.push((await redis.xadd(stream, '*', 'record', JSON.stringify(rec), 'policyItemId', String(item), 'taskId', String(taskId)))!);
+      old.push(
+        (await redis.xadd(
+          stream,
+          '*',
+          'record',
+          JSON.stringify(rec),
+          'policyItemId',
+          String(item),
+          'taskId',
+          String(taskId),
+        ))!,
+      );
     }
     const newer = await store.save(record(4, 7), []);
     expect((await store.list({ policyItemId: 7 })).records.map((x) => x.id)).toEqual([newer, old[2], old[0]]);

@@ -22,22 +22,34 @@ test.each([
   [`redis://:${PW}@127.0.0.1:6379`, 'redis://:***@127.0.0.1:6379'],
   [`redis://user:${PW}@127.0.0.1:99999`, 'redis://user:***@127.0.0.1:99999'],
   [`rediss://u:p@ss/w:rd@host:6379x/0`, 'rediss://u:***@host:6379x/0'],
-  [`see https://AKID:${PW}@tcss.example.com/api and redis://h:1`, 'see https://AKID:***@tcss.example.com/api and redis://h:1'],
+  [
+    `see https://AKID:${PW}@tcss.example.com/api and redis://h:1`,
+    'see https://AKID:***@tcss.example.com/api and redis://h:1',
+  ],
   ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
 ])('maskUrlPasswords(%j)', (input, expected) => {
   expect(maskUrlPasswords(input)).toBe(expected);
 });
 
 test("Redis's echo of arguments is cut", () => {
-  expect(redactText(`ERR unknown command 'HELLO', with args beginning with: '3' 'AUTH' 'default' '${PW}'`)).toBe("ERR unknown command 'HELLO', with args beginning with: [redacted]");
+  expect(redactText(`ERR unknown command 'HELLO', with args beginning with: '3' 'AUTH' 'default' '${PW}'`)).toBe(
+    "ERR unknown command 'HELLO', with args beginning with: [redacted]",
+  );
 });
 
 test('redactError drops command arguments at any depth and keeps what helps', () => {
   const err = refusedLogin();
-  const wrapped = Object.assign(new Error('queue failed'), { inner: { command: { name: 'auth', args: [PW] } }, errors: [refusedLogin()] });
+  const wrapped = Object.assign(new Error('queue failed'), {
+    inner: { command: { name: 'auth', args: [PW] } },
+    errors: [refusedLogin()],
+  });
   const text = JSON.stringify([redactError(err), redactError(wrapped)]);
   expect(text).not.toContain(PW);
-  expect(redactError(err)).toMatchObject({ type: 'Error', message: expect.stringContaining('WRONGPASS'), command: { name: 'hello', args: '[4 redacted]' } });
+  expect(redactError(err)).toMatchObject({
+    type: 'Error',
+    message: expect.stringContaining('WRONGPASS'),
+    command: { name: 'hello', args: '[4 redacted]' },
+  });
   expect(errorMessage(err)).toBe('WRONGPASS invalid username-password pair or user is disabled.');
 });
 
@@ -67,7 +79,11 @@ describe('config errors mask passwords', () => {
     throw new Error('expected a ConfigError');
   }
 
-  test.each([`redis://:${PW}@127.0.0.1:99999`, `redis://default:${PW}@127.0.0.1:63x79`, `redis://u:${PW}/x@127.0.0.1:99999`])('a bad REDIS_URL port: %s', (url) => {
+  test.each([
+    `redis://:${PW}@127.0.0.1:99999`,
+    `redis://default:${PW}@127.0.0.1:63x79`,
+    `redis://u:${PW}/x@127.0.0.1:99999`,
+  ])('a bad REDIS_URL port: %s', (url) => {
     const p = problems({ REDIS_URL: url });
     expect(p).toHaveLength(1);
     expect(p[0]).toMatch(/^REDIS_URL: /);
@@ -75,11 +91,14 @@ describe('config errors mask passwords', () => {
     expect(p[0]).not.toContain(PW);
   });
 
-  test.each([`https://AKID:${PW}@tcss.example.com`, `https://AKID:${PW}@tcss.example.com/api`])('userinfo in TCSS_ENDPOINT is refused, masked: %s', (url) => {
-    const p = problems({ TCSS_ENDPOINT: url });
-    expect(p).toHaveLength(1);
-    expect(p[0]).toMatch(/^TCSS_ENDPOINT: /);
-    expect(p[0]).toContain('AKID:***@tcss.example.com');
-    expect(p[0]).not.toContain(PW);
-  });
+  test.each([`https://AKID:${PW}@tcss.example.com`, `https://AKID:${PW}@tcss.example.com/api`])(
+    'userinfo in TCSS_ENDPOINT is refused, masked: %s',
+    (url) => {
+      const p = problems({ TCSS_ENDPOINT: url });
+      expect(p).toHaveLength(1);
+      expect(p[0]).toMatch(/^TCSS_ENDPOINT: /);
+      expect(p[0]).toContain('AKID:***@tcss.example.com');
+      expect(p[0]).not.toContain(PW);
+    },
+  );
 });

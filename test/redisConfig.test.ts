@@ -21,18 +21,43 @@ function problems(env: Record<string, string>): string[] {
 describe('REDIS configuration', () => {
   test('single Redis from REDIS_URL: TLS, ACL user, password, db', () => {
     const c = loadConfig({ REDIS_URL: 'rediss://tcss:p%40ss@cache.example.com:6380/2' });
-    expect(c.redis).toMatchObject({ mode: 'single', host: 'cache.example.com', port: 6380, db: 2, username: 'tcss', password: 'p@ss', tls: true, tlsInsecure: false });
+    expect(c.redis).toMatchObject({
+      mode: 'single',
+      host: 'cache.example.com',
+      port: 6380,
+      db: 2,
+      username: 'tcss',
+      password: 'p@ss',
+      tls: true,
+      tlsInsecure: false,
+    });
     const o = redisOptions(c.redis, { maxRetriesPerRequest: 1 });
-    expect(o).toMatchObject({ host: 'cache.example.com', port: 6380, db: 2, username: 'tcss', password: 'p@ss', maxRetriesPerRequest: 1, tls: { rejectUnauthorized: true } });
+    expect(o).toMatchObject({
+      host: 'cache.example.com',
+      port: 6380,
+      db: 2,
+      username: 'tcss',
+      password: 'p@ss',
+      maxRetriesPerRequest: 1,
+      tls: { rejectUnauthorized: true },
+    });
     expect(JSON.stringify(describeRedis(c.redis))).not.toContain('p@ss');
     expect(queuePrefix(c.redis)).toBe('bull');
   });
 
   test('Sentinel: sentinels, name, TLS for both, the data nodes get the URL credentials', () => {
-    const c = loadConfig({ REDIS_URL: 'rediss://u:pw@x:1/1', REDIS_SENTINELS: 'h1:26379, h2:26380', REDIS_SENTINEL_NAME: 'mymaster', REDIS_SENTINEL_PASSWORD: 'spw' });
+    const c = loadConfig({
+      REDIS_URL: 'rediss://u:pw@x:1/1',
+      REDIS_SENTINELS: 'h1:26379, h2:26380',
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'spw',
+    });
     expect(c.redis.mode).toBe('sentinel');
     expect(redisOptions(c.redis)).toMatchObject({
-      sentinels: [{ host: 'h1', port: 26379 }, { host: 'h2', port: 26380 }],
+      sentinels: [
+        { host: 'h1', port: 26379 },
+        { host: 'h2', port: 26380 },
+      ],
       name: 'mymaster',
       username: 'u',
       password: 'pw',
@@ -49,8 +74,20 @@ describe('REDIS configuration', () => {
     expect(queuePrefix(c.redis)).toBe('{tcss-rescan}');
     const id = budgetId('AKID', 'tcss.example.com', 'Scan');
     const tag = /\{[^}]+\}/.exec(id)![0];
-    for (const k of [keys.budgetRate(id), keys.budgetSends(id), `${keys.budgetSends(id)}:marker`, keys.bottleneckSettings(id)]) expect(/\{[^}]+\}/.exec(k)![0]).toBe(tag);
-    for (const k of [keys.tasks('q1'), keys.jobTask('q1', { id: '1', timestamp: 5 }), keys.metrics('q1'), keys.pausedWorkers('q1')]) expect(/\{[^}]+\}/.exec(k)![0]).toBe('{q1}');
+    for (const k of [
+      keys.budgetRate(id),
+      keys.budgetSends(id),
+      `${keys.budgetSends(id)}:marker`,
+      keys.bottleneckSettings(id),
+    ])
+      expect(/\{[^}]+\}/.exec(k)![0]).toBe(tag);
+    for (const k of [
+      keys.tasks('q1'),
+      keys.jobTask('q1', { id: '1', timestamp: 5 }),
+      keys.metrics('q1'),
+      keys.pausedWorkers('q1'),
+    ])
+      expect(/\{[^}]+\}/.exec(k)![0]).toBe('{q1}');
   });
 
   test('certificate checking goes off only with REDIS_TLS_INSECURE=true, and says so', () => {
@@ -66,10 +103,17 @@ describe('REDIS configuration', () => {
       const pem = path.join(dir, 'ca.pem');
       writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
       const c = loadConfig({ REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: pem });
-      expect(redisOptions(c.redis).tls).toMatchObject({ ca: expect.stringContaining('BEGIN CERTIFICATE'), rejectUnauthorized: true });
+      expect(redisOptions(c.redis).tls).toMatchObject({
+        ca: expect.stringContaining('BEGIN CERTIFICATE'),
+        rejectUnauthorized: true,
+      });
       writeFileSync(path.join(dir, 'empty.pem'), 'nothing');
-      expect(problems({ REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: path.join(dir, 'empty.pem') })).toEqual([expect.stringMatching(/^REDIS_TLS_CA_FILE: expected a PEM file/)]);
-      expect(problems({ REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: path.join(dir, 'missing.pem') })).toEqual([expect.stringMatching(/^REDIS_TLS_CA_FILE: expected a readable PEM file.*ENOENT/)]);
+      expect(problems({ REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: path.join(dir, 'empty.pem') })).toEqual([
+        expect.stringMatching(/^REDIS_TLS_CA_FILE: expected a PEM file/),
+      ]);
+      expect(problems({ REDIS_URL: 'rediss://h:6380', REDIS_TLS_CA_FILE: path.join(dir, 'missing.pem') })).toEqual([
+        expect.stringMatching(/^REDIS_TLS_CA_FILE: expected a readable PEM file.*ENOENT/),
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -78,7 +122,10 @@ describe('REDIS configuration', () => {
   test.each([
     [{ REDIS_SENTINELS: 'h1:1' }, /^REDIS_SENTINELS: expected REDIS_SENTINEL_NAME to be set too/],
     [{ REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINEL_NAME: expected REDIS_SENTINELS/],
-    [{ REDIS_SENTINELS: 'h1:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'h:2' }, /^REDIS_CLUSTER_NODES: expected either/],
+    [
+      { REDIS_SENTINELS: 'h1:1', REDIS_SENTINEL_NAME: 'm', REDIS_CLUSTER_NODES: 'h:2' },
+      /^REDIS_CLUSTER_NODES: expected either/,
+    ],
     [{ REDIS_CLUSTER_NODES: 'h:2', REDIS_URL: 'redis://h:1/3' }, /^REDIS_URL: expected database 0/],
     [{ REDIS_CLUSTER_NODES: 'h' }, /^REDIS_CLUSTER_NODES: expected host:port/],
     [{ REDIS_SENTINELS: 'h:70000', REDIS_SENTINEL_NAME: 'm' }, /^REDIS_SENTINELS: expected host:port/],

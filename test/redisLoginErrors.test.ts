@@ -39,7 +39,11 @@ afterAll(async () => {
 
 const LOGINS = [
   { what: 'a wrong password', url: () => `redis://:${WRONG_PASSWORD}@127.0.0.1:${redis.port}`, secret: WRONG_PASSWORD },
-  { what: 'a disabled ACL user', url: () => `redis://rescanner:${DISABLED_PASSWORD}@127.0.0.1:${redis.port}`, secret: DISABLED_PASSWORD },
+  {
+    what: 'a disabled ACL user',
+    url: () => `redis://rescanner:${DISABLED_PASSWORD}@127.0.0.1:${redis.port}`,
+    secret: DISABLED_PASSWORD,
+  },
 ];
 
 function expectNoSecret(output: string, secret: string): void {
@@ -61,7 +65,9 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
 
   test('the CLI: every verb exits 1 saying why, without the password (text and --json)', async () => {
     const results = await Promise.all(
-      VERBS.map((args) => runCliAsync(args, { queueName: uniqueName('secrets'), cwd: dir, env: { REDIS_URL: url(), LOG_LEVEL: 'info' } })),
+      VERBS.map((args) =>
+        runCliAsync(args, { queueName: uniqueName('secrets'), cwd: dir, env: { REDIS_URL: url(), LOG_LEVEL: 'info' } }),
+      ),
     );
     results.forEach((r, i) => {
       const all = r.stdout + r.stderr;
@@ -69,7 +75,10 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
       expect(all).toContain('WRONGPASS');
       expectNoSecret(all, secret);
       if (VERBS[i]!.includes('--json')) {
-        expect(JSON.parse(r.stdout)).toMatchObject({ code: 'REDIS_UNAVAILABLE', error: expect.stringContaining('***@127.0.0.1') });
+        expect(JSON.parse(r.stdout)).toMatchObject({
+          code: 'REDIS_UNAVAILABLE',
+          error: expect.stringContaining('***@127.0.0.1'),
+        });
         expect(r.stderr).toBe('');
       }
     });
@@ -77,7 +86,12 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
 
   test('a worker process: refused at start, it exits 1 within the bound saying why and what to do, without the password', async () => {
     const started = Date.now();
-    const w = startWorkerProcess({ REDIS_URL: url(), QUEUE_NAME: uniqueName('secrets'), TCSS_ENDPOINT: 'http://127.0.0.1:9', PRODUCER_TIMEOUT_MS: '2000' });
+    const w = startWorkerProcess({
+      REDIS_URL: url(),
+      QUEUE_NAME: uniqueName('secrets'),
+      TCSS_ENDPOINT: 'http://127.0.0.1:9',
+      PRODUCER_TIMEOUT_MS: '2000',
+    });
     try {
       expect(await w.exited).toBe(1);
     } finally {
@@ -92,7 +106,13 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
   test('the server: the API answers 503 with Retry-After, and neither answers nor logs show the password', async () => {
     const child = spawn(process.execPath, [CLI_PATH, 'serve'], {
       cwd: dir,
-      env: cliEnv(uniqueName('secrets'), { REDIS_URL: url(), SERVER_AUTH: 'off', SERVER_PORT: '0', LOG_LEVEL: 'info', PRODUCER_TIMEOUT_MS: '1000' }),
+      env: cliEnv(uniqueName('secrets'), {
+        REDIS_URL: url(),
+        SERVER_AUTH: 'off',
+        SERVER_PORT: '0',
+        LOG_LEVEL: 'info',
+        PRODUCER_TIMEOUT_MS: '1000',
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -100,13 +120,25 @@ describe.each(LOGINS)('Redis refusing the login ($what)', ({ url, secret }) => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const answers: string[] = [];
     try {
-      const base = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1], 20_000, 50, 'the server to listen');
-      const post = await fetch(`${base}/v1/rescans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policyItemId: 1, assetIds: [1] }) });
+      const base = await waitFor(
+        () => /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1],
+        20_000,
+        50,
+        'the server to listen',
+      );
+      const post = await fetch(`${base}/v1/rescans`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ policyItemId: 1, assetIds: [1] }),
+      });
       const postBody = await post.text();
       answers.push(postBody);
       expect(post.status).toBe(503);
       expect(post.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(JSON.parse(postBody)).toMatchObject({ code: 'REDIS_UNAVAILABLE', error: expect.stringContaining('nothing was enqueued') });
+      expect(JSON.parse(postBody)).toMatchObject({
+        code: 'REDIS_UNAVAILABLE',
+        error: expect.stringContaining('nothing was enqueued'),
+      });
       for (const p of ['/v1/tasks', '/v1/rescans/1', '/readyz', '/metrics']) {
         const r = await fetch(base + p);
         answers.push(await r.text());

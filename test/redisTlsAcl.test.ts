@@ -66,8 +66,15 @@ test('producer, worker (and its budget), server and CLI work over TLS as an ACL 
   const server = await startServer(cfg, logger);
   const client = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
   try {
-    await producer.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ policyItemId: 100 + (i % 3), assetIds: [i + 1] })));
-    await waitFor(async () => (await producer.queue.getJobCounts('completed')).completed === 30, 45_000, 200, '30 jobs completed over TLS');
+    await producer.enqueueMany(
+      Array.from({ length: 30 }, (_, i) => ({ policyItemId: 100 + (i % 3), assetIds: [i + 1] })),
+    );
+    await waitFor(
+      async () => (await producer.queue.getJobCounts('completed')).completed === 30,
+      45_000,
+      200,
+      '30 jobs completed over TLS',
+    );
     const store = new RecordStore(client, { queueName, maxLen: 1000, ttlSeconds: 60 });
     expect((await store.list({ limit: 100 })).records.flatMap((r) => r.jobIds)).toHaveLength(30);
 
@@ -83,7 +90,9 @@ test('producer, worker (and its budget), server and CLI work over TLS as an ACL 
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { redisSettings: { checked: boolean } }).redisSettings.checked).toBe(false);
     // Why, behind login.
-    const details = await fetch(`${server.url}/v1/readiness`, { headers: { authorization: `Bearer ${'x'.repeat(32)}` } });
+    const details = await fetch(`${server.url}/v1/readiness`, {
+      headers: { authorization: `Bearer ${'x'.repeat(32)}` },
+    });
     const body = (await details.json()) as { redisSettings: { checked: boolean; note: string } };
     expect(body.redisSettings.checked).toBe(false);
     expect(body.redisSettings.note).toMatch(/could not check the Redis settings.*NOPERM/);
@@ -94,7 +103,12 @@ test('producer, worker (and its budget), server and CLI work over TLS as an ACL 
     expect(status.stdout).toMatch(/completed\s+30/);
     expect(status.stdout).toMatch(/redis: could not check/);
     const tasks = runCli(['tasks', '--json', '--limit', '100'], { queueName, cwd, env: env(queueName) });
-    expect(tasks.stdout.trim().split('\n').flatMap((l) => (JSON.parse(l) as { jobIds: string[] }).jobIds)).toHaveLength(30);
+    expect(
+      tasks.stdout
+        .trim()
+        .split('\n')
+        .flatMap((l) => (JSON.parse(l) as { jobIds: string[] }).jobIds),
+    ).toHaveLength(30);
   } finally {
     await server.close();
     await worker.close();
@@ -116,16 +130,22 @@ test('the ACL user cannot touch keys outside the list', async () => {
 });
 
 test('with CONFIG GET allowed, the settings are read: persistence off is reported with the fix', async () => {
-  const cfg = loadConfig(env(uniqueName('tls'), { REDIS_URL: `rediss://tcss-config:${PASSWORD}@127.0.0.1:${redis.tlsPort}` }));
+  const cfg = loadConfig(
+    env(uniqueName('tls'), { REDIS_URL: `rediss://tcss-config:${PASSWORD}@127.0.0.1:${redis.tlsPort}` }),
+  );
   const client = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
   try {
     const report = await checkRedisSettings(client);
     expect(report).toMatchObject({ checked: true, persistence: 'none' });
-    expect(report.problems).toEqual([expect.objectContaining({ setting: 'persistence', fix: expect.stringContaining('CONFIG SET appendonly yes') })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ setting: 'persistence', fix: expect.stringContaining('CONFIG SET appendonly yes') }),
+    ]);
     await redis.admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     const lru = await checkRedisSettings(client);
     expect(lru.problems.map((p) => p.setting)).toContain('maxmemory-policy');
-    expect(lru.problems.find((p) => p.setting === 'maxmemory-policy')!.fix).toMatch(/CONFIG SET maxmemory-policy noeviction/);
+    expect(lru.problems.find((p) => p.setting === 'maxmemory-policy')!.fix).toMatch(
+      /CONFIG SET maxmemory-policy noeviction/,
+    );
   } finally {
     await redis.admin.config('SET', 'maxmemory-policy', 'noeviction');
     client.disconnect();
@@ -141,7 +161,10 @@ test('the certificate is checked: without the CA the connection is refused; REDI
   strict.disconnect();
   expect(errors.join('\n')).toMatch(/self[- ]signed|certificate/i);
 
-  const insecure = loadConfig({ REDIS_URL: `rediss://tcss:${PASSWORD}@127.0.0.1:${redis.tlsPort}`, REDIS_TLS_INSECURE: 'true' });
+  const insecure = loadConfig({
+    REDIS_URL: `rediss://tcss:${PASSWORD}@127.0.0.1:${redis.tlsPort}`,
+    REDIS_TLS_INSECURE: 'true',
+  });
   const loose = createRedis(insecure.redis, { maxRetriesPerRequest: 1 });
   try {
     expect(await loose.ping()).toBe('PONG');
@@ -149,7 +172,14 @@ test('the certificate is checked: without the CA the connection is refused; REDI
     loose.disconnect();
   }
   // A plain client on the TLS port gets nowhere (the server speaks only TLS there).
-  const plain = new IORedis({ host: '127.0.0.1', port: redis.tlsPort, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 1000 });
+  const plain = new IORedis({
+    host: '127.0.0.1',
+    port: redis.tlsPort,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    lazyConnect: true,
+    connectTimeout: 1000,
+  });
   plain.on('error', () => undefined);
   await expect(plain.connect().then(() => plain.ping())).rejects.toThrow();
   plain.disconnect();

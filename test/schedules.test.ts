@@ -68,7 +68,12 @@ schedules:
         policyItemId: 2798,
         assetIds: [2202462, 111],
         assetType: 'ASSET_CONTAINER',
-        parts: [{ id: 'nightly-baseline', data: { policyItemId: 2798, assetIds: [2202462, 111], assetType: 'ASSET_CONTAINER' } }],
+        parts: [
+          {
+            id: 'nightly-baseline',
+            data: { policyItemId: 2798, assetIds: [2202462, 111], assetType: 'ASSET_CONTAINER' },
+          },
+        ],
       },
       {
         name: 'every-minute.v2',
@@ -151,12 +156,21 @@ schedules:
       'every-10s: cron "*/10 * * * * *" fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant',
       'twice-at-3am: cron "0,30 0 3 * * *" fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant',
     ]);
-    expect(parseSchedulesFile(text, { maxAssetsPerCall: MAX, allowSubMinute: true }).map((e) => e.name)).toEqual(['every-10s', 'twice-at-3am', 'every-minute', 'every-minute-at-15s']);
+    expect(parseSchedulesFile(text, { maxAssetsPerCall: MAX, allowSubMinute: true }).map((e) => e.name)).toEqual([
+      'every-10s',
+      'twice-at-3am',
+      'every-minute',
+      'every-minute-at-15s',
+    ]);
   });
 
   it('refuses a file that is not a list of entries, or not YAML, saying where', () => {
-    expect(problemsOf(() => parse('schedules:\n  name: a\n'))).toEqual(['schedules must be a list of entries, got {"name":"a"}']);
-    expect(problemsOf(() => parse('- name: a\n'))).toEqual(['the file must be a mapping with a "schedules" list, got [{"name":"a"}]']);
+    expect(problemsOf(() => parse('schedules:\n  name: a\n'))).toEqual([
+      'schedules must be a list of entries, got {"name":"a"}',
+    ]);
+    expect(problemsOf(() => parse('- name: a\n'))).toEqual([
+      'the file must be a mapping with a "schedules" list, got [{"name":"a"}]',
+    ]);
     expect(problemsOf(() => parse(''))).toEqual(['the file must be a mapping with a "schedules" list, got null']);
     expect(problemsOf(() => parse('schedule: []\n'))).toEqual([
       'unknown top-level field "schedule" (allowed: schedules)',
@@ -165,7 +179,9 @@ schedules:
     expect(problemsOf(() => parse('schedules:\n  - name: a\n    cron: */5 * * * *\n'))).toEqual([
       'invalid YAML at line 3, column 15: Unexpected alias at node end (quote cron patterns: cron: "*/5 * * * *")',
     ]);
-    expect(problemsOf(() => parse('schedules:\n  - name: a\n    name: b\n'))).toEqual(['invalid YAML at line 3, column 5: Map keys must be unique']);
+    expect(problemsOf(() => parse('schedules:\n  - name: a\n    name: b\n'))).toEqual([
+      'invalid YAML at line 3, column 5: Map keys must be unique',
+    ]);
     const broken = problemsOf(() => parse('schedules:\n  - name: a\n    assetIds: [1, 2\n'));
     expect(broken.length).toBeGreaterThan(0);
     expect(broken[0]).toMatch(/^invalid YAML at line \d+, column \d+: /);
@@ -179,7 +195,12 @@ describe('job schedulers on Redis', () => {
   const workers: Worker[] = [];
 
   beforeEach(() => {
-    producer = new RescanProducer({ redisUrl: testRedisUrl(), queueName: uniqueName('sched'), maxAttempts: 4, backoffMs: 250 });
+    producer = new RescanProducer({
+      redisUrl: testRedisUrl(),
+      queueName: uniqueName('sched'),
+      maxAttempts: 4,
+      backoffMs: 250,
+    });
     queue = producer.queue;
     jobOpts = producer.jobOptions();
   });
@@ -196,7 +217,14 @@ describe('job schedulers on Redis', () => {
     await producer.close();
   });
 
-  const NIGHTLY = { name: 'nightly', cron: '0 2 * * *', timezone: 'Asia/Shanghai', policyItemId: 2798, assetIds: [2202462, 111], assetType: 'ASSET_CONTAINER' };
+  const NIGHTLY = {
+    name: 'nightly',
+    cron: '0 2 * * *',
+    timezone: 'Asia/Shanghai',
+    policyItemId: 2798,
+    assetIds: [2202462, 111],
+    assetType: 'ASSET_CONTAINER',
+  };
   const HOURLY = { name: 'hourly', cron: '0 * * * *', policyItemId: 5, assetIds: [9] };
 
   async function schedulers() {
@@ -229,7 +257,12 @@ describe('job schedulers on Redis', () => {
 
     // Each kind of change is an update.
     let nightly = { ...NIGHTLY };
-    for (const change of [{ cron: '30 3 * * *' }, { timezone: 'Europe/Berlin' }, { assetIds: [2202462] }, { assetType: 'ASSET_HOST' }]) {
+    for (const change of [
+      { cron: '30 3 * * *' },
+      { timezone: 'Europe/Berlin' },
+      { assetIds: [2202462] },
+      { assetType: 'ASSET_HOST' },
+    ]) {
       const changed = { ...nightly, ...change };
       expect(await syncSchedules(queue, parse(file(changed, HOURLY)), jobOpts)).toEqual({
         added: [],
@@ -240,32 +273,62 @@ describe('job schedulers on Redis', () => {
       const n = (await schedulers()).nightly!;
       expect(n.pattern).toBe(changed.cron);
       expect(n.tz).toBe(changed.timezone);
-      expect(n.template?.data).toEqual({ policyItemId: 2798, assetIds: changed.assetIds, assetType: changed.assetType });
+      expect(n.template?.data).toEqual({
+        policyItemId: 2798,
+        assetIds: changed.assetIds,
+        assetType: changed.assetType,
+      });
       // The pending run was replaced, not duplicated.
       expect((await queue.getDelayed()).filter((j) => j.repeatJobKey === 'nightly')).toHaveLength(1);
-      expect(await syncSchedules(queue, parse(file(changed, HOURLY)), jobOpts)).toMatchObject({ updated: [], unchanged: ['nightly', 'hourly'] });
+      expect(await syncSchedules(queue, parse(file(changed, HOURLY)), jobOpts)).toMatchObject({
+        updated: [],
+        unchanged: ['nightly', 'hourly'],
+      });
       nightly = changed;
     }
 
     // Changed job options (say TCSS_MAX_ATTEMPTS) reach the template too.
-    expect(await syncSchedules(queue, parse(file(nightly, HOURLY)), { ...jobOpts, attempts: 9 })).toMatchObject({ updated: ['nightly', 'hourly'] });
+    expect(await syncSchedules(queue, parse(file(nightly, HOURLY)), { ...jobOpts, attempts: 9 })).toMatchObject({
+      updated: ['nightly', 'hourly'],
+    });
 
     // Dropped from the file: removed, with its pending run.
-    expect(await syncSchedules(queue, parse(file(HOURLY)), jobOpts)).toEqual({ added: [], updated: ['hourly'], removed: ['nightly'], unchanged: [] });
+    expect(await syncSchedules(queue, parse(file(HOURLY)), jobOpts)).toEqual({
+      added: [],
+      updated: ['hourly'],
+      removed: ['nightly'],
+      unchanged: [],
+    });
     expect(Object.keys(await schedulers())).toEqual(['hourly']);
     expect((await queue.getDelayed()).map((j) => j.repeatJobKey)).toEqual(['hourly']);
 
-    expect(await syncSchedules(queue, parse('schedules: []\n'), jobOpts)).toEqual({ added: [], updated: [], removed: ['hourly'], unchanged: [] });
+    expect(await syncSchedules(queue, parse('schedules: []\n'), jobOpts)).toEqual({
+      added: [],
+      updated: [],
+      removed: ['hourly'],
+      unchanged: [],
+    });
     expect(await queue.getJobSchedulersCount()).toBe(0);
     expect(await queue.getDelayedCount()).toBe(0);
   });
 
   it('splits a big entry into #k schedulers, and shrinking it removes the surplus parts', async () => {
-    const big = (n: number) => ({ name: 'big', cron: '0 4 * * *', policyItemId: 11, assetIds: Array.from({ length: n }, (_, i) => 100 + i) });
-    expect(await syncSchedules(queue, parse(file(big(8))), jobOpts)).toMatchObject({ added: ['big#1', 'big#2', 'big#3'] });
+    const big = (n: number) => ({
+      name: 'big',
+      cron: '0 4 * * *',
+      policyItemId: 11,
+      assetIds: Array.from({ length: n }, (_, i) => 100 + i),
+    });
+    expect(await syncSchedules(queue, parse(file(big(8))), jobOpts)).toMatchObject({
+      added: ['big#1', 'big#2', 'big#3'],
+    });
     let s = await schedulers();
     expect(Object.keys(s).sort()).toEqual(['big#1', 'big#2', 'big#3']);
-    expect(s['big#1']!.template?.data).toEqual({ policyItemId: 11, assetIds: [100, 101, 102], batchId: 'schedule:big' });
+    expect(s['big#1']!.template?.data).toEqual({
+      policyItemId: 11,
+      assetIds: [100, 101, 102],
+      batchId: 'schedule:big',
+    });
     expect(s['big#3']!.template?.data).toEqual({ policyItemId: 11, assetIds: [106, 107], batchId: 'schedule:big' });
     expect(await queue.getDelayedCount()).toBe(3);
 
@@ -299,7 +362,9 @@ describe('job schedulers on Redis', () => {
 
     // The CLI path: parse refuses the file, so nothing is synced.
     const badFile = file({ ...NIGHTLY, cron: '0 5 * * *' }, { ...HOURLY, timezone: 'Nowhere/Land' });
-    expect(problemsOf(() => parse(badFile))).toEqual(['hourly: timezone must be an IANA time zone such as Asia/Shanghai, got "Nowhere/Land"']);
+    expect(problemsOf(() => parse(badFile))).toEqual([
+      'hourly: timezone must be an IANA time zone such as Asia/Shanghai, got "Nowhere/Land"',
+    ]);
 
     // Entries built by hand are checked before anything changes: the first (a real change) is not applied.
     const valid = parse(file({ ...NIGHTLY, cron: '0 5 * * *' }, HOURLY));
@@ -361,12 +426,22 @@ describe('job schedulers on Redis', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^SCHEDULER\s+CRON\s+TIMEZONE\s+POLICY ITEM\s+ASSETS\s+ASSET TYPE\s+NEXT RUN \(UTC\)$/);
     expect(lines).toHaveLength(5);
-    expect(lines[4]).toMatch(new RegExp(`^nightly\\s+0 2 \\* \\* \\*\\s+Asia/Shanghai\\s+2798\\s+2\\s+ASSET_CONTAINER\\s+${nightly.next!.slice(0, 10)} 18:00:00Z$`));
+    expect(lines[4]).toMatch(
+      new RegExp(
+        `^nightly\\s+0 2 \\* \\* \\*\\s+Asia/Shanghai\\s+2798\\s+2\\s+ASSET_CONTAINER\\s+${nightly.next!.slice(0, 10)} 18:00:00Z$`,
+      ),
+    );
     expect(formatScheduleList([])).toBe('no schedules');
   });
 
   it('creates rescan jobs with valid data, our job options and SCHEDULED_PRIORITY', async () => {
-    await syncSchedules(queue, parse(file({ name: 'big', cron: '0 2 * * *', timezone: 'Asia/Shanghai', policyItemId: 8, assetIds: [1, 2, 3, 4] })), jobOpts);
+    await syncSchedules(
+      queue,
+      parse(
+        file({ name: 'big', cron: '0 2 * * *', timezone: 'Asia/Shanghai', policyItemId: 8, assetIds: [1, 2, 3, 4] }),
+      ),
+      jobOpts,
+    );
     const delayed = await queue.getDelayed();
     expect(delayed.map((j) => j.repeatJobKey).sort()).toEqual(['big#1', 'big#2']);
     for (const job of delayed) {
@@ -383,7 +458,10 @@ describe('job schedulers on Redis', () => {
       expect(new Date(Number(job.id!.split(':').pop())).toISOString()).toMatch(/T18:00:00.000Z$/);
     }
     // The priority is ours even if the caller's job options carry one.
-    await syncSchedules(queue, parse(file({ name: 'x', cron: '0 2 * * *', policyItemId: 8, assetIds: [1] })), { ...jobOpts, priority: 1 });
+    await syncSchedules(queue, parse(file({ name: 'x', cron: '0 2 * * *', policyItemId: 8, assetIds: [1] })), {
+      ...jobOpts,
+      priority: 1,
+    });
     const [x] = await queue.getDelayed();
     expect(x!.opts.priority).toBe(SCHEDULED_PRIORITY);
   });
@@ -392,7 +470,13 @@ describe('job schedulers on Redis', () => {
     // Three scheduled runs, made due now (job.promote keeps the priority), waiting in `prioritized`.
     await syncSchedules(
       queue,
-      parse(file({ ...HOURLY, name: 's1' }, { ...HOURLY, name: 's2', assetIds: [10] }, { ...HOURLY, name: 's3', assetIds: [11] })),
+      parse(
+        file(
+          { ...HOURLY, name: 's1' },
+          { ...HOURLY, name: 's2', assetIds: [10] },
+          { ...HOURLY, name: 's3', assetIds: [11] },
+        ),
+      ),
       jobOpts,
     );
     const scheduled = await queue.getDelayed();
@@ -400,7 +484,11 @@ describe('job schedulers on Redis', () => {
     for (const job of scheduled) await job.promote();
     // Then a service enqueues a rescan the ordinary way (no priority).
     const { jobIds } = await producer.enqueue({ policyItemId: 99, assetIds: [1] });
-    expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed')).toEqual({ prioritized: 3, waiting: 1, delayed: 0 });
+    expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed')).toEqual({
+      prioritized: 3,
+      waiting: 1,
+      delayed: 0,
+    });
 
     const order: string[] = [];
     const worker = new Worker(
@@ -435,14 +523,25 @@ describe('job schedulers on Redis', () => {
     expect(await job!.getState()).toBe('prioritized');
     expect(await syncSchedules(queue, parse('schedules: []\n'), jobOpts)).toMatchObject({ removed: ['nightly'] });
     expect(await queue.getJob(job!.id!)).toBeUndefined();
-    expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed')).toEqual({ prioritized: 0, waiting: 0, delayed: 0 });
+    expect(await queue.getJobCounts('prioritized', 'waiting', 'delayed')).toEqual({
+      prioritized: 0,
+      waiting: 0,
+      delayed: 0,
+    });
   });
 });
 
 describe('formatSyncReport', () => {
   it('prints one line per scheduler and the totals', () => {
     expect(formatSyncReport({ added: ['a', 'big#1'], updated: ['b'], removed: ['old'], unchanged: ['c'] })).toBe(
-      ['added      a', 'added      big#1', 'updated    b', 'removed    old', 'unchanged  c', '2 added, 1 updated, 1 removed, 1 unchanged'].join('\n'),
+      [
+        'added      a',
+        'added      big#1',
+        'updated    b',
+        'removed    old',
+        'unchanged  c',
+        '2 added, 1 updated, 1 removed, 1 unchanged',
+      ].join('\n'),
     );
     expect(formatSyncReport({ added: [], updated: [], removed: [], unchanged: [] })).toBe(
       'no schedules in the file or on the queue\n0 added, 0 updated, 0 removed, 0 unchanged',

@@ -89,7 +89,11 @@ describe('simulator: success', () => {
     const sim = await start();
     expect(sim.url).toBe(`http://127.0.0.1:${sim.port}`);
     const first = await call(sim, scan());
-    const second = await call(sim, { CustomerPolicyItemId: 2798, CustomerAssetIdSet: [2202462], AssetType: 'ASSET_CONTAINER' });
+    const second = await call(sim, {
+      CustomerPolicyItemId: 2798,
+      CustomerAssetIdSet: [2202462],
+      AssetType: 'ASSET_CONTAINER',
+    });
     expect(first).toEqual({ Response: { TaskId: 1001, RequestId: expect.stringMatching(UUID) } });
     expect(second.Response.TaskId).toBe(1002);
     expect(second.Response.RequestId).not.toBe(first.Response.RequestId);
@@ -125,14 +129,24 @@ describe('simulator: success', () => {
     // Resolve the real host name to the simulator, so the SDK derives service `tcss` and signs
     // `host:tcss.intl.tencentcloudapi.com` while the Host header carries the port.
     const lookup: LookupFunction = (_host, options, cb) => {
-      if (options.all) (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+      if (options.all)
+        (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address: '127.0.0.1', family: 4 },
+        ]);
       else cb(null, '127.0.0.1', 4);
     };
     const agent = new http.Agent({ lookup });
     try {
       const client = new CommonClient('tcss.intl.tencentcloudapi.com', '2020-11-01', {
         credential: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY },
-        profile: { httpProfile: { endpoint: `tcss.intl.tencentcloudapi.com:${sim.port}`, protocol: 'http://', reqTimeout: 5, agent } },
+        profile: {
+          httpProfile: {
+            endpoint: `tcss.intl.tencentcloudapi.com:${sim.port}`,
+            protocol: 'http://',
+            reqTimeout: 5,
+            agent,
+          },
+        },
       });
       const res = (await client.request(SCAN_ACTION, scan(2798, [2202462]))) as { TaskId: number; RequestId: string };
       expect(res).toEqual({ TaskId: 1001, RequestId: expect.stringMatching(UUID) });
@@ -172,16 +186,26 @@ describe('simulator: authentication, in the gateway order', () => {
     const now = Math.floor(Date.now() / 1000);
     expect(codeOf(await call(sim, scan(), { secretKey: 'not-the-key' }))).toBe('AuthFailure.SignatureFailure');
     expect(codeOf(await call(sim, scan(), { secretId: 'AKIDunknown' }))).toBe('AuthFailure.SecretIdNotFound');
-    expect(codeOf(await call(sim, scan(), { secretId: 'AKIDrevoked', secretKey: 'revokedKey' }))).toBe('AuthFailure.SecretIdNotFound');
+    expect(codeOf(await call(sim, scan(), { secretId: 'AKIDrevoked', secretKey: 'revokedKey' }))).toBe(
+      'AuthFailure.SecretIdNotFound',
+    );
     expect(codeOf(await call(sim, scan(), { timestamp: now - 400 }))).toBe('AuthFailure.SignatureExpire');
     expect(codeOf(await call(sim, scan(), { timestamp: now + 400 }))).toBe('AuthFailure.SignatureExpire');
     expect(codeOf(await call(sim, scan(), { timestamp: now - 200 }))).toBe('OK');
     expect(codeOf(await call(sim, scan(), { service: 'cvm' }))).toBe('AuthFailure.InvalidAuthorization');
     // Service is checked before the timestamp, the timestamp before the SecretId.
-    expect(codeOf(await call(sim, scan(), { service: 'cvm', timestamp: now - 400 }))).toBe('AuthFailure.InvalidAuthorization');
-    expect(codeOf(await call(sim, scan(), { secretId: 'AKIDunknown', timestamp: now - 400 }))).toBe('AuthFailure.SignatureExpire');
+    expect(codeOf(await call(sim, scan(), { service: 'cvm', timestamp: now - 400 }))).toBe(
+      'AuthFailure.InvalidAuthorization',
+    );
+    expect(codeOf(await call(sim, scan(), { secretId: 'AKIDunknown', timestamp: now - 400 }))).toBe(
+      'AuthFailure.SignatureExpire',
+    );
 
-    const res = await fetch(`${sim.url}/`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${sim.url}/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(((await res.json()) as TencentResponse).Response.Error?.Code).toBe('AuthFailure.InvalidAuthorization');
 
     // A client clock that is off: the server's clock is shifted instead.
@@ -194,9 +218,14 @@ describe('simulator: authentication, in the gateway order', () => {
   it('checks action and version after the signature', async () => {
     const sim = await start();
     const action = await call(sim, scan(), { action: 'DescribeAssetSummary' });
-    expect(action.Response.Error).toEqual({ Code: 'InvalidAction', Message: expect.stringContaining('DescribeAssetSummary') });
+    expect(action.Response.Error).toEqual({
+      Code: 'InvalidAction',
+      Message: expect.stringContaining('DescribeAssetSummary'),
+    });
     expect(codeOf(await call(sim, scan(), { version: '2018-03-17' }))).toBe('NoSuchVersion');
-    expect(codeOf(await call(sim, scan(), { action: 'DescribeAssetSummary', secretKey: 'bad' }))).toBe('AuthFailure.SignatureFailure');
+    expect(codeOf(await call(sim, scan(), { action: 'DescribeAssetSummary', secretKey: 'bad' }))).toBe(
+      'AuthFailure.SignatureFailure',
+    );
   });
 });
 
@@ -233,16 +262,26 @@ describe('simulator: parameters', () => {
     const big = '9007199254740993';
     const item = await call(sim, `{"CustomerPolicyItemId":${big},"CustomerAssetIdSet":[1]}`);
     expect(item.Response.Error).toEqual({ Code: 'InvalidParameter', Message: expect.stringContaining(big) });
-    expect(codeOf(await call(sim, `{"CustomerPolicyItemId":1,"CustomerAssetIdSet":[1,${big}]}`))).toBe('InvalidParameter');
-    expect(codeOf(await call(sim, `{"CustomerPolicyItemId":9007199254740992,"CustomerAssetIdSet":[1]}`))).toBe('InvalidParameter');
+    expect(codeOf(await call(sim, `{"CustomerPolicyItemId":1,"CustomerAssetIdSet":[1,${big}]}`))).toBe(
+      'InvalidParameter',
+    );
+    expect(codeOf(await call(sim, `{"CustomerPolicyItemId":9007199254740992,"CustomerAssetIdSet":[1]}`))).toBe(
+      'InvalidParameter',
+    );
     const max = await call(sim, `{"CustomerPolicyItemId":9007199254740991,"CustomerAssetIdSet":[9007199254740991]}`);
     expect(codeOf(max)).toBe('OK');
-    expect(sim.calls().at(-1)).toMatchObject({ policyItemId: Number.MAX_SAFE_INTEGER, assetIds: [Number.MAX_SAFE_INTEGER] });
+    expect(sim.calls().at(-1)).toMatchObject({
+      policyItemId: Number.MAX_SAFE_INTEGER,
+      assetIds: [Number.MAX_SAFE_INTEGER],
+    });
   });
 
   it('refuses bodies over the size limit, non-POST methods and other paths', async () => {
     const sim = await start({ maxBodyBytes: 200 });
-    const bigBody = scan(1, Array.from({ length: 100 }, (_, i) => i + 1));
+    const bigBody = scan(
+      1,
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
     expect(codeOf(await call(sim, bigBody))).toBe('RequestSizeLimitExceeded');
     const get = await fetch(`${sim.url}/`);
     expect(get.status).toBe(200);
@@ -269,10 +308,21 @@ describe('simulator: rate limit', () => {
   });
 
   it('counts per SecretId', async () => {
-    const sim = await start({ rateLimit: 2, credentials: [{ secretId: 'AKIDa', secretKey: 'ka' }, { secretId: 'AKIDb', secretKey: 'kb' }] });
+    const sim = await start({
+      rateLimit: 2,
+      credentials: [
+        { secretId: 'AKIDa', secretKey: 'ka' },
+        { secretId: 'AKIDb', secretKey: 'kb' },
+      ],
+    });
     const a = { secretId: 'AKIDa', secretKey: 'ka' };
     const b = { secretId: 'AKIDb', secretKey: 'kb' };
-    const codes = await Promise.all([call(sim, scan(), a), call(sim, scan(), a), call(sim, scan(), a), call(sim, scan(), b)]);
+    const codes = await Promise.all([
+      call(sim, scan(), a),
+      call(sim, scan(), a),
+      call(sim, scan(), a),
+      call(sim, scan(), b),
+    ]);
     expect(codes.map(codeOf).sort()).toEqual(['OK', 'OK', 'OK', 'RequestLimitExceeded']);
     expect(sim.stats().bySecretId).toMatchObject({ AKIDa: { admitted: 2 }, AKIDb: { admitted: 1 } });
   });
@@ -313,7 +363,10 @@ describe('simulator: arrival jitter', () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => call(sim, scan(i + 1))));
     const doneAt = performance.timeOrigin + performance.now();
     expect(results.map(codeOf)).toEqual(Array(12).fill('OK'));
-    const arrivals = sim.calls().map((c) => c.arrivalMs).sort((a, b) => a - b);
+    const arrivals = sim
+      .calls()
+      .map((c) => c.arrivalMs)
+      .sort((a, b) => a - b);
     // 12 uniform draws from 0..300 ms span less than 100 ms with probability below 1e-3.
     expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(100);
     // An arrival is the planned time (received + jitter); Node's timers fire on whole milliseconds, so
@@ -364,7 +417,9 @@ describe('simulator: faults', () => {
 
   it('hangRate 1 never answers; the client times out and close() still returns promptly', async () => {
     const sim = await start({ hangRate: 1 });
-    await expect(call(sim, scan(), { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(call(sim, scan(), { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     // A second one stays open on the server while we close.
     const pending = call(sim, scan()).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));
@@ -379,7 +434,10 @@ describe('simulator: faults', () => {
   it('unreachable destroys the socket; the admin endpoints still answer', async () => {
     const sim = await start({ unreachable: true });
     await expect(call(sim, scan())).rejects.toThrow();
-    const stats = (await (await fetch(`${sim.url}/_sim/stats`, { headers: control(sim) })).json()) as { dropped: number; total: number };
+    const stats = (await (await fetch(`${sim.url}/_sim/stats`, { headers: control(sim) })).json()) as {
+      dropped: number;
+      total: number;
+    };
     expect(stats).toMatchObject({ dropped: 1, total: 0 });
     sim.setFaults({ unreachable: false });
     expect(codeOf(await call(sim, scan()))).toBe('OK');
@@ -388,7 +446,11 @@ describe('simulator: faults', () => {
 
 describe('simulator: read-back over HTTP', () => {
   const post = (sim: Simulator, path: string, body?: unknown) =>
-    fetch(`${sim.url}${path}`, { method: 'POST', headers: { ...control(sim), 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    fetch(`${sim.url}${path}`, {
+      method: 'POST',
+      headers: { ...control(sim), 'Content-Type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
   const get = (sim: Simulator, path: string) => fetch(`${sim.url}${path}`, { headers: control(sim) });
 
   it('round-trips faults, calls, stats and reset', async () => {
@@ -416,7 +478,13 @@ describe('simulator: read-back over HTTP', () => {
     const since = (await (await get(sim, '/_sim/calls?since=1')).json()) as { seq: number }[];
     expect(since.map((c) => c.seq)).toEqual([2]);
     const stats = (await (await get(sim, '/_sim/stats?windowMs=500')).json()) as Record<string, unknown>;
-    expect(stats).toMatchObject({ total: 2, accepted: 0, windowMs: 500, maxInAnyWindow: 2, byCode: { InternalError: 1 } });
+    expect(stats).toMatchObject({
+      total: 2,
+      accepted: 0,
+      windowMs: 500,
+      maxInAnyWindow: 2,
+      byCode: { InternalError: 1 },
+    });
 
     expect((await post(sim, '/_sim/reset')).status).toBe(200);
     expect(await (await get(sim, '/_sim/calls')).json()).toEqual([]);
@@ -434,7 +502,9 @@ describe('simulator options', () => {
       credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }],
       firstTaskId: 1001,
     });
-    await expect(startSimulator({ hangRate: -1 })).rejects.toThrow('Invalid simulator option `hangRate`: expected a number from 0 to 1, got -1');
+    await expect(startSimulator({ hangRate: -1 })).rejects.toThrow(
+      'Invalid simulator option `hangRate`: expected a number from 0 to 1, got -1',
+    );
     expect(() => resolveSimulatorOptions({ credentials: [{ secretId: 'a', secretKey: '' }] })).toThrow(
       'Invalid simulator option `credentials[0].secretKey`: expected a non-empty string, got (a secret key, not shown)',
     );

@@ -33,9 +33,21 @@ afterEach(async () => {
   sims = [];
 });
 
-const KEY_A = { secretId: 'AKIDsubAccountKeyA000000000000000000', secretKey: 'secretKeyOfKeyA-0000000000000000', uin: '100000000021' };
-const KEY_B = { secretId: 'AKIDsubAccountKeyB000000000000000000', secretKey: 'secretKeyOfKeyB-0000000000000000', uin: '100000000021' };
-const KEY_C = { secretId: 'AKIDotherSubAccount00000000000000000', secretKey: 'secretKeyOfKeyC-0000000000000000', uin: '100000000031' };
+const KEY_A = {
+  secretId: 'AKIDsubAccountKeyA000000000000000000',
+  secretKey: 'secretKeyOfKeyA-0000000000000000',
+  uin: '100000000021',
+};
+const KEY_B = {
+  secretId: 'AKIDsubAccountKeyB000000000000000000',
+  secretKey: 'secretKeyOfKeyB-0000000000000000',
+  uin: '100000000021',
+};
+const KEY_C = {
+  secretId: 'AKIDotherSubAccount00000000000000000',
+  secretKey: 'secretKeyOfKeyC-0000000000000000',
+  uin: '100000000031',
+};
 
 type Cred = { secretId: string; secretKey: string; token?: string };
 
@@ -87,22 +99,41 @@ describe('simulator control API: secrets, token, Host', () => {
     for (const secret of [DEMO_SECRET_KEY, KEY_A.secretKey, sim.controlToken]) expect(text).not.toContain(secret);
     expect(JSON.stringify(sim.faults())).not.toContain(KEY_A.secretKey);
     // Nor the answer of a change, nor any other read-back.
-    const set = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ errorRate: 0 }) });
+    const set = await fetch(`${sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ errorRate: 0 }),
+    });
     expect(await set.text()).not.toContain(KEY_A.secretKey);
-    for (const path of ['/_sim/stats', '/_sim/calls']) expect(await (await fetch(`${sim.url}${path}`, { headers: auth })).text()).not.toContain(DEMO_SECRET_KEY);
+    for (const path of ['/_sim/stats', '/_sim/calls'])
+      expect(await (await fetch(`${sim.url}${path}`, { headers: auth })).text()).not.toContain(DEMO_SECRET_KEY);
   });
 
   it('requires the control token for every /_sim/* route', async () => {
     const sim = await start({ controlToken: 'a-control-token-of-ours-0001' });
     expect(sim.controlToken).toBe('a-control-token-of-ours-0001');
-    for (const [method, path] of [['GET', '/_sim/faults'], ['POST', '/_sim/faults'], ['GET', '/_sim/calls'], ['GET', '/_sim/stats'], ['POST', '/_sim/reset']] as const) {
-      const none = await fetch(`${sim.url}${path}`, { method, ...(method === 'POST' ? { body: '{"revokedSecretIds":["x"]}' } : {}) });
+    for (const [method, path] of [
+      ['GET', '/_sim/faults'],
+      ['POST', '/_sim/faults'],
+      ['GET', '/_sim/calls'],
+      ['GET', '/_sim/stats'],
+      ['POST', '/_sim/reset'],
+    ] as const) {
+      const none = await fetch(`${sim.url}${path}`, {
+        method,
+        ...(method === 'POST' ? { body: '{"revokedSecretIds":["x"]}' } : {}),
+      });
       expect([path, none.status]).toEqual([path, 401]);
-      const wrong = await fetch(`${sim.url}${path}`, { method, headers: { Authorization: 'Bearer a-control-token-of-ours-0002' } });
+      const wrong = await fetch(`${sim.url}${path}`, {
+        method,
+        headers: { Authorization: 'Bearer a-control-token-of-ours-0002' },
+      });
       expect([path, wrong.status]).toEqual([path, 401]);
     }
     expect(sim.faults().revokedSecretIds).toEqual([]);
-    const ok = await fetch(`${sim.url}/_sim/stats`, { headers: { Authorization: 'Bearer a-control-token-of-ours-0001' } });
+    const ok = await fetch(`${sim.url}/_sim/stats`, {
+      headers: { Authorization: 'Bearer a-control-token-of-ours-0001' },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -139,8 +170,10 @@ describe('simulator strictness and bounded memory', () => {
     // Limit 1: four calls at once can only all be admitted if they arrive a second apart.
     const countsIn = async (options: SimulatorOptions) => {
       const sim = await start({ rateLimit: 1, ...options });
-      const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => scan(sim, { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, i + 1)));
-      const refused = results.filter((r) => r.status === 'rejected').map((r) => String((r).reason.message));
+      const results = await Promise.allSettled(
+        Array.from({ length: 4 }, (_, i) => scan(sim, { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }, i + 1)),
+      );
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => String(r.reason.message));
       return refused.map((m) => Number(/equals to `(\d+)`/.exec(m)?.[1]));
     };
     const strict = await countsIn({});
@@ -153,9 +186,20 @@ describe('simulator strictness and bounded memory', () => {
 
   it('keeps at most maxCalls calls, and nothing of what unauthenticated requests claim', async () => {
     const sim = await start({ maxCalls: 50 });
-    const body = JSON.stringify({ CustomerPolicyItemId: 7, CustomerAssetIdSet: Array.from({ length: 1000 }, (_, i) => i + 1) });
+    const body = JSON.stringify({
+      CustomerPolicyItemId: 7,
+      CustomerAssetIdSet: Array.from({ length: 1000 }, (_, i) => i + 1),
+    });
     for (let i = 0; i < 120; i++) {
-      await fetch(`${sim.url}/`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `TC3-HMAC-SHA256 Credential=AKID${'x'.repeat(500)}/2020-01-01/tcss/tc3_request, SignedHeaders=content-type;host, Signature=${'0'.repeat(64)}`, 'X-TC-Action': 'A'.repeat(5000) }, body });
+      await fetch(`${sim.url}/`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `TC3-HMAC-SHA256 Credential=AKID${'x'.repeat(500)}/2020-01-01/tcss/tc3_request, SignedHeaders=content-type;host, Signature=${'0'.repeat(64)}`,
+          'X-TC-Action': 'A'.repeat(5000),
+        },
+        body,
+      });
     }
     const calls = sim.calls();
     expect(calls.length).toBeLessThanOrEqual(50);
@@ -179,25 +223,61 @@ describe('simulator strictness and bounded memory', () => {
 describe('simulator identities: sub-accounts, STS, temporary keys', () => {
   it('counts the limit per sub-account and action, not per key', async () => {
     const sim = await start({ credentials: [KEY_A, KEY_B, KEY_C] });
-    const both = await Promise.all(Array.from({ length: 30 }, (_, i) => codeOf(scan(sim, i % 2 === 0 ? KEY_A : KEY_B, i + 1))));
+    const both = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => codeOf(scan(sim, i % 2 === 0 ? KEY_A : KEY_B, i + 1))),
+    );
     expect(both.filter((c) => c === 'OK')).toHaveLength(20);
     expect(both.filter((c) => c === 'RequestLimitExceeded')).toHaveLength(10);
     // Another sub-account has its own window.
     expect(await codeOf(scan(sim, KEY_C))).toBe('OK');
-    expect(new Set(sim.calls().filter((c) => c.secretId !== KEY_C.secretId).map((c) => c.principal))).toEqual(new Set(['uin:100000000021']));
+    expect(
+      new Set(
+        sim
+          .calls()
+          .filter((c) => c.secretId !== KEY_C.secretId)
+          .map((c) => c.principal),
+      ),
+    ).toEqual(new Set(['uin:100000000021']));
   });
 
   it('answers GetCallerIdentity signed for sts, and refuses it signed for tcss', async () => {
-    const sim = await start({ credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY, uin: DEMO_SUB_ACCOUNT_UIN }, KEY_A, KEY_B] });
-    const id = (await client(sim, 'sts', KEY_A).request('GetCallerIdentity', {})) as CallerIdentity & { RequestId: string };
-    expect(id).toMatchObject({ UserId: '100000000021', PrincipalId: '100000000021', Type: 'CAMUser', Arn: expect.stringMatching(/^qcs::cam::uin\/\d+:uin\/100000000021$/) });
+    const sim = await start({
+      credentials: [{ secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY, uin: DEMO_SUB_ACCOUNT_UIN }, KEY_A, KEY_B],
+    });
+    const id = (await client(sim, 'sts', KEY_A).request('GetCallerIdentity', {})) as CallerIdentity & {
+      RequestId: string;
+    };
+    expect(id).toMatchObject({
+      UserId: '100000000021',
+      PrincipalId: '100000000021',
+      Type: 'CAMUser',
+      Arn: expect.stringMatching(/^qcs::cam::uin\/\d+:uin\/100000000021$/),
+    });
     const idB = (await client(sim, 'sts', KEY_B).request('GetCallerIdentity', {})) as CallerIdentity;
     expect(identityKey(idB)).toBe(identityKey(id));
-    expect(identityKey((await client(sim, 'sts', { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }).request('GetCallerIdentity', {})) as CallerIdentity)).toBe(`uin:${DEMO_SUB_ACCOUNT_UIN}`);
+    expect(
+      identityKey(
+        (await client(sim, 'sts', { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY }).request(
+          'GetCallerIdentity',
+          {},
+        )) as CallerIdentity,
+      ),
+    ).toBe(`uin:${DEMO_SUB_ACCOUNT_UIN}`);
     // Signed for the wrong service: refused, as a TCSS action signed for sts would be.
-    const wrongService = createSdkClient({ endpoint: new URL(sim.url), service: 'tcss', version: '2018-08-13', region: 'ap-guangzhou', credential: KEY_A, timeoutMs: 5000 });
+    const wrongService = createSdkClient({
+      endpoint: new URL(sim.url),
+      service: 'tcss',
+      version: '2018-08-13',
+      region: 'ap-guangzhou',
+      credential: KEY_A,
+      timeoutMs: 5000,
+    });
     expect(await codeOf(wrongService.request('GetCallerIdentity', {}))).toBe('AuthFailure.InvalidAuthorization');
-    expect(await codeOf(client(sim, 'sts', KEY_A).request(SCAN_ACTION, { CustomerPolicyItemId: 1, CustomerAssetIdSet: [1] }))).toBe('AuthFailure.InvalidAuthorization');
+    expect(
+      await codeOf(
+        client(sim, 'sts', KEY_A).request(SCAN_ACTION, { CustomerPolicyItemId: 1, CustomerAssetIdSet: [1] }),
+      ),
+    ).toBe('AuthFailure.InvalidAuthorization');
     // STS calls are kept apart from the TCSS calls.
     expect(sim.calls().map((c) => c.code)).toEqual(['AuthFailure.InvalidAuthorization']);
     expect(sim.stsCalls().map((c) => c.code)).toEqual(['OK', 'OK', 'OK', 'AuthFailure.InvalidAuthorization']);
@@ -206,7 +286,10 @@ describe('simulator identities: sub-accounts, STS, temporary keys', () => {
   it('AssumeRole hands out temporary keys that need their X-TC-Token and expire', async () => {
     const sim = await start({ credentials: [KEY_A], temporaryCredentialsTtlMs: 1500 });
     const sts = client(sim, 'sts', KEY_A);
-    const assumed = (await sts.request('AssumeRole', { RoleArn: 'qcs::cam::uin/100000000001:roleName/tcss-rescan', RoleSessionName: 'worker-1' })) as {
+    const assumed = (await sts.request('AssumeRole', {
+      RoleArn: 'qcs::cam::uin/100000000001:roleName/tcss-rescan',
+      RoleSessionName: 'worker-1',
+    })) as {
       Credentials: { TmpSecretId: string; TmpSecretKey: string; Token: string };
       ExpiredTime: number;
       Expiration: string;
@@ -216,18 +299,36 @@ describe('simulator identities: sub-accounts, STS, temporary keys', () => {
     expect(assumed.ExpiredTime * 1000).toBeLessThanOrEqual(Date.now() + 1500);
     const temp = { secretId: TmpSecretId, secretKey: TmpSecretKey, token: Token };
     expect(await codeOf(scan(sim, temp))).toBe('OK');
-    expect(await codeOf(scan(sim, { secretId: TmpSecretId, secretKey: TmpSecretKey }))).toBe('AuthFailure.TokenFailure');
+    expect(await codeOf(scan(sim, { secretId: TmpSecretId, secretKey: TmpSecretKey }))).toBe(
+      'AuthFailure.TokenFailure',
+    );
     expect(await codeOf(scan(sim, { ...temp, token: `${Token}x` }))).toBe('AuthFailure.TokenFailure');
     // The role is the identity, not the session.
     const id = (await client(sim, 'sts', temp).request('GetCallerIdentity', {})) as CallerIdentity;
     expect(id.UserId).toMatch(/^\d+:worker-1$/);
-    const other = (await sts.request('AssumeRole', { RoleArn: 'qcs::cam::uin/100000000001:roleName/tcss-rescan', RoleSessionName: 'worker-2' })) as { Credentials: { TmpSecretId: string; TmpSecretKey: string; Token: string } };
-    const id2 = (await client(sim, 'sts', { secretId: other.Credentials.TmpSecretId, secretKey: other.Credentials.TmpSecretKey, token: other.Credentials.Token }).request('GetCallerIdentity', {})) as CallerIdentity;
+    const other = (await sts.request('AssumeRole', {
+      RoleArn: 'qcs::cam::uin/100000000001:roleName/tcss-rescan',
+      RoleSessionName: 'worker-2',
+    })) as { Credentials: { TmpSecretId: string; TmpSecretKey: string; Token: string } };
+    const id2 = (await client(sim, 'sts', {
+      secretId: other.Credentials.TmpSecretId,
+      secretKey: other.Credentials.TmpSecretKey,
+      token: other.Credentials.Token,
+    }).request('GetCallerIdentity', {})) as CallerIdentity;
     expect(identityKey(id2)).toBe(identityKey(id));
     expect(identityKey(id)).toMatch(/^role:100000000001\/\d+$/);
     // A temporary key cannot assume a role; a malformed ARN is refused.
-    expect(await codeOf(client(sim, 'sts', temp).request('AssumeRole', { RoleArn: 'qcs::cam::uin/1:roleName/x', RoleSessionName: 'ab' }))).toBe('InvalidParameter');
-    expect(await codeOf(sts.request('AssumeRole', { RoleArn: 'arn:aws:iam::1:role/x', RoleSessionName: 'ab' }))).toBe('InvalidParameter');
+    expect(
+      await codeOf(
+        client(sim, 'sts', temp).request('AssumeRole', {
+          RoleArn: 'qcs::cam::uin/1:roleName/x',
+          RoleSessionName: 'ab',
+        }),
+      ),
+    ).toBe('InvalidParameter');
+    expect(await codeOf(sts.request('AssumeRole', { RoleArn: 'arn:aws:iam::1:role/x', RoleSessionName: 'ab' }))).toBe(
+      'InvalidParameter',
+    );
     expect(await codeOf(sts.request('AssumeRole', { RoleSessionName: 'ab' }))).toBe('MissingParameter');
     await new Promise((r) => setTimeout(r, 1600));
     expect(await codeOf(scan(sim, temp))).toBe('AuthFailure.TokenFailure');
@@ -236,7 +337,8 @@ describe('simulator identities: sub-accounts, STS, temporary keys', () => {
   it('keeps at most MAX_TEMPORARY temporary keys, dropping expired ones first', () => {
     const keys = new KeyRegistry([KEY_A]);
     const first = keys.assumeRole('qcs::cam::uin/1:roleName/r', 'early', 1000, 0);
-    for (let i = 0; i < MAX_TEMPORARY + 50; i++) keys.assumeRole('qcs::cam::uin/1:roleName/r', 's1', 60_000, 10_000_000);
+    for (let i = 0; i < MAX_TEMPORARY + 50; i++)
+      keys.assumeRole('qcs::cam::uin/1:roleName/r', 's1', 60_000, 10_000_000);
     expect(keys.temporaryCount()).toBeLessThanOrEqual(MAX_TEMPORARY);
     expect(keys.lookup(first.TmpSecretId)).toBeUndefined();
     expect(keys.lookup(KEY_A.secretId)).toBeDefined();

@@ -6,7 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { runCliAsync } from './support/cliRun';
 import { CLI } from './support/workerProcess';
 
-const REAL = { TENCENTCLOUD_SECRET_ID: 'AKIDrealTencentKeyNotForTheSim000000', TENCENTCLOUD_SECRET_KEY: 'realTencentSecretKey-0000000000000' };
+const REAL = {
+  TENCENTCLOUD_SECRET_ID: 'AKIDrealTencentKeyNotForTheSim000000',
+  TENCENTCLOUD_SECRET_KEY: 'realTencentSecretKey-0000000000000',
+};
 
 let children: ChildProcess[] = [];
 afterEach(() => {
@@ -15,9 +18,19 @@ afterEach(() => {
 });
 
 /** Starts the simulator; resolves with its URL, control token and everything it printed so far. */
-function startSim(args: string[], env: Record<string, string>): Promise<{ url: string; token: string; output: () => string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TENCENTCLOUD_') && !k.startsWith('TCSS_') && !k.startsWith('SIM_')));
-  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startSim(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ url: string; token: string; output: () => string }> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('TENCENTCLOUD_') && !k.startsWith('TCSS_') && !k.startsWith('SIM_'),
+    ),
+  );
+  const child = spawn(process.execPath, [CLI, 'simulator', '--port', '0', ...args], {
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let text = '';
   return new Promise((resolve, reject) => {
@@ -42,7 +55,9 @@ test('prints a control token, requires it, and never takes the configured Tencen
   const url = new URL(sim.url);
   url.hostname = '127.0.0.1';
   expect((await fetch(`${url.origin}/_sim/faults`)).status).toBe(401);
-  const faults = await (await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })).text();
+  const faults = await (
+    await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })
+  ).text();
   expect(faults).not.toContain(REAL.TENCENTCLOUD_SECRET_ID);
   expect(faults).not.toContain(REAL.TENCENTCLOUD_SECRET_KEY);
   expect(sim.output()).not.toContain(REAL.TENCENTCLOUD_SECRET_KEY);
@@ -60,16 +75,24 @@ test('warns on stderr when bound to a non-loopback address', async () => {
 });
 
 test('bad missing-resource ids are a usage error (exit 2) naming the flag', async () => {
-  const r = await runCliAsync(['simulator', '--port', '0', '--missing-asset-ids', '1,x'], { queueName: 'sim-cli', cwd: process.cwd() });
+  const r = await runCliAsync(['simulator', '--port', '0', '--missing-asset-ids', '1,x'], {
+    queueName: 'sim-cli',
+    cwd: process.cwd(),
+  });
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('--missing-asset-ids');
   expect(r.stderr).toContain('"x"');
 });
 
 test('the missing-resource flags reach the simulator: its faults name the missing ids and the code', async () => {
-  const sim = await startSim(['--missing-asset-ids', '5, 6', '--missing-policy-item-ids', '9', '--missing-code', 'ResourceNotFound'], {});
+  const sim = await startSim(
+    ['--missing-asset-ids', '5, 6', '--missing-policy-item-ids', '9', '--missing-code', 'ResourceNotFound'],
+    {},
+  );
   const url = new URL(sim.url);
   url.hostname = '127.0.0.1';
-  const faults = (await (await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })).json()) as Record<string, unknown>;
+  const faults = (await (
+    await fetch(`${url.origin}/_sim/faults`, { headers: { Authorization: `Bearer ${sim.token}` } })
+  ).json()) as Record<string, unknown>;
   expect(faults).toMatchObject({ missingAssetIds: [5, 6], missingPolicyItemIds: [9], missingCode: 'ResourceNotFound' });
 });

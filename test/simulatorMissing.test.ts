@@ -27,7 +27,9 @@ async function scan(policyItemId: number, assetIds: number[]): Promise<string> {
 test('a call naming a missing asset is refused whole (default InvalidParameterValue), naming the asset; others pass', async () => {
   sim = await startSimulator({ missingAssetIds: [42, 43] });
   expect(await scan(1, [1, 42, 2])).toBe('InvalidParameterValue: The asset(s) 42 in CustomerAssetIdSet do not exist.');
-  expect(await scan(1, [43, 42])).toBe('InvalidParameterValue: The asset(s) 43, 42 in CustomerAssetIdSet do not exist.');
+  expect(await scan(1, [43, 42])).toBe(
+    'InvalidParameterValue: The asset(s) 43, 42 in CustomerAssetIdSet do not exist.',
+  );
   expect(await scan(1, [1, 2, 3])).toBe('OK');
   // Refused whole: no TaskId for the good assets of a refused call.
   expect(sim.calls().map((c) => [c.code, c.taskId ?? null])).toEqual([
@@ -41,7 +43,12 @@ test('a call naming a missing asset is refused whole (default InvalidParameterVa
 
 test('missing check items and the code are set over HTTP, validated, and can be cleared', async () => {
   sim = await startSimulator();
-  const post = (body: unknown) => fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sim.controlToken}` }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(`${sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sim.controlToken}` },
+      body: JSON.stringify(body),
+    });
   const bad = await post({ missingAssetIds: [0] });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as { error: string }).error).toContain('`missingAssetIds[0]`');
@@ -49,7 +56,11 @@ test('missing check items and the code are set over HTTP, validated, and can be 
 
   const ok = await post({ missingPolicyItemIds: [404], missingCode: 'ResourceNotFound' });
   expect(ok.status).toBe(200);
-  expect(await ok.json()).toMatchObject({ missingPolicyItemIds: [404], missingCode: 'ResourceNotFound', missingAssetIds: [] });
+  expect(await ok.json()).toMatchObject({
+    missingPolicyItemIds: [404],
+    missingCode: 'ResourceNotFound',
+    missingAssetIds: [],
+  });
   expect(await scan(404, [1])).toBe('ResourceNotFound: The check item CustomerPolicyItemId 404 does not exist.');
   expect(await scan(405, [1])).toBe('OK');
 

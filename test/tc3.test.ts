@@ -18,7 +18,10 @@ const VECTOR = {
   timestamp: 1551113065,
   service: 'cvm',
   // The exact bytes, backslash-u escapes included (not the decoded characters).
-  body: Buffer.from(String.raw`{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}`, 'utf8'),
+  body: Buffer.from(
+    String.raw`{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}`,
+    'utf8',
+  ),
   hashedPayload: '35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064',
   hashedCanonicalRequest: '5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031',
   signature: '72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168',
@@ -60,9 +63,16 @@ describe('TC3-HMAC-SHA256 signing: the published known-answer vector', () => {
   it('hashes the payload, the canonical request and signs as published', () => {
     expect(signedVector.hashedPayload).toBe(VECTOR.hashedPayload);
     expect(signedVector.canonicalRequest).toBe(
-      ['POST', '/', '', `content-type:${VECTOR.contentType}`, `host:${VECTOR.host}`, '', 'content-type;host', VECTOR.hashedPayload].join(
-        '\n',
-      ),
+      [
+        'POST',
+        '/',
+        '',
+        `content-type:${VECTOR.contentType}`,
+        `host:${VECTOR.host}`,
+        '',
+        'content-type;host',
+        VECTOR.hashedPayload,
+      ].join('\n'),
     );
     expect(sha256Hex(signedVector.canonicalRequest)).toBe(VECTOR.hashedCanonicalRequest);
     expect(signedVector.stringToSign).toBe(
@@ -91,8 +101,20 @@ describe('TC3-HMAC-SHA256 signing: the published known-answer vector', () => {
   });
 
   it('sorts and normalises signed headers (lower-cased, trimmed)', () => {
-    const a = buildCanonicalRequest({ method: 'post', path: '/', query: '', headers: { Host: ' CVM.tencentcloudapi.com ', 'Content-Type': 'Application/JSON; charset=utf-8' }, payload: '' });
-    const b = buildCanonicalRequest({ method: 'POST', path: '/', query: '', headers: { 'content-type': 'application/json; charset=utf-8', host: 'cvm.tencentcloudapi.com' }, payload: '' });
+    const a = buildCanonicalRequest({
+      method: 'post',
+      path: '/',
+      query: '',
+      headers: { Host: ' CVM.tencentcloudapi.com ', 'Content-Type': 'Application/JSON; charset=utf-8' },
+      payload: '',
+    });
+    const b = buildCanonicalRequest({
+      method: 'POST',
+      path: '/',
+      query: '',
+      headers: { 'content-type': 'application/json; charset=utf-8', host: 'cvm.tencentcloudapi.com' },
+      payload: '',
+    });
     expect(a).toEqual(b);
     expect(a.signedHeaders).toBe('content-type;host');
   });
@@ -100,7 +122,11 @@ describe('TC3-HMAC-SHA256 signing: the published known-answer vector', () => {
 
 describe('verifyTc3Request', () => {
   it('accepts the vector', () => {
-    expect(verifyTc3Request(vectorRequest())).toEqual({ ok: true, secretId: VECTOR.secretId, timestampSeconds: VECTOR.timestamp });
+    expect(verifyTc3Request(vectorRequest())).toEqual({
+      ok: true,
+      secretId: VECTOR.secretId,
+      timestampSeconds: VECTOR.timestamp,
+    });
   });
 
   it('rejects a change to any single byte of the body', () => {
@@ -108,7 +134,8 @@ describe('verifyTc3Request', () => {
       const body = Buffer.from(VECTOR.body);
       body[i] = (body[i] as number) ^ 0x01;
       const result = verifyTc3Request(vectorRequest({ body }));
-      if (result.ok || result.code !== 'AuthFailure.SignatureFailure') throw new Error(`byte ${i} changed and still verified`);
+      if (result.ok || result.code !== 'AuthFailure.SignatureFailure')
+        throw new Error(`byte ${i} changed and still verified`);
     }
     expect(VECTOR.body.length).toBeGreaterThan(80);
   });
@@ -116,7 +143,10 @@ describe('verifyTc3Request', () => {
   it('rejects a changed signature, timestamp, host or signed header value', () => {
     const flipped = VECTOR.signature.slice(0, -1) + (VECTOR.signature.endsWith('8') ? '9' : '8');
     const badSig = signedVector.authorization.replace(VECTOR.signature, flipped);
-    expect(verifyTc3Request(vectorRequest({}, { authorization: badSig }))).toMatchObject({ ok: false, code: 'AuthFailure.SignatureFailure' });
+    expect(verifyTc3Request(vectorRequest({}, { authorization: badSig }))).toMatchObject({
+      ok: false,
+      code: 'AuthFailure.SignatureFailure',
+    });
     expect(verifyTc3Request(vectorRequest({}, { 'x-tc-timestamp': String(VECTOR.timestamp + 1) }))).toMatchObject({
       ok: false,
       code: 'AuthFailure.SignatureFailure',
@@ -129,8 +159,14 @@ describe('verifyTc3Request', () => {
       ok: false,
       code: 'AuthFailure.SignatureFailure',
     });
-    expect(verifyTc3Request(vectorRequest({ method: 'GET' }))).toMatchObject({ ok: false, code: 'AuthFailure.SignatureFailure' });
-    expect(verifyTc3Request(vectorRequest({ query: 'a=1' }))).toMatchObject({ ok: false, code: 'AuthFailure.SignatureFailure' });
+    expect(verifyTc3Request(vectorRequest({ method: 'GET' }))).toMatchObject({
+      ok: false,
+      code: 'AuthFailure.SignatureFailure',
+    });
+    expect(verifyTc3Request(vectorRequest({ query: 'a=1' }))).toMatchObject({
+      ok: false,
+      code: 'AuthFailure.SignatureFailure',
+    });
   });
 
   it('compares host without its port, as the SDK signs URL.hostname', () => {
@@ -143,7 +179,9 @@ describe('verifyTc3Request', () => {
   });
 
   it('checks in the gateway order: authorization, service, timestamp, date, SecretId, signature', () => {
-    expect(verifyTc3Request(vectorRequest({}, { authorization: '' }))).toMatchObject({ code: 'AuthFailure.InvalidAuthorization' });
+    expect(verifyTc3Request(vectorRequest({}, { authorization: '' }))).toMatchObject({
+      code: 'AuthFailure.InvalidAuthorization',
+    });
     const noAuth = vectorRequest();
     noAuth.headers = { ...noAuth.headers, authorization: undefined };
     expect(verifyTc3Request(noAuth)).toMatchObject({ code: 'AuthFailure.InvalidAuthorization' });
@@ -153,17 +191,27 @@ describe('verifyTc3Request', () => {
       secretId: VECTOR.secretId,
     });
     // Expired (or missing) timestamp before an unknown SecretId.
-    expect(verifyTc3Request(vectorRequest({ nowMs: (VECTOR.timestamp + 301) * 1000, resolveSecretKey: () => undefined }))).toMatchObject({
+    expect(
+      verifyTc3Request(vectorRequest({ nowMs: (VECTOR.timestamp + 301) * 1000, resolveSecretKey: () => undefined })),
+    ).toMatchObject({
       code: 'AuthFailure.SignatureExpire',
     });
-    expect(verifyTc3Request(vectorRequest({ nowMs: (VECTOR.timestamp - 301) * 1000 }))).toMatchObject({ code: 'AuthFailure.SignatureExpire' });
+    expect(verifyTc3Request(vectorRequest({ nowMs: (VECTOR.timestamp - 301) * 1000 }))).toMatchObject({
+      code: 'AuthFailure.SignatureExpire',
+    });
     expect(verifyTc3Request(vectorRequest({ nowMs: (VECTOR.timestamp + 300) * 1000 })).ok).toBe(true);
-    expect(verifyTc3Request(vectorRequest({}, { 'x-tc-timestamp': 'soon' }))).toMatchObject({ code: 'AuthFailure.SignatureExpire' });
+    expect(verifyTc3Request(vectorRequest({}, { 'x-tc-timestamp': 'soon' }))).toMatchObject({
+      code: 'AuthFailure.SignatureExpire',
+    });
     // Credential date must be the timestamp's UTC date.
     const otherDate = signedVector.authorization.replace('2019-02-25', '2019-02-26');
-    expect(verifyTc3Request(vectorRequest({}, { authorization: otherDate }))).toMatchObject({ code: 'AuthFailure.SignatureFailure' });
+    expect(verifyTc3Request(vectorRequest({}, { authorization: otherDate }))).toMatchObject({
+      code: 'AuthFailure.SignatureFailure',
+    });
     // Unknown SecretId before the signature.
-    expect(verifyTc3Request(vectorRequest({ resolveSecretKey: () => undefined }))).toMatchObject({ code: 'AuthFailure.SecretIdNotFound' });
+    expect(verifyTc3Request(vectorRequest({ resolveSecretKey: () => undefined }))).toMatchObject({
+      code: 'AuthFailure.SecretIdNotFound',
+    });
   });
 
   it('parses only well-formed Authorization headers', () => {

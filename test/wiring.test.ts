@@ -22,9 +22,24 @@ afterAll(() => redis.quit());
 
 test('producerOptionsFrom: the queue, the job options and the timeout of the configuration reach the producer', async () => {
   const queueName = uniqueName('test-wiring');
-  const cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: queueName, TCSS_MAX_ASSETS_PER_CALL: '7', TCSS_MAX_ATTEMPTS: '3', TCSS_BACKOFF_MS: '1234', PRODUCER_TIMEOUT_MS: '4321' });
+  const cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: queueName,
+    TCSS_MAX_ASSETS_PER_CALL: '7',
+    TCSS_MAX_ATTEMPTS: '3',
+    TCSS_BACKOFF_MS: '1234',
+    PRODUCER_TIMEOUT_MS: '4321',
+  });
   const options = producerOptionsFrom(cfg);
-  expect(options).toMatchObject({ redisUrl: testRedisUrl(), redis: cfg.redis, queueName, maxAssetsPerCall: 7, maxAttempts: 3, backoffMs: 1234, timeoutMs: 4321 });
+  expect(options).toMatchObject({
+    redisUrl: testRedisUrl(),
+    redis: cfg.redis,
+    queueName,
+    maxAssetsPerCall: 7,
+    maxAttempts: 3,
+    backoffMs: 1234,
+    timeoutMs: 4321,
+  });
   const producer = new RescanProducer(options);
   try {
     expect(producer.queue.name).toBe(queueName);
@@ -39,12 +54,25 @@ test('producerOptionsFrom: the queue, the job options and the timeout of the con
 
 test('recordStoreFrom: the queue, RECORDS_MAX_LEN and RECORD_TTL_DAYS of the configuration', async () => {
   const queueName = uniqueName('test-wiring');
-  const store = recordStoreFrom(loadConfig({ QUEUE_NAME: queueName, RECORDS_MAX_LEN: '1000', RECORD_TTL_DAYS: '2' }), redis);
+  const store = recordStoreFrom(
+    loadConfig({ QUEUE_NAME: queueName, RECORDS_MAX_LEN: '1000', RECORD_TTL_DAYS: '2' }),
+    redis,
+  );
   try {
     expect(store.streamKey).toBe(keys.tasks(queueName));
     const total = DEFAULT_RECORD_LIST_LIMIT + 10;
     for (let i = 1; i <= total; i++) {
-      await store.save({ taskId: i, requestId: `r${i}`, policyItemId: 5, assetIds: [i], jobIds: [String(i)], calledAt: new Date().toISOString() }, [{ id: String(i), timestamp: i }]);
+      await store.save(
+        {
+          taskId: i,
+          requestId: `r${i}`,
+          policyItemId: 5,
+          assetIds: [i],
+          jobIds: [String(i)],
+          calledAt: new Date().toISOString(),
+        },
+        [{ id: String(i), timestamp: i }],
+      );
     }
     const ttl = await redis.ttl(keys.jobTask(queueName, { id: '1', timestamp: 1 }));
     expect(ttl).toBeGreaterThan(2 * 86_400 - 60);
@@ -61,14 +89,29 @@ test('recordStoreFrom: the queue, RECORDS_MAX_LEN and RECORD_TTL_DAYS of the con
 });
 
 test('withDemoCredentials: the simulator as the endpoint and its demo pair, whatever keys were configured', () => {
-  const cfg = loadConfig({ TENCENTCLOUD_SECRET_ID: 'AKIDreal', TENCENTCLOUD_SECRET_KEY: 'realKey', TENCENTCLOUD_SESSION_TOKEN: 'tok', QUEUE_NAME: 'q1' });
+  const cfg = loadConfig({
+    TENCENTCLOUD_SECRET_ID: 'AKIDreal',
+    TENCENTCLOUD_SECRET_KEY: 'realKey',
+    TENCENTCLOUD_SESSION_TOKEN: 'tok',
+    QUEUE_NAME: 'q1',
+  });
   const demo = withDemoCredentials(cfg, 'http://127.0.0.1:4567');
-  expect(demo.tcss).toMatchObject({ credentialSource: 'demo', usingDemoCredentials: true, credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY } });
+  expect(demo.tcss).toMatchObject({
+    credentialSource: 'demo',
+    usingDemoCredentials: true,
+    credentials: { secretId: DEMO_SECRET_ID, secretKey: DEMO_SECRET_KEY },
+  });
   expect(demo.tcss.credentials).not.toHaveProperty('sessionToken');
   expect(demo.tcss.endpoint.href).toBe('http://127.0.0.1:4567/');
   // The rest as configured, and the configuration given is not changed.
   expect({ ...demo, tcss: cfg.tcss }).toEqual(cfg);
-  expect({ ...demo.tcss, endpoint: cfg.tcss.endpoint, credentials: cfg.tcss.credentials, usingDemoCredentials: false, credentialSource: 'env' }).toEqual(cfg.tcss);
+  expect({
+    ...demo.tcss,
+    endpoint: cfg.tcss.endpoint,
+    credentials: cfg.tcss.credentials,
+    usingDemoCredentials: false,
+    credentialSource: 'env',
+  }).toEqual(cfg.tcss);
   expect(cfg.tcss.credentials).toEqual({ secretId: 'AKIDreal', secretKey: 'realKey', sessionToken: 'tok' });
 });
 
@@ -76,7 +119,9 @@ test('the demo pair the configuration uses is the pair the simulator accepts', (
   // Two copies until the simulator imports src/demoKeys.ts: they must not drift apart.
   expect(simulator.DEMO_SECRET_ID).toBe(DEMO_SECRET_ID);
   expect(simulator.DEMO_SECRET_KEY).toBe(DEMO_SECRET_KEY);
-  expect(simulator.defaultSimulatorOptions.credentials).toContainEqual(expect.objectContaining({ ...DEMO_CREDENTIALS }));
+  expect(simulator.defaultSimulatorOptions.credentials).toContainEqual(
+    expect.objectContaining({ ...DEMO_CREDENTIALS }),
+  );
   expect(loadConfig({ TCSS_ENDPOINT: 'http://127.0.0.1:4010' }).tcss.credentials).toEqual({ ...DEMO_CREDENTIALS });
 });
 
@@ -87,5 +132,7 @@ test('budgetIdFrom: one budget per principal and endpoint host, for the scan act
   expect(budgetIdFrom(a, 'uin:1')).toBe(budgetIdFrom(b, 'uin:1'));
   expect(budgetIdFrom(a, 'uin:1')).not.toBe(budgetIdFrom(a, 'uin:2'));
   expect(budgetIdFrom(a, 'uin:1')).not.toBe(budgetIdFrom(other, 'uin:1'));
-  expect(budgetIdFrom(a, 'uin:1')).toBe(budgetId('uin:1', 'tcss.tencentcloudapi.com', 'ScanComplianceAssetsByPolicyItem'));
+  expect(budgetIdFrom(a, 'uin:1')).toBe(
+    budgetId('uin:1', 'tcss.tencentcloudapi.com', 'ScanComplianceAssetsByPolicyItem'),
+  );
 });

@@ -302,8 +302,10 @@ export class AdaptiveRate {
       ...options,
     };
     const o = this.o;
-    if (!(o.decreaseFactor > 0 && o.decreaseFactor < 1)) throw new Error(`Expected decreaseFactor to be between 0 and 1, got ${o.decreaseFactor}`);
-    if (!(o.minGuardMs >= 0 && o.minGuardMs <= o.maxGuardMs)) throw new Error(`Expected 0 ≤ minGuardMs ≤ maxGuardMs, got ${o.minGuardMs} and ${o.maxGuardMs}`);
+    if (!(o.decreaseFactor > 0 && o.decreaseFactor < 1))
+      throw new Error(`Expected decreaseFactor to be between 0 and 1, got ${o.decreaseFactor}`);
+    if (!(o.minGuardMs >= 0 && o.minGuardMs <= o.maxGuardMs))
+      throw new Error(`Expected 0 ≤ minGuardMs ≤ maxGuardMs, got ${o.minGuardMs} and ${o.maxGuardMs}`);
     if (!(o.minRate > 0 && o.minRate <= o.maxRate)) throw new Error(`Expected 0 < minRate ≤ maxRate, got ${o.minRate}`);
   }
 

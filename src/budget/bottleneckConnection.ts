@@ -25,7 +25,8 @@ import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 const Scripts = require('bottleneck/lib/Scripts') as { names: string[]; payload(name: string): string };
 
 const CLIENT_NOW = 'local now = tonumber(ARGV[1])';
-const REDIS_NOW = "local __t = redis.call('time')\nlocal now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)";
+const REDIS_NOW =
+  "local __t = redis.call('time')\nlocal now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)";
 const BOTTLENECK_SCRIPT_ERROR = /^ERR ((?:SETTINGS_KEY_NOT_FOUND|UNKNOWN_CLIENT)$|OVERWEIGHT:)/;
 
 /** A script's source, with `now` read from Redis instead of the caller. */
@@ -55,7 +56,9 @@ interface ConnectionInternals {
   __scriptFn__(name: string): ScriptFn;
 }
 
-const Base = Bottleneck.IORedisConnection as unknown as new (options: Bottleneck.IORedisConnectionOptions) => Bottleneck.IORedisConnection & ConnectionInternals;
+const Base = Bottleneck.IORedisConnection as unknown as new (
+  options: Bottleneck.IORedisConnectionOptions,
+) => Bottleneck.IORedisConnection & ConnectionInternals;
 
 class FixedIORedisConnection extends Base {
   override _loadScripts(): void {
@@ -78,8 +81,14 @@ class FixedIORedisConnection extends Base {
  * src/redisConnection.ts (TLS, ACL, Sentinel, or an ioredis Cluster: Bottleneck then subscribes on a
  * second Cluster with the same nodes and options). Share it across limiters of a process.
  */
-export function createBottleneckConnection(url: string | Redis, options: RedisOptions = {}): Bottleneck.IORedisConnection {
-  const client = typeof url === 'string' ? new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options }) : url;
+export function createBottleneckConnection(
+  url: string | Redis,
+  options: RedisOptions = {},
+): Bottleneck.IORedisConnection {
+  const client =
+    typeof url === 'string'
+      ? new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options })
+      : url;
   return new FixedIORedisConnection({ client });
 }
 

@@ -76,7 +76,9 @@ export class SharedBudget {
   }
 
   static async create(opts: SharedBudgetOptions): Promise<SharedBudget> {
-    const connection = createBottleneckConnection(opts.redis ? createRedis(opts.redis, { maxRetriesPerRequest: null }) : opts.redisUrl);
+    const connection = createBottleneckConnection(
+      opts.redis ? createRedis(opts.redis, { maxRetriesPerRequest: null }) : opts.redisUrl,
+    );
     const redisLog = oncePerOutage(opts.logger, 'shared budget: Redis connection error');
     connection.on('error', redisLog.error);
     const client = await connectionClient(connection);
@@ -140,9 +142,22 @@ export class SharedBudget {
     const sentAt = typeof err === 'object' && err !== null ? (this.sentAt.get(err) ?? 0) : 0;
     const d = await this.controller.report('throttle', sentAt);
     if (d.changed) {
-      const fields = { rate: round(d.rate), guardMs: round(d.guardMs), spacingMs: round(d.spacingMs), sentInLastSecond: d.sent };
-      if (d.cause === 'own-timing') this.opts.logger.warn(fields, 'shared budget: throttled although we sent no more than the limit (arrival jitter): widening the send-time guard');
-      else this.opts.logger.warn({ ...fields, otherConsumerAtLeast: d.sent > 0 ? this.opts.rateLimit - (d.sent - 1) : undefined }, 'shared budget: throttled while we sent less than the limit (another consumer of the key): rate set to what is left');
+      const fields = {
+        rate: round(d.rate),
+        guardMs: round(d.guardMs),
+        spacingMs: round(d.spacingMs),
+        sentInLastSecond: d.sent,
+      };
+      if (d.cause === 'own-timing')
+        this.opts.logger.warn(
+          fields,
+          'shared budget: throttled although we sent no more than the limit (arrival jitter): widening the send-time guard',
+        );
+      else
+        this.opts.logger.warn(
+          { ...fields, otherConsumerAtLeast: d.sent > 0 ? this.opts.rateLimit - (d.sent - 1) : undefined },
+          'shared budget: throttled while we sent less than the limit (another consumer of the key): rate set to what is left',
+        );
     }
     this.last = d;
     return d.rate;
@@ -156,7 +171,8 @@ export class SharedBudget {
     this.lastSuccessReport = now;
     this.controller.report('success').then(
       (d) => {
-        if (d.changed) this.opts.logger.debug({ rate: round(d.rate), guardMs: round(d.guardMs) }, 'shared budget: probing back');
+        if (d.changed)
+          this.opts.logger.debug({ rate: round(d.rate), guardMs: round(d.guardMs) }, 'shared budget: probing back');
         this.last = d;
       },
       (err: unknown) => this.opts.logger.warn({ err }, 'shared budget: could not update the controller'),

@@ -32,7 +32,9 @@ export interface Script<K extends string, A extends string, R> {
 }
 
 function prelude(table: string, from: string, names: readonly string[]): string {
-  for (const n of names) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) throw new Error(`script ${table} name ${JSON.stringify(n)} is not a Lua identifier`);
+  for (const n of names)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      throw new Error(`script ${table} name ${JSON.stringify(n)} is not a Lua identifier`);
   return `local ${table} = {${names.map((n, i) => `${n} = ${from}[${i + 1}]`).join(', ')}}`;
 }
 
@@ -55,7 +57,9 @@ export function defineScript<K extends string, A extends string, R>(def: ScriptD
       try {
         return def.parse(reply);
       } catch (err) {
-        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${errorMessage(err)}`, { cause: err });
+        throw new Error(`script ${def.name}: unexpected reply ${JSON.stringify(reply)}: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
     },
   };

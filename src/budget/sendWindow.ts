@@ -133,10 +133,12 @@ export class SendWindow {
   }
 
   private run(peek: boolean) {
-    return script.run(
-      this.redis,
-      this.keys,
-      { limit: this.limit, guard: this.guardMs, member: `${this.memberPrefix}:${++this.seq}`, retain: SEND_LOG_RETAIN_MS, peek: peek ? 1 : 0 },
-    );
+    return script.run(this.redis, this.keys, {
+      limit: this.limit,
+      guard: this.guardMs,
+      member: `${this.memberPrefix}:${++this.seq}`,
+      retain: SEND_LOG_RETAIN_MS,
+      peek: peek ? 1 : 0,
+    });
   }
 }

@@ -56,7 +56,9 @@ function requestFromFlags(out: Output, opts: EnqueueFlags): unknown[] {
     fail(out, 'give --policy-item and --assets (or --file)', [], ExitCode.usage, 'USAGE');
   }
   const assetIds = opts.assets.split(',').map((s) => idArg(s));
-  const requests = [{ policyItemId: opts.policyItem, assetIds, ...(opts.assetType !== undefined ? { assetType: opts.assetType } : {}) }];
+  const requests = [
+    { policyItemId: opts.policyItem, assetIds, ...(opts.assetType !== undefined ? { assetType: opts.assetType } : {}) },
+  ];
   const problems = contractProblems(requests);
   if (problems.length > 0) fail(out, 'refused: nothing was enqueued', problems);
   return requests;
@@ -65,7 +67,8 @@ function requestFromFlags(out: Output, opts: EnqueueFlags): unknown[] {
 async function enqueueCommand(opts: EnqueueFlags): Promise<void> {
   const out = { json: opts.json };
   const cfg = configFrom(opts);
-  const requests = opts.file !== undefined ? requestsFromFile(out, { ...opts, file: opts.file }) : requestFromFlags(out, opts);
+  const requests =
+    opts.file !== undefined ? requestsFromFile(out, { ...opts, file: opts.file }) : requestFromFlags(out, opts);
 
   const producer = producerFor(cfg);
   try {
@@ -74,7 +77,14 @@ async function enqueueCommand(opts: EnqueueFlags): Promise<void> {
       ...(opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {}),
     });
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ queue: cfg.queueName, enqueued: res.jobIds.length, jobIds: res.jobIds, batchIds: res.batchIds }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          queue: cfg.queueName,
+          enqueued: res.jobIds.length,
+          jobIds: res.jobIds,
+          batchIds: res.batchIds,
+        }) + '\n',
+      );
     } else {
       res.jobs.forEach((job, i) => {
         process.stdout.write(
@@ -93,10 +103,23 @@ export function addEnqueueVerb(program: Command): void {
     .description('enqueue rescans: one from flags, or many from a JSON Lines file (all or nothing)')
     .option('--policy-item <id>', 'CustomerPolicyItemId of the check item', idArg)
     .option('--assets <ids>', 'comma-separated asset ids')
-    .option('--asset-type <type>', 'ASSET_CONTAINER, ASSET_IMAGE, ASSET_HOST, ASSET_K8S, ASSET_CONTAINERD or ASSET_CONTAINERD_CONTAINER')
-    .option('--file <path>', `JSON Lines file of rescan objects, one per line, at most ${MAX_LINE_CHARS} characters each ("-" reads stdin)`)
-    .option('--priority <n>', `BullMQ priority, 1 (most urgent) to ${MAX_PRIORITY.toLocaleString('en-US')}`, positiveInt('--priority', MAX_PRIORITY))
-    .option('--idempotency-key <key>', 'retrying with the same key within 24 h returns the same job ids and enqueues nothing new')
+    .option(
+      '--asset-type <type>',
+      'ASSET_CONTAINER, ASSET_IMAGE, ASSET_HOST, ASSET_K8S, ASSET_CONTAINERD or ASSET_CONTAINERD_CONTAINER',
+    )
+    .option(
+      '--file <path>',
+      `JSON Lines file of rescan objects, one per line, at most ${MAX_LINE_CHARS} characters each ("-" reads stdin)`,
+    )
+    .option(
+      '--priority <n>',
+      `BullMQ priority, 1 (most urgent) to ${MAX_PRIORITY.toLocaleString('en-US')}`,
+      positiveInt('--priority', MAX_PRIORITY),
+    )
+    .option(
+      '--idempotency-key <key>',
+      'retrying with the same key within 24 h returns the same job ids and enqueues nothing new',
+    )
     .option('--json', 'machine-readable output (errors too, on stdout)', false)
     .action(enqueueCommand);
 }

@@ -22,13 +22,21 @@ export interface Output {
  * error is JSON on stdout (`{"error", "problems", "code"?}`), otherwise text on stderr; either way input
  * echoed back has its control characters escaped, and Redis errors are redacted.
  */
-export function fail(out: Output, message: string, problems: string[] = [], exitCode: number = ExitCode.failed, code?: string): never {
+export function fail(
+  out: Output,
+  message: string,
+  problems: string[] = [],
+  exitCode: number = ExitCode.failed,
+  code?: string,
+): never {
   const msg = redactText(message);
   const list = problems.map(redactText);
   if (out.json) {
     process.stdout.write(safeJson({ error: msg, problems: list, ...(code !== undefined ? { code } : {}) }) + '\n');
   } else {
-    process.stderr.write(`tcss-rescan: ${escapeControlsKeepLines(msg)}\n${list.map((p) => `  - ${escapeControls(p)}\n`).join('')}`);
+    process.stderr.write(
+      `tcss-rescan: ${escapeControlsKeepLines(msg)}\n${list.map((p) => `  - ${escapeControls(p)}\n`).join('')}`,
+    );
   }
   process.exit(exitCode);
 }
@@ -40,7 +48,8 @@ export function fail(out: Output, message: string, problems: string[] = [], exit
 export function reportError(err: unknown, json: boolean): never {
   const out = { json };
   if (err instanceof ConfigError) fail(out, 'invalid configuration', err.problems, ExitCode.usage, err.code);
-  if (err instanceof ValidationError) fail(out, 'refused: nothing was enqueued', err.problems, ExitCode.failed, 'INVALID_REQUEST');
+  if (err instanceof ValidationError)
+    fail(out, 'refused: nothing was enqueued', err.problems, ExitCode.failed, 'INVALID_REQUEST');
   if (isRedisUnavailableError(err)) fail(out, err.message, [], ExitCode.failed, err.code);
   if (isIdempotencyConflictError(err)) fail(out, err.message, [], ExitCode.failed, err.code);
   // Unexpected: the stack helps a bug report (redacted; ioredis's command arguments are not in it).

@@ -14,7 +14,8 @@ import { addTasksVerb } from './tasks';
 
 /** The package's version (package.json sits next to dist/ and src/, this file one folder below them). */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
 }
 
 /**
@@ -29,7 +30,10 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
     .showHelpAfterError(!json)
     .configureOutput({ outputError: (str, write) => (json ? undefined : write(escapeControlsKeepLines(str))) })
     .exitOverride((err) => {
-      if (err.exitCode !== 0 && json) process.stdout.write(safeJson({ error: err.message.replace(/^error: /, ''), problems: [], code: 'USAGE' }) + '\n');
+      if (err.exitCode !== 0 && json)
+        process.stdout.write(
+          safeJson({ error: err.message.replace(/^error: /, ''), problems: [], code: 'USAGE' }) + '\n',
+        );
       process.exit(err.exitCode === 0 ? ExitCode.ok : ExitCode.usage);
     });
 

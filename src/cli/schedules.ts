@@ -5,7 +5,9 @@ import { fail } from './errors';
 import { readInput } from './input';
 import { configFrom, producerFor, withRedisFlags, type RedisFlags } from './redisFlags';
 
-async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubMinute: boolean; json: boolean }): Promise<void> {
+async function schedulesSyncCommand(
+  opts: RedisFlags & { file: string; allowSubMinute: boolean; json: boolean },
+): Promise<void> {
   const out = { json: opts.json };
   const cfg = configFrom(opts);
   const { parseSchedulesFile, syncSchedules, SchedulesError } = await import('../schedules');
@@ -13,7 +15,10 @@ async function schedulesSyncCommand(opts: RedisFlags & { file: string; allowSubM
   const text = readInput(out, opts.file);
   let entries;
   try {
-    entries = parseSchedulesFile(text, { maxAssetsPerCall: cfg.tcss.maxAssetsPerCall, allowSubMinute: opts.allowSubMinute });
+    entries = parseSchedulesFile(text, {
+      maxAssetsPerCall: cfg.tcss.maxAssetsPerCall,
+      allowSubMinute: opts.allowSubMinute,
+    });
   } catch (err) {
     if (err instanceof SchedulesError) fail(out, `refused ${opts.file}: nothing was changed`, err.problems);
     throw err;

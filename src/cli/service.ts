@@ -41,7 +41,11 @@ async function workerCommand(opts: RedisFlags & { concurrency?: number }): Promi
   const cfg = configFrom(opts);
   const logger = createLogger(cfg.logLevel);
   const { RescanWorker } = await import('../worker');
-  const worker = await RescanWorker.start({ config: cfg, logger, ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}) });
+  const worker = await RescanWorker.start({
+    config: cfg,
+    logger,
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+  });
   stopOnSignal(logger, () => worker.close());
 }
 
@@ -66,7 +70,10 @@ async function startCommand(opts: RedisFlags): Promise<void> {
   if (!cfg.tcss.credentials && cfg.tcss.credentialSource === 'env') {
     const { startSimulator } = await import('../simulator');
     sim = await startSimulator(simulatorOptions(cfg));
-    logger.warn({ simulator: sim.url }, 'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud');
+    logger.warn(
+      { simulator: sim.url },
+      'no Tencent credentials (TENCENTCLOUD_SECRET_ID/KEY): calling the local TCSS simulator instead of Tencent Cloud',
+    );
     cfg = withDemoCredentials(cfg, sim.url);
   }
   const { startServer } = await import('../server/run');
@@ -83,7 +90,9 @@ async function startCommand(opts: RedisFlags): Promise<void> {
 
 export function addServiceVerbs(program: Command): void {
   withRedisFlags(verb(program, 'start'))
-    .description('run the service on this machine: worker + server in one process (and, without Tencent credentials, a local simulator)')
+    .description(
+      'run the service on this machine: worker + server in one process (and, without Tencent credentials, a local simulator)',
+    )
     .action(startCommand);
 
   withRedisFlags(verb(program, 'serve'))
@@ -94,6 +103,10 @@ export function addServiceVerbs(program: Command): void {
 export function addWorkerVerb(program: Command): void {
   withRedisFlags(verb(program, 'worker'))
     .description('process rescans through the shared 20 req/s budget (SIGTERM/SIGINT: finish calls in flight, exit 0)')
-    .option('--concurrency <n>', 'jobs in progress at once in this process (default WORKER_CONCURRENCY)', positiveInt('--concurrency'))
+    .option(
+      '--concurrency <n>',
+      'jobs in progress at once in this process (default WORKER_CONCURRENCY)',
+      positiveInt('--concurrency'),
+    )
     .action(workerCommand);
 }

@@ -21,14 +21,18 @@ async function statusCommand(opts: RedisFlags & { json: boolean }): Promise<void
     } else {
       process.stdout.write(
         settings.checked
-          ? `redis: maxmemory-policy ${Object.values(settings.nodes).map((n) => n.maxmemoryPolicy).join(',')}, persistence ${settings.persistence}\n`
+          ? `redis: maxmemory-policy ${Object.values(settings.nodes)
+              .map((n) => n.maxmemoryPolicy)
+              .join(',')}, persistence ${settings.persistence}\n`
           : `redis: ${settings.note}\n`,
       );
       for (const p of settings.problems) process.stdout.write(`  WARNING ${p.setting} is ${p.found}: ${p.fix}\n`);
       process.stdout.write(`queue ${s.queue}${s.queuePaused ? ' (PAUSED)' : ''}\n`);
       for (const k of STATES) process.stdout.write(`  ${k.padEnd(12)} ${s.counts[k]}\n`);
       for (const [id, p] of Object.entries(s.pausedWorkers)) {
-        process.stdout.write(`  worker ${id} stopped taking jobs: ${p.code} at ${p.at}${p.requestId ? ` (RequestId ${p.requestId})` : ''}\n`);
+        process.stdout.write(
+          `  worker ${id} stopped taking jobs: ${p.code} at ${p.at}${p.requestId ? ` (RequestId ${p.requestId})` : ''}\n`,
+        );
       }
     }
   } finally {
@@ -40,6 +44,10 @@ async function statusCommand(opts: RedisFlags & { json: boolean }): Promise<void
 export function addStatusVerb(program: Command): void {
   withRedisFlags(verb(program, 'status'))
     .description('job counts per state')
-    .option('--json', 'print {"waiting":..,"active":..,"delayed":..,"prioritized":..,"completed":..,"failed":..,"paused":..}', false)
+    .option(
+      '--json',
+      'print {"waiting":..,"active":..,"delayed":..,"prioritized":..,"completed":..,"failed":..,"paused":..}',
+      false,
+    )
     .action(statusCommand);
 }

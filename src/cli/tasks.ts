@@ -14,13 +14,18 @@ async function tasksCommand(opts: RedisFlags & { policyItem?: number; limit: num
   try {
     await conn.ready('nothing was read');
     const store = recordStoreFrom(cfg, redis);
-    const { records } = await conn.within(store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) }), 'nothing was read');
+    const { records } = await conn.within(
+      store.list({ limit: opts.limit, ...(opts.policyItem !== undefined ? { policyItemId: opts.policyItem } : {}) }),
+      'nothing was read',
+    );
     if (opts.json) {
       for (const r of records) process.stdout.write(JSON.stringify(r) + '\n');
     } else if (records.length === 0) {
       process.stdout.write('no TaskIds recorded yet\n');
     } else {
-      process.stdout.write(`${'calledAt'.padEnd(24)} ${'taskId'.padStart(10)}  ${'policyItem'.padStart(10)}  assets  ${'assetType'.padEnd(26)} jobs\n`);
+      process.stdout.write(
+        `${'calledAt'.padEnd(24)} ${'taskId'.padStart(10)}  ${'policyItem'.padStart(10)}  assets  ${'assetType'.padEnd(26)} jobs\n`,
+      );
       for (const r of records) {
         process.stdout.write(
           `${r.calledAt.padEnd(24)} ${String(r.taskId).padStart(10)}  ${String(r.policyItemId).padStart(10)}  ${String(r.assetIds.length).padStart(6)}  ${(r.assetType ?? '-').padEnd(26)} ${r.jobIds.join(',')}\n`,

@@ -23,8 +23,12 @@ export function crossVariableProblems(cleaned: Record<string, string>): string[]
     const raw = cleaned[name]?.trim();
     if (raw !== undefined && URL.canParse(raw)) {
       const u = new URL(raw);
-      if (u.pathname !== '/' || u.search !== '') problems.push(`${name}: expected a URL without a path or query, got ${shown(name, raw)}`);
-      else if (u.username !== '' || u.password !== '') problems.push(`${name}: expected a URL without a user or password (credentials go in TENCENTCLOUD_SECRET_ID/KEY), got ${shown(name, raw)}`);
+      if (u.pathname !== '/' || u.search !== '')
+        problems.push(`${name}: expected a URL without a path or query, got ${shown(name, raw)}`);
+      else if (u.username !== '' || u.password !== '')
+        problems.push(
+          `${name}: expected a URL without a user or password (credentials go in TENCENTCLOUD_SECRET_ID/KEY), got ${shown(name, raw)}`,
+        );
     }
   }
   const source = cleaned.TENCENTCLOUD_CREDENTIALS?.trim();
@@ -32,10 +36,14 @@ export function crossVariableProblems(cleaned: Record<string, string>): string[]
     problems.push('TENCENTCLOUD_ROLE_ARN: expected a role ARN with TENCENTCLOUD_CREDENTIALS=role, got nothing');
   }
   if (source === 'role' && !haveId) {
-    problems.push('TENCENTCLOUD_SECRET_ID: expected the keys that assume the role (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY) with TENCENTCLOUD_CREDENTIALS=role, got nothing');
+    problems.push(
+      'TENCENTCLOUD_SECRET_ID: expected the keys that assume the role (TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY) with TENCENTCLOUD_CREDENTIALS=role, got nothing',
+    );
   }
   if (source === 'env' && !haveId) {
-    problems.push('TENCENTCLOUD_SECRET_ID: expected TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY with TENCENTCLOUD_CREDENTIALS=env, got nothing');
+    problems.push(
+      'TENCENTCLOUD_SECRET_ID: expected TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY with TENCENTCLOUD_CREDENTIALS=env, got nothing',
+    );
   }
   return problems;
 }
@@ -47,7 +55,9 @@ export function crossVariableProblems(cleaned: Record<string, string>): string[]
 export function requireServerAccess(server: ServerConfig): void {
   if (!server.authEnabled) {
     if (!isLoopback(server.host)) {
-      throw new ConfigError([`SERVER_AUTH: expected on when SERVER_HOST is not loopback, got "off" with SERVER_HOST=${JSON.stringify(server.host)}`]);
+      throw new ConfigError([
+        `SERVER_AUTH: expected on when SERVER_HOST is not loopback, got "off" with SERVER_HOST=${JSON.stringify(server.host)}`,
+      ]);
     }
     return;
   }

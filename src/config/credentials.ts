@@ -18,7 +18,8 @@ export function resolveCredentialSource(e: Env, env: NodeJS.ProcessEnv, loopback
   if (e.TENCENTCLOUD_SECRET_ID !== undefined) return e.TENCENTCLOUD_ROLE_ARN !== undefined ? 'role' : 'env';
   if (env.TKE_ROLE_ARN && env.TKE_PROVIDER_ID && env.TKE_WEB_IDENTITY_TOKEN_FILE) return 'oidc';
   const home = env.HOME ?? homedir();
-  if (existsSync(join(home, '.tencentcloud', 'credentials')) || existsSync('/etc/tencentcloud/credentials')) return 'profile';
+  if (existsSync(join(home, '.tencentcloud', 'credentials')) || existsSync('/etc/tencentcloud/credentials'))
+    return 'profile';
   return loopback ? 'demo' : 'env';
 }
 

@@ -126,6 +126,8 @@ function simulatorConfig(e: Env): Config['simulator'] {
     hangRate: e.SIM_HANG_RATE,
     backgroundRps: e.SIM_BACKGROUND_RPS,
     ...(e.SIM_CONTROL_TOKEN !== undefined ? { controlToken: e.SIM_CONTROL_TOKEN } : {}),
-    ...(e.SIM_TEMPORARY_CREDENTIALS_TTL !== undefined ? { temporaryCredentialsTtlMs: e.SIM_TEMPORARY_CREDENTIALS_TTL } : {}),
+    ...(e.SIM_TEMPORARY_CREDENTIALS_TTL !== undefined
+      ? { temporaryCredentialsTtlMs: e.SIM_TEMPORARY_CREDENTIALS_TTL }
+      : {}),
   };
 }

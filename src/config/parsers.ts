@@ -54,7 +54,12 @@ export const num = (min: number, max: number) =>
       .trim()
       .regex(/^-?\d+(\.\d+)?$/, { message: `expected a number from ${min} to ${max}` })
       .transform(Number)
-      .pipe(z.number().min(min, { message: `expected a number from ${min} to ${max}` }).max(max, { message: `expected a number from ${min} to ${max}` })),
+      .pipe(
+        z
+          .number()
+          .min(min, { message: `expected a number from ${min} to ${max}` })
+          .max(max, { message: `expected a number from ${min} to ${max}` }),
+      ),
     `number, ${min} to ${max}`,
   );
 
@@ -75,10 +80,13 @@ export const duration = (minMs: number, maxMs: number) =>
     z
       .string()
       .trim()
-      .refine((v) => {
-        const ms = parseDurationMs(v);
-        return ms !== undefined && ms >= minMs && ms <= maxMs;
-      }, { message: `expected a duration from ${minMs / 1000}s to ${maxMs / 1000}s such as 60s, 15m or 2h` })
+      .refine(
+        (v) => {
+          const ms = parseDurationMs(v);
+          return ms !== undefined && ms >= minMs && ms <= maxMs;
+        },
+        { message: `expected a duration from ${minMs / 1000}s to ${maxMs / 1000}s such as 60s, 15m or 2h` },
+      )
       .transform((v) => parseDurationMs(v) as number),
     `duration, ${minMs / 1000}s to ${maxMs / 1000}s, such as \`60s\`, \`15m\` or \`2h\``,
   );
@@ -106,13 +114,32 @@ export const hostPorts = allowing(
   z
     .string()
     .trim()
-    .refine((v) => v.split(',').every((hp) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(hp.trim()) && Number(hp.trim().split(':')[1]) >= 1 && Number(hp.trim().split(':')[1]) <= 65_535), {
-      message: 'expected host:port[,host:port...]',
-    })
-    .transform((v) => v.split(',').map((hp) => ({ host: hp.trim().split(':')[0]!, port: Number(hp.trim().split(':')[1]) }))),
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .every(
+            (hp) =>
+              /^[A-Za-z0-9.-]+:\d{1,5}$/.test(hp.trim()) &&
+              Number(hp.trim().split(':')[1]) >= 1 &&
+              Number(hp.trim().split(':')[1]) <= 65_535,
+          ),
+      {
+        message: 'expected host:port[,host:port...]',
+      },
+    )
+    .transform((v) =>
+      v.split(',').map((hp) => ({ host: hp.trim().split(':')[0]!, port: Number(hp.trim().split(':')[1]) })),
+    ),
   '`host:port[,host:port...]`, ports 1 to 65535',
 );
 
 /** Text matching `pattern`; `expected` says what in words (the message is "expected <expected>"). */
 export const matching = (pattern: RegExp, expected: string) =>
-  allowing(z.string().trim().regex(pattern, { message: `expected ${expected}` }), expected);
+  allowing(
+    z
+      .string()
+      .trim()
+      .regex(pattern, { message: `expected ${expected}` }),
+    expected,
+  );

@@ -11,11 +11,13 @@ import { SECTIONS, VARIABLES, type Variable } from './schema';
  * platform and read by the credential providers, or read by docker compose only.
  */
 export const OTHER_VARIABLES: Readonly<Record<string, string>> = {
-  TKE_ROLE_ARN: "Set by TKE's workload identity, read by the SDK's OIDC provider (`oidc`). With `TKE_PROVIDER_ID` and `TKE_WEB_IDENTITY_TOKEN_FILE` also set, `auto` picks `oidc`.",
+  TKE_ROLE_ARN:
+    "Set by TKE's workload identity, read by the SDK's OIDC provider (`oidc`). With `TKE_PROVIDER_ID` and `TKE_WEB_IDENTITY_TOKEN_FILE` also set, `auto` picks `oidc`.",
   TKE_PROVIDER_ID: "Set by TKE's workload identity, read by the SDK's OIDC provider.",
   TKE_WEB_IDENTITY_TOKEN_FILE: "Set by TKE's workload identity, read by the SDK's OIDC provider.",
   TKE_REGION: "Set by TKE's workload identity, read by the SDK's OIDC provider.",
-  REDIS_PASSWORD: 'docker compose only, not read by tcss-rescan: the password its Redis requires (URL-safe characters); compose builds `REDIS_URL` from it.',
+  REDIS_PASSWORD:
+    'docker compose only, not read by tcss-rescan: the password its Redis requires (URL-safe characters); compose builds `REDIS_URL` from it.',
 };
 
 /** The markdown reference, ending with a newline. */
@@ -35,14 +37,23 @@ export function configReference(): string {
     lines.push('', `## ${title}`, '', '| Variable | Default | Allowed | Description |', '| --- | --- | --- | --- |');
     for (const [name, v] of variables) if (v.section === section) lines.push(row(name, v));
   }
-  lines.push('', '## Read by others', '', 'Not parsed by tcss-rescan itself:', '', '| Variable | Description |', '| --- | --- |');
+  lines.push(
+    '',
+    '## Read by others',
+    '',
+    'Not parsed by tcss-rescan itself:',
+    '',
+    '| Variable | Description |',
+    '| --- | --- |',
+  );
   for (const [name, doc] of Object.entries(OTHER_VARIABLES)) lines.push(`| \`${name}\` | ${cell(doc)} |`);
   return lines.join('\n') + '\n';
 }
 
 function row(name: string, v: Variable): string {
   const allowed = v.allowed ?? allowedOf(v.schema);
-  if (allowed === undefined) throw new Error(`${name}: the schema does not say what it accepts; give it \`allowed\` in src/config/schema.ts`);
+  if (allowed === undefined)
+    throw new Error(`${name}: the schema does not say what it accepts; give it \`allowed\` in src/config/schema.ts`);
   const byDefault = defaultOf(v.schema);
   const shownDefault = byDefault !== undefined ? `\`${byDefault}\`` : v.unset !== undefined ? `unset: ${v.unset}` : '—';
   const doc = v.secret === true ? `${v.doc} Secret: never shown in messages.` : v.doc;

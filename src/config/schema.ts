@@ -38,7 +38,8 @@ export interface Variable {
   secret?: true;
 }
 
-const text = (min: number, max?: number) => (max === undefined ? z.string().trim().min(min) : z.string().trim().min(min).max(max));
+const text = (min: number, max?: number) =>
+  max === undefined ? z.string().trim().min(min) : z.string().trim().min(min).max(max);
 const NAME = matching(/^[A-Za-z0-9_.-]{1,100}$/, '1 to 100 letters, digits, _ . or -');
 
 export const VARIABLES = {
@@ -104,11 +105,14 @@ export const VARIABLES = {
   TENCENTCLOUD_CREDENTIALS: {
     section: 'credentials',
     schema: z.enum(CREDENTIAL_SOURCES, { message: `expected one of ${CREDENTIAL_SOURCES.join(', ')}` }).default('auto'),
-    doc: 'Where keys come from (docs/credentials.md): `env` (the variables above), `profile` (`~/.tencentcloud/credentials`, then `/etc/tencentcloud/credentials`), `role` (STS AssumeRole of `TENCENTCLOUD_ROLE_ARN` with the env keys), `cvm` (the instance\'s CAM role), `oidc` (TKE workload identity: `TKE_ROLE_ARN`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE`, set by TKE). `auto`: the env keys (`role` when `TENCENTCLOUD_ROLE_ARN` is set), then TKE\'s variables, then a profile file, then the simulator\'s demo pair on a loopback endpoint; `cvm` is never guessed.',
+    doc: "Where keys come from (docs/credentials.md): `env` (the variables above), `profile` (`~/.tencentcloud/credentials`, then `/etc/tencentcloud/credentials`), `role` (STS AssumeRole of `TENCENTCLOUD_ROLE_ARN` with the env keys), `cvm` (the instance's CAM role), `oidc` (TKE workload identity: `TKE_ROLE_ARN`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE`, set by TKE). `auto`: the env keys (`role` when `TENCENTCLOUD_ROLE_ARN` is set), then TKE's variables, then a profile file, then the simulator's demo pair on a loopback endpoint; `cvm` is never guessed.",
   },
   TENCENTCLOUD_ROLE_ARN: {
     section: 'credentials',
-    schema: matching(/^qcs::cam::uin\/\d+:role(Name)?\/[\w+=,.@-]{1,128}$/, 'a role ARN such as qcs::cam::uin/100000000001:roleName/tcss-rescan').optional(),
+    schema: matching(
+      /^qcs::cam::uin\/\d+:role(Name)?\/[\w+=,.@-]{1,128}$/,
+      'a role ARN such as qcs::cam::uin/100000000001:roleName/tcss-rescan',
+    ).optional(),
     doc: 'Role assumed with the env keys; required with `TENCENTCLOUD_CREDENTIALS=role`.',
   },
   TENCENTCLOUD_ROLE_SESSION_NAME: {
@@ -195,7 +199,11 @@ export const VARIABLES = {
     schema: bool.default(true),
     doc: "Before its first call, a worker opens the connection to `TCSS_ENDPOINT` and runs the SDK's code once with a request to a path that is not the API (no call, no budget spent), so that its first calls leave on time.",
   },
-  QUEUE_NAME: { section: 'redis', schema: NAME.default('tcss-rescan'), doc: 'BullMQ queue name. Producers and workers must agree.' },
+  QUEUE_NAME: {
+    section: 'redis',
+    schema: NAME.default('tcss-rescan'),
+    doc: 'BullMQ queue name. Producers and workers must agree.',
+  },
   WORKER_CONCURRENCY: {
     section: 'worker',
     schema: int(1, 10_000).default(200),
@@ -206,7 +214,11 @@ export const VARIABLES = {
     schema: int(100, 600_000).default(5_000),
     doc: 'Longest wait for Redis at each step (connecting, each round trip), ms, of an enqueue (CLI, HTTP API) or a CLI read. Then it fails (CLI exit 1, HTTP 503 with Retry-After) and nothing of that call is sent later.',
   },
-  RECORDS_MAX_LEN: { section: 'worker', schema: int(1_000, 1_000_000_000).default(1_000_000), doc: 'TaskId record stream length (approximate cap).' },
+  RECORDS_MAX_LEN: {
+    section: 'worker',
+    schema: int(1_000, 1_000_000_000).default(1_000_000),
+    doc: 'TaskId record stream length (approximate cap).',
+  },
   RECORD_TTL_DAYS: {
     section: 'worker',
     schema: int(1, 3650).default(30),
@@ -260,15 +272,28 @@ export const VARIABLES = {
     schema: z.enum(['on', 'off'], { message: 'expected on or off' }).default('on'),
     doc: '`off` serves without auth: allowed only when `SERVER_HOST` is loopback.',
   },
-  SERVER_BODY_LIMIT_BYTES: { section: 'server', schema: int(1_024, 100 * 1024 * 1024).default(1024 * 1024), doc: 'Largest request body accepted, bytes.' },
-  DASHBOARD_READ_ONLY: { section: 'server', schema: bool.default(false), doc: 'The dashboard shows queues and jobs but cannot retry, remove or pause.' },
+  SERVER_BODY_LIMIT_BYTES: {
+    section: 'server',
+    schema: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+    doc: 'Largest request body accepted, bytes.',
+  },
+  DASHBOARD_READ_ONLY: {
+    section: 'server',
+    schema: bool.default(false),
+    doc: 'The dashboard shows queues and jobs but cannot retry, remove or pause.',
+  },
   SERVER_LOGIN_MAX_FAILURES: {
     section: 'server',
     schema: int(1, 1_000_000).default(10),
     doc: 'Wrong passwords or tokens from one client address within `SERVER_LOGIN_WINDOW_SECONDS`, after which that address gets 429 (with Retry-After) until the window ends.',
   },
   SERVER_LOGIN_WINDOW_SECONDS: { section: 'server', schema: int(1, 86_400).default(300), doc: 'That window, seconds.' },
-  SIM_HOST: { section: 'simulator', schema: text(1).default('127.0.0.1'), allowed: 'host name or address', doc: 'Interface the simulator listens on.' },
+  SIM_HOST: {
+    section: 'simulator',
+    schema: text(1).default('127.0.0.1'),
+    allowed: 'host name or address',
+    doc: 'Interface the simulator listens on.',
+  },
   SIM_PORT: { section: 'simulator', schema: int(0, 65_535).default(4010), doc: 'Its port (0: any free port).' },
   SIM_RATE_LIMIT: {
     section: 'simulator',
@@ -293,20 +318,32 @@ export const VARIABLES = {
     unset: '2h',
     doc: 'Lifetime of the temporary keys its AssumeRole hands out.',
   },
-  SIM_ERROR_RATE: { section: 'simulator', schema: num(0, 1).default(0), doc: 'Fraction of calls answered with `SIM_ERROR_CODE`.' },
+  SIM_ERROR_RATE: {
+    section: 'simulator',
+    schema: num(0, 1).default(0),
+    doc: 'Fraction of calls answered with `SIM_ERROR_CODE`.',
+  },
   SIM_ERROR_CODE: {
     section: 'simulator',
-    schema: matching(/^[A-Za-z]+(\.[A-Za-z]+)*$/, 'a Tencent error code such as InternalError').default('InternalError'),
+    schema: matching(/^[A-Za-z]+(\.[A-Za-z]+)*$/, 'a Tencent error code such as InternalError').default(
+      'InternalError',
+    ),
     doc: 'The error those calls get.',
   },
   SIM_LATENCY_MS: { section: 'simulator', schema: int(0, 600_000).default(0), doc: 'Extra latency per answer, ms.' },
   SIM_HANG_RATE: { section: 'simulator', schema: num(0, 1).default(0), doc: 'Fraction of calls never answered.' },
-  SIM_BACKGROUND_RPS: { section: 'simulator', schema: num(0, 100_000).default(0), doc: 'Another consumer of the same key spending this many requests per second.' },
+  SIM_BACKGROUND_RPS: {
+    section: 'simulator',
+    schema: num(0, 100_000).default(0),
+    doc: 'Another consumer of the same key spending this many requests per second.',
+  },
 } satisfies Record<string, Variable>;
 
 type Shape = { [K in keyof typeof VARIABLES]: (typeof VARIABLES)[K]['schema'] };
 
-export const envSchema = z.object(Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as Shape);
+export const envSchema = z.object(
+  Object.fromEntries(Object.entries(VARIABLES).map(([name, v]) => [name, v.schema])) as Shape,
+);
 
 /** The environment as parsed: one typed value per variable. */
 export type Env = z.infer<typeof envSchema>;
@@ -315,4 +352,8 @@ export type Env = z.infer<typeof envSchema>;
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(VARIABLES);
 
 /** Variables whose values are never shown. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(Object.entries(VARIABLES as Record<string, Variable>).filter(([, v]) => v.secret === true).map(([name]) => name));
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set(
+  Object.entries(VARIABLES as Record<string, Variable>)
+    .filter(([, v]) => v.secret === true)
+    .map(([name]) => name),
+);

@@ -18,7 +18,10 @@ export function isTimeZone(tz: string): boolean {
  * accepts aliases such as "@daily", so the field count is checked first.
  */
 export function cronProblem(cron: string, timezone: string): string | undefined {
-  const fields = cron.trim().split(/\s+/).filter((f) => f !== '').length;
+  const fields = cron
+    .trim()
+    .split(/\s+/)
+    .filter((f) => f !== '').length;
   if (fields !== 5 && fields !== 6) {
     return `cron must be a cron pattern of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), got ${show(cron)}`;
   }

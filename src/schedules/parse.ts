@@ -34,18 +34,30 @@ export interface ParseSchedulesOptions {
 
 const entrySchema = z.strictObject(
   {
-    name: z.string({ error: (iss) => (iss.input === undefined ? 'name is required' : `name must be a string, got ${show(iss.input)}`) }).regex(NAME_RE, {
-      error: (iss) => `name must be 1 to 100 letters, digits, _ . or -, got ${show(iss.input)}`,
-    }),
+    name: z
+      .string({
+        error: (iss) =>
+          iss.input === undefined ? 'name is required' : `name must be a string, got ${show(iss.input)}`,
+      })
+      .regex(NAME_RE, {
+        error: (iss) => `name must be 1 to 100 letters, digits, _ . or -, got ${show(iss.input)}`,
+      }),
     cron: z
-      .string({ error: (iss) => (iss.input === undefined ? 'cron is required' : `cron must be a quoted string such as "0 2 * * *", got ${show(iss.input)}`) })
+      .string({
+        error: (iss) =>
+          iss.input === undefined
+            ? 'cron is required'
+            : `cron must be a quoted string such as "0 2 * * *", got ${show(iss.input)}`,
+      })
       .superRefine((cron, ctx) => {
         const p = cronProblem(cron, DEFAULT_TIMEZONE);
         if (p) ctx.addIssue({ code: 'custom', message: p });
       }),
     timezone: z
       .string({ error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${show(iss.input)}` })
-      .refine(isTimeZone, { error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${show(iss.input)}` })
+      .refine(isTimeZone, {
+        error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${show(iss.input)}`,
+      })
       .optional(),
     // Checked by the job contract (parseRescanRequest), so the messages are the ones enqueue gives.
     policyItemId: z.unknown().optional(),
@@ -56,9 +68,17 @@ const entrySchema = z.strictObject(
 );
 
 /** Validates one entry; its problems (unprefixed) or the entry. */
-function parseEntry(raw: unknown, maxAssetsPerCall: number, allowSubMinute: boolean): { entry?: ScheduleEntry; problems: string[] } {
+function parseEntry(
+  raw: unknown,
+  maxAssetsPerCall: number,
+  allowSubMinute: boolean,
+): { entry?: ScheduleEntry; problems: string[] } {
   if (!isPlainObject(raw)) {
-    return { problems: [`an entry must be a mapping with name, cron, policyItemId, assetIds (and optionally timezone, assetType), got ${show(raw)}`] };
+    return {
+      problems: [
+        `an entry must be a mapping with name, cron, policyItemId, assetIds (and optionally timezone, assetType), got ${show(raw)}`,
+      ],
+    };
   }
   const problems: string[] = [];
   const fields = entrySchema.safeParse(raw);
@@ -92,7 +112,11 @@ function parseEntry(raw: unknown, maxAssetsPerCall: number, allowSubMinute: bool
 
   const { name, cron } = fields.data;
   if (!allowSubMinute && firesMoreThanOncePerMinute(cron, timezone ?? DEFAULT_TIMEZONE)) {
-    return { problems: [`cron ${show(cron)} fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant`] };
+    return {
+      problems: [
+        `cron ${show(cron)} fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant`,
+      ],
+    };
   }
   const parts = planParts(name, request, maxAssetsPerCall);
   return {
@@ -110,9 +134,16 @@ function parseEntry(raw: unknown, maxAssetsPerCall: number, allowSubMinute: bool
 }
 
 /** Splits like enqueue does (splitRescan), with the batch id `schedule:<name>` and ids `<name>#k`. */
-function planParts(name: string, request: ReturnType<typeof parseRescanRequest>, maxAssetsPerCall: number): SchedulePart[] {
+function planParts(
+  name: string,
+  request: ReturnType<typeof parseRescanRequest>,
+  maxAssetsPerCall: number,
+): SchedulePart[] {
   const chunks = splitRescan(request, maxAssetsPerCall, () => `${SCHEDULE_BATCH_PREFIX}${name}`);
-  return chunks.map((data, i) => ({ id: chunks.length === 1 ? name : `${name}#${i + 1}`, data: parseRescanJobData(data) }));
+  return chunks.map((data, i) => ({
+    id: chunks.length === 1 ? name : `${name}#${i + 1}`,
+    data: parseRescanJobData(data),
+  }));
 }
 
 /** Largest schedules file accepted, and deepest flow nesting ([ or {) in it. */
@@ -157,19 +188,24 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
   }
   // The YAML parser recurses: a hostile file (huge, or nested thousands deep) must be refused before it.
   const tooDeep = deepestNesting(text);
-  if (text.length > MAX_FILE_BYTES) throw new SchedulesError([`the file is ${text.length} bytes; at most ${MAX_FILE_BYTES} are accepted`]);
-  if (tooDeep) throw new SchedulesError([`invalid YAML at line ${tooDeep.line}: nested more than ${MAX_NESTING} levels deep`]);
+  if (text.length > MAX_FILE_BYTES)
+    throw new SchedulesError([`the file is ${text.length} bytes; at most ${MAX_FILE_BYTES} are accepted`]);
+  if (tooDeep)
+    throw new SchedulesError([`invalid YAML at line ${tooDeep.line}: nested more than ${MAX_NESTING} levels deep`]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const { line, col } = lineCounter.linePos(e.pos[0]);
       // An unquoted `cron: */5 * * * *` reads as YAML aliases.
-      const hint = e.code === 'BAD_ALIAS' || /alias/i.test(e.message) ? ' (quote cron patterns: cron: "*/5 * * * *")' : '';
+      const hint =
+        e.code === 'BAD_ALIAS' || /alias/i.test(e.message) ? ' (quote cron patterns: cron: "*/5 * * * *")' : '';
       return { line, text: `invalid YAML at line ${line}, column ${col}: ${e.message.split('\n')[0]}${hint}` };
     });
     // One problem per line is enough (a bad line often yields several errors).
-    throw new SchedulesError(problems.filter((p, i) => problems.findIndex((q) => q.line === p.line) === i).map((p) => p.text));
+    throw new SchedulesError(
+      problems.filter((p, i) => problems.findIndex((q) => q.line === p.line) === i).map((p) => p.text),
+    );
   }
   let root: unknown;
   try {
@@ -183,10 +219,17 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
   }
   const problems: string[] = [];
   const extra = Object.keys(root).filter((k) => k !== 'schedules');
-  if (extra.length > 0) problems.push(`unknown top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} (allowed: schedules)`);
+  if (extra.length > 0)
+    problems.push(
+      `unknown top-level field${extra.length > 1 ? 's' : ''} ${extra.map((k) => JSON.stringify(k)).join(', ')} (allowed: schedules)`,
+    );
   const list = root.schedules;
   if (!Array.isArray(list)) {
-    problems.push(list === undefined ? 'schedules is required: a list of entries' : `schedules must be a list of entries, got ${show(list)}`);
+    problems.push(
+      list === undefined
+        ? 'schedules is required: a list of entries'
+        : `schedules must be a list of entries, got ${show(list)}`,
+    );
     throw new SchedulesError(problems);
   }
 
@@ -202,7 +245,8 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
     if (r.entry) entries.push(r.entry);
   });
   for (const [name, at] of byName) {
-    if (at.length > 1) problems.push(`${name}: duplicate name (entries ${at.map((n) => `#${n}`).join(', ')}); names must be unique`);
+    if (at.length > 1)
+      problems.push(`${name}: duplicate name (entries ${at.map((n) => `#${n}`).join(', ')}); names must be unique`);
   }
   if (problems.length > 0) throw new SchedulesError(problems);
   return entries;

@@ -51,13 +51,16 @@ function checkEntries(entries: ScheduleEntry[]): void {
     if (typeof e.timezone !== 'string' || !isTimeZone(e.timezone)) {
       problems.push(`${label}: timezone must be an IANA time zone such as Asia/Shanghai, got ${show(e.timezone)}`);
     } else {
-      const p = typeof e.cron === 'string' ? cronProblem(e.cron, e.timezone) : `cron must be a string, got ${show(e.cron)}`;
+      const p =
+        typeof e.cron === 'string' ? cronProblem(e.cron, e.timezone) : `cron must be a string, got ${show(e.cron)}`;
       if (p) problems.push(`${label}: ${p}`);
     }
-    if (!Array.isArray(e.parts) || e.parts.length === 0) problems.push(`${label}: no parts (entries come from parseSchedulesFile)`);
+    if (!Array.isArray(e.parts) || e.parts.length === 0)
+      problems.push(`${label}: no parts (entries come from parseSchedulesFile)`);
     for (const [k, part] of (e.parts ?? []).entries()) {
       const expected = e.parts.length === 1 ? e.name : `${e.name}#${k + 1}`;
-      if (part.id !== expected) problems.push(`${label}: part ${k + 1} must have id ${show(expected)}, got ${show(part.id)}`);
+      if (part.id !== expected)
+        problems.push(`${label}: part ${k + 1} must have id ${show(expected)}, got ${show(part.id)}`);
       if (seen.has(part.id)) problems.push(`${label}: duplicate scheduler id ${show(part.id)}`);
       seen.add(part.id);
       try {
@@ -74,7 +77,15 @@ function checkEntries(entries: ScheduleEntry[]): void {
 /** The scheduled jobs' options: ours (attempts, backoff, removeOn*), at SCHEDULED_PRIORITY. */
 function templateOptions(jobOpts: JobsOptions): JobSchedulerTemplateOptions {
   // A scheduler sets these per run itself (and its template type refuses the first three).
-  const { jobId: _id, delay: _delay, deduplication: _dedup, repeatJobKey: _key, prevMillis: _prev, timestamp: _ts, ...rest } = jobOpts;
+  const {
+    jobId: _id,
+    delay: _delay,
+    deduplication: _dedup,
+    repeatJobKey: _key,
+    prevMillis: _prev,
+    timestamp: _ts,
+    ...rest
+  } = jobOpts;
   return { ...rest, priority: SCHEDULED_PRIORITY };
 }
 
@@ -95,7 +106,12 @@ function canonical(v: unknown): string {
   return JSON.stringify(sort(v === undefined ? null : JSON.parse(JSON.stringify(v))));
 }
 
-function isIdentical(s: JobSchedulerJson, e: ScheduleEntry, part: SchedulePart, opts: JobSchedulerTemplateOptions): boolean {
+function isIdentical(
+  s: JobSchedulerJson,
+  e: ScheduleEntry,
+  part: SchedulePart,
+  opts: JobSchedulerTemplateOptions,
+): boolean {
   return (
     s.name === JOB_NAME &&
     s.pattern === e.cron &&
@@ -134,7 +150,11 @@ export async function syncSchedules(queue: Queue, entries: ScheduleEntry[], jobO
       }
       // Upserting replaces the scheduler's pending run (delayed, or due and waiting) with one built
       // from the new template, due at the pattern's next time.
-      await queue.upsertJobScheduler(part.id, { pattern: e.cron, tz: e.timezone }, { name: JOB_NAME, data: part.data, opts });
+      await queue.upsertJobScheduler(
+        part.id,
+        { pattern: e.cron, tz: e.timezone },
+        { name: JOB_NAME, data: part.data, opts },
+      );
       (current ? report.updated : report.added).push(part.id);
     }
   }

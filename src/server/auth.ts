@@ -36,15 +36,23 @@ export async function protect(app: FastifyInstance, server: ServerConfig, limite
     if (header !== undefined) {
       const wait = await limiter.blockedFor(req.ip);
       if (wait !== undefined) {
-        return reply.code(429).header('Retry-After', String(wait)).send({ error: `too many failed logins from this address; try again in ${wait} s`, code: 'LOGIN_LIMITED' });
+        return reply
+          .code(429)
+          .header('Retry-After', String(wait))
+          .send({ error: `too many failed logins from this address; try again in ${wait} s`, code: 'LOGIN_LIMITED' });
       }
     }
     if (header !== undefined && /^Bearer\s/i.test(header)) {
       const token = header.replace(/^Bearer\s+/i, '').trim();
       if (server.apiToken !== undefined && safeEqual(token, server.apiToken)) return;
       await limiter.fail({ address: req.ip, scheme: 'bearer' });
-      return reply.code(401).header('WWW-Authenticate', 'Bearer realm="tcss-rescan"').send({ error: 'invalid bearer token' });
+      return reply
+        .code(401)
+        .header('WWW-Authenticate', 'Bearer realm="tcss-rescan"')
+        .send({ error: 'invalid bearer token' });
     }
-    await new Promise<void>((resolve, reject) => app.basicAuth(req, reply, (err?: Error) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      app.basicAuth(req, reply, (err?: Error) => (err ? reject(err) : resolve())),
+    );
   });
 }

@@ -21,7 +21,8 @@ interface ShownJob {
 export function jobTitle(job: ShownJob): string {
   const name = job.name ?? '';
   const d = job.data as { policyItemId?: unknown; assetIds?: unknown; assetType?: unknown } | null | undefined;
-  if (typeof d !== 'object' || d === null || typeof d.policyItemId !== 'number' || !Array.isArray(d.assetIds)) return name;
+  if (typeof d !== 'object' || d === null || typeof d.policyItemId !== 'number' || !Array.isArray(d.assetIds))
+    return name;
   const n = d.assetIds.length;
   const type = typeof d.assetType === 'string' ? ` (${d.assetType.slice(0, 40)})` : '';
   return `${name} · check item ${d.policyItemId} · ${n} asset${n === 1 ? '' : 's'}${type}`;

@@ -21,7 +21,11 @@ const RULES: { when: (err: Err) => boolean; reply: (err: Err) => ErrorReply }[] 
     reply: (err) => {
       const retryAfter = isRedisUnavailableError(err) ? err.retryAfterSeconds : 5;
       const outcome = isRedisUnavailableError(err) ? `: ${err.outcome}` : '';
-      return { status: 503, headers: { 'retry-after': String(retryAfter) }, body: { error: `Redis is unavailable${outcome}`, code: 'REDIS_UNAVAILABLE' } };
+      return {
+        status: 503,
+        headers: { 'retry-after': String(retryAfter) },
+        body: { error: `Redis is unavailable${outcome}`, code: 'REDIS_UNAVAILABLE' },
+      };
     },
   },
   {
@@ -31,7 +35,11 @@ const RULES: { when: (err: Err) => boolean; reply: (err: Err) => ErrorReply }[] 
   {
     // Oversized or malformed bodies and the like are the client's fault: say what was wrong.
     when: (err) => err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500,
-    reply: (err) => ({ status: err.statusCode!, headers: {}, body: { error: err.message, ...(err.code ? { code: err.code } : {}) } }),
+    reply: (err) => ({
+      status: err.statusCode!,
+      headers: {},
+      body: { error: err.message, ...(err.code ? { code: err.code } : {}) },
+    }),
   },
 ];
 

@@ -96,7 +96,8 @@ export function toPlain(value: JsonValue, inexact: InexactNumber[] = []): ExactB
         path.push(k);
         const converted = convert(x);
         path.pop();
-        if (k === '__proto__') Object.defineProperty(out, k, { value: converted, enumerable: true, writable: true, configurable: true });
+        if (k === '__proto__')
+          Object.defineProperty(out, k, { value: converted, enumerable: true, writable: true, configurable: true });
         else out[k] = converted;
       }
       return out;
@@ -184,7 +185,13 @@ export function registerExactJsonParser(app: FastifyInstance): void {
       parsed = parseJsonBody(body as string);
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) return done(err as Error, undefined);
-      return done(Object.assign(new Error(`the body is not valid JSON: ${err.message}`), { statusCode: 400, code: 'INVALID_JSON' }), undefined);
+      return done(
+        Object.assign(new Error(`the body is not valid JSON: ${err.message}`), {
+          statusCode: 400,
+          code: 'INVALID_JSON',
+        }),
+        undefined,
+      );
     }
     const { value, inexact } = parsed;
     if (inexact.length > 0 && typeof value === 'object' && value !== null) bodies.set(value, inexact);

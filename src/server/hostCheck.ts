@@ -16,6 +16,9 @@ export function isLoopbackHost(host: string | undefined): boolean {
 export function acceptLoopbackHostOnly(app: FastifyInstance): void {
   app.addHook('onRequest', (req, reply, done) => {
     if (isLoopbackHost(req.headers.host)) return done();
-    reply.code(421).send({ error: 'with SERVER_AUTH=off only loopback Host values (localhost, 127.0.0.1, [::1]) are accepted', code: 'HOST_NOT_LOOPBACK' });
+    reply.code(421).send({
+      error: 'with SERVER_AUTH=off only loopback Host values (localhost, 127.0.0.1, [::1]) are accepted',
+      code: 'HOST_NOT_LOOPBACK',
+    });
   });
 }

@@ -32,6 +32,9 @@ export function guardJobIds(app: FastifyInstance): void {
     const jobId = (req.params as { jobId?: string } | undefined)?.jobId;
     if (jobId === undefined || isIssuedJobIdShape(jobId)) return done();
     const shown = JSON.stringify(jobId);
-    reply.code(404).send({ error: `no job ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}: not a job id this service issues`, code: 'NO_SUCH_JOB' });
+    reply.code(404).send({
+      error: `no job ${shown.length > 60 ? `${shown.slice(0, 57)}...` : shown}: not a job id this service issues`,
+      code: 'NO_SUCH_JOB',
+    });
   });
 }

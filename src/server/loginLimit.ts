@@ -15,7 +15,6 @@ import type { Redis } from 'ioredis';
 import { keys } from '../keys';
 import type { Logger } from '../logger';
 
-
 export interface LoginFailure {
   address: string;
   /** Which credential was wrong. */
@@ -41,7 +40,10 @@ export class LoginLimiter {
       if (Number(count ?? 0) < this.max) return undefined;
       return Math.max(1, ttl);
     } catch (err) {
-      this.logger.warn({ err, address }, 'login limit: could not read the failure count; letting the request through to the credential check');
+      this.logger.warn(
+        { err, address },
+        'login limit: could not read the failure count; letting the request through to the credential check',
+      );
       return undefined;
     }
   }
@@ -56,6 +58,9 @@ export class LoginLimiter {
     } catch (err) {
       this.logger.warn({ err, address: f.address }, 'login limit: could not count a failed login');
     }
-    this.logger.warn({ event: 'login_failed', ...f, failures, limit: this.max, windowSeconds: this.windowSeconds }, 'login failed');
+    this.logger.warn(
+      { event: 'login_failed', ...f, failures, limit: this.max, windowSeconds: this.windowSeconds },
+      'login failed',
+    );
   }
 }

@@ -19,7 +19,9 @@ const VALIDATING = ['body', 'querystring', 'params', 'headers', 'response'] as c
  */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   // The package's own version (dist/server/ and src/server/ are both two levels below package.json).
-  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',

@@ -13,5 +13,8 @@ export interface ProblemList {
 
 export function capProblems(all: readonly string[]): ProblemList {
   if (all.length <= MAX_LISTED_PROBLEMS) return { problems: [...all], problemCount: all.length };
-  return { problems: [...all.slice(0, MAX_LISTED_PROBLEMS), `... and ${all.length - MAX_LISTED_PROBLEMS} more problems`], problemCount: all.length };
+  return {
+    problems: [...all.slice(0, MAX_LISTED_PROBLEMS), `... and ${all.length - MAX_LISTED_PROBLEMS} more problems`],
+    problemCount: all.length,
+  };
 }

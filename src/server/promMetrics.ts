@@ -17,7 +17,11 @@ import { CallMetrics } from '../callMetrics';
 import { queueStatus, STATES } from '../status';
 
 /** prom-client default metrics left out: gauges with a counter's `_total` suffix (see below). */
-export const PROM_CLIENT_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+export const PROM_CLIENT_TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
 
 /** Upper bound of the oldest-waiting-job look-up: one job per state, never a scan of the queue. */
 const OLDEST_STATES = ['wait', 'prioritized'] as const;
@@ -30,7 +34,12 @@ export interface PromMetricsOptions {
 }
 
 /** A histogram whose buckets are already counted elsewhere (prom-client's duck-typed metric interface). */
-function externalHistogram(name: string, help: string, labels: Record<string, string>, read: () => Promise<{ buckets: [string, number][]; sum: number; count: number }>): Metric {
+function externalHistogram(
+  name: string,
+  help: string,
+  labels: Record<string, string>,
+  read: () => Promise<{ buckets: [string, number][]; sum: number; count: number }>,
+): Metric {
   return {
     name,
     help,
@@ -66,7 +75,8 @@ export function createPromRegistry(opts: PromMetricsOptions): Registry {
   // One Redis read per scrape for the call counters and one for the queue, shared by the series below.
   const fresh = () => (snapshot ??= calls.snapshot().finally(() => setImmediate(() => (snapshot = undefined))));
   let status: ReturnType<typeof queueStatus> | undefined;
-  const freshStatus = () => (status ??= queueStatus(opts.queue, opts.redis).finally(() => setImmediate(() => (status = undefined))));
+  const freshStatus = () =>
+    (status ??= queueStatus(opts.queue, opts.redis).finally(() => setImmediate(() => (status = undefined))));
 
   registerCallCounters(registry, queue, fresh);
   registerCallHistograms(registry, queue, fresh);
@@ -125,16 +135,26 @@ function registerCallCounters(registry: Registry, queue: string, fresh: CallSnap
 /** Call latency and enqueue-to-TaskId wait, bucketed by the workers in Redis. */
 function registerCallHistograms(registry: Registry, queue: string, fresh: CallSnapshot): void {
   registry.registerMetric(
-    externalHistogram('tcss_rescan_call_duration_seconds', 'Latency of API calls in seconds, cluster-wide', { queue }, async () => {
-      const s = await fresh();
-      return { buckets: s.latencyBuckets, sum: s.latencySumSeconds, count: s.latencyCount };
-    }),
+    externalHistogram(
+      'tcss_rescan_call_duration_seconds',
+      'Latency of API calls in seconds, cluster-wide',
+      { queue },
+      async () => {
+        const s = await fresh();
+        return { buckets: s.latencyBuckets, sum: s.latencySumSeconds, count: s.latencyCount };
+      },
+    ),
   );
   registry.registerMetric(
-    externalHistogram('tcss_rescan_enqueue_to_task_id_seconds', 'Seconds from a job being enqueued to its TaskId being recorded, one observation per job, cluster-wide', { queue }, async () => {
-      const { taskIdWait: w } = await fresh();
-      return { buckets: w.buckets, sum: w.sumSeconds, count: w.count };
-    }),
+    externalHistogram(
+      'tcss_rescan_enqueue_to_task_id_seconds',
+      'Seconds from a job being enqueued to its TaskId being recorded, one observation per job, cluster-wide',
+      { queue },
+      async () => {
+        const { taskIdWait: w } = await fresh();
+        return { buckets: w.buckets, sum: w.sumSeconds, count: w.count };
+      },
+    ),
   );
 }
 

@@ -13,13 +13,13 @@ import { ruleFor } from '../tcss/errorTable';
 /** Why the service is not ready, as a probe may show it to anyone. */
 export const NOT_READY_REASONS = {
   redis_unreachable: 'Redis did not answer',
-  workers_paused: 'workers stopped taking jobs: the API answered a code that would fail every job (credentials, configuration or account); see /v1/readiness',
+  workers_paused:
+    'workers stopped taking jobs: the API answered a code that would fail every job (credentials, configuration or account); see /v1/readiness',
 } as const;
 export type NotReadyReason = keyof typeof NOT_READY_REASONS;
 
 export type Readiness =
-  | { ready: true }
-  | { ready: false; reason: NotReadyReason; detail: string; pausedWorkers?: Record<string, PauseInfo> };
+  { ready: true } | { ready: false; reason: NotReadyReason; detail: string; pausedWorkers?: Record<string, PauseInfo> };
 
 export async function readiness(queue: Queue, redis: Redis): Promise<Readiness> {
   let pausedWorkers: Record<string, PauseInfo>;
@@ -27,7 +27,11 @@ export async function readiness(queue: Queue, redis: Redis): Promise<Readiness> 
     await redis.ping();
     ({ pausedWorkers } = await queueStatus(queue, redis));
   } catch (err) {
-    return { ready: false, reason: 'redis_unreachable', detail: `${NOT_READY_REASONS.redis_unreachable}: ${errorMessage(err)}` };
+    return {
+      ready: false,
+      reason: 'redis_unreachable',
+      detail: `${NOT_READY_REASONS.redis_unreachable}: ${errorMessage(err)}`,
+    };
   }
   const paused = Object.entries(pausedWorkers);
   if (paused.length === 0) return { ready: true };

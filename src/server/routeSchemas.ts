@@ -32,7 +32,10 @@ function embedded(schema: JsonSchema): JsonSchema {
 const taskRecord = {
   ...embedded(resultJsonSchema()),
   required: [...((resultJsonSchema().required as string[]) ?? []), 'id'],
-  properties: { ...(resultJsonSchema().properties as object), id: { type: 'string', pattern: '^\\d+-\\d+$', description: 'The stream entry id; also a cursor' } },
+  properties: {
+    ...(resultJsonSchema().properties as object),
+    id: { type: 'string', pattern: '^\\d+-\\d+$', description: 'The stream entry id; also a cursor' },
+  },
 };
 
 export interface RouteDoc {
@@ -55,7 +58,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
       'One rescan or an array of up to 10,000. All or nothing: one invalid rescan refuses the whole request, every problem listed. Asset ids are deduplicated and split into jobs of at most TCSS_MAX_ASSETS_PER_CALL; the jobs of one split rescan share a batchId.',
     tags: ['rescans'],
     auth: true,
-    body: { oneOf: [requestJsonSchema(), { type: 'array', minItems: 1, maxItems: 10_000, items: requestJsonSchema() }] },
+    body: {
+      oneOf: [requestJsonSchema(), { type: 'array', minItems: 1, maxItems: 10_000, items: requestJsonSchema() }],
+    },
     response: {
       202: {
         description: 'Enqueued',
@@ -69,7 +74,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
                 batchIds: {
                   type: 'array',
                   items: { type: ['string', 'null'] },
-                  description: 'One entry per rescan, in order: the batchId its jobs share when it was split into several jobs, else null',
+                  description:
+                    'One entry per rescan, in order: the batchId its jobs share when it was split into several jobs, else null',
                 },
               },
             },
@@ -93,16 +99,42 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
           'application/json': {
             schema: {
               type: 'object',
-              required: ['jobId', 'state', 'attempts', 'data', 'taskId', 'requestId', 'result', 'lastError', 'createdAt', 'finishedAt'],
+              required: [
+                'jobId',
+                'state',
+                'attempts',
+                'data',
+                'taskId',
+                'requestId',
+                'result',
+                'lastError',
+                'createdAt',
+                'finishedAt',
+              ],
               properties: {
                 jobId: { type: 'string' },
-                state: { type: 'string', enum: ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children', 'unknown'] },
+                state: {
+                  type: 'string',
+                  enum: [
+                    'waiting',
+                    'active',
+                    'delayed',
+                    'prioritized',
+                    'completed',
+                    'failed',
+                    'waiting-children',
+                    'unknown',
+                  ],
+                },
                 attempts: { type: 'integer', minimum: 0 },
                 data: embedded(jobJsonSchema()),
                 taskId: { type: ['integer', 'null'] },
                 requestId: { type: ['string', 'null'] },
                 result: { oneOf: [embedded(resultJsonSchema()), { type: 'null' }] },
-                lastError: { type: ['string', 'null'], description: 'For a failed job: the code, message and RequestId' },
+                lastError: {
+                  type: ['string', 'null'],
+                  description: 'For a failed job: the code, message and RequestId',
+                },
                 createdAt: { type: 'string', format: 'date-time' },
                 finishedAt: { type: ['string', 'null'], format: 'date-time' },
               },
@@ -134,7 +166,10 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
             schema: {
               type: 'object',
               required: ['tasks', 'next'],
-              properties: { tasks: { type: 'array', items: taskRecord }, next: { type: ['string', 'null'], description: 'Cursor of the next page; null at the end' } },
+              properties: {
+                tasks: { type: 'array', items: taskRecord },
+                next: { type: ['string', 'null'], description: 'Cursor of the next page; null at the end' },
+              },
             },
           },
         },
@@ -145,24 +180,55 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /metrics': {
     summary: 'Prometheus metrics',
-    description: 'Text exposition format. The tcss_rescan_* series are cluster-wide: aggregate replicas with max, not sum (docs/prometheus.md).',
+    description:
+      'Text exposition format. The tcss_rescan_* series are cluster-wide: aggregate replicas with max, not sum (docs/prometheus.md).',
     tags: ['operations'],
     auth: true,
-    response: { 200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: unauthorized },
+    response: {
+      200: { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+      401: unauthorized,
+    },
   },
   'GET /healthz': {
     summary: 'Liveness: the process answers',
     tags: ['operations'],
     auth: false,
-    response: { 200: { description: 'Alive', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
+    response: {
+      200: {
+        description: 'Alive',
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+          },
+        },
+      },
+    },
   },
   'GET /readyz': {
     summary: 'Readiness: Redis answers and no worker is paused for refused credentials',
     tags: ['operations'],
     auth: false,
     response: {
-      200: { description: 'Ready', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } } } } },
-      503: { description: 'Not ready', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string' }, reason: { type: 'string' } } } } } },
+      200: {
+        description: 'Ready',
+        content: {
+          'application/json': {
+            schema: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
+          },
+        },
+      },
+      503: {
+        description: 'Not ready',
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['status'],
+              properties: { status: { type: 'string' }, reason: { type: 'string' } },
+            },
+          },
+        },
+      },
     },
   },
 };

@@ -40,8 +40,18 @@ export async function startServer(cfg: Config, logger: Logger): Promise<RunningS
   const host = cfg.server.host.includes(':') ? `[${cfg.server.host}]` : cfg.server.host;
   const url = `http://${host}:${port}`;
   // Liveness for container platforms that probe a file (the HTTP probes are /healthz and /readyz).
-  const heartbeat = cfg.heartbeatFile ? startHeartbeat(cfg.heartbeatFile, () => app.server.listening, logger) : undefined;
-  logger.info({ url, dashboard: `${url}/dashboard`, auth: cfg.server.authEnabled ? 'on' : 'off', readOnlyDashboard: cfg.server.dashboardReadOnly }, 'server listening');
+  const heartbeat = cfg.heartbeatFile
+    ? startHeartbeat(cfg.heartbeatFile, () => app.server.listening, logger)
+    : undefined;
+  logger.info(
+    {
+      url,
+      dashboard: `${url}/dashboard`,
+      auth: cfg.server.authEnabled ? 'on' : 'off',
+      readOnlyDashboard: cfg.server.dashboardReadOnly,
+    },
+    'server listening',
+  );
   return {
     url,
     async close() {

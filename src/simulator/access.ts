@@ -27,7 +27,11 @@ function hostName(header: string): string {
  * Bound to loopback, only loopback Host values are served (a rebinding page sends its own name). Bound
  * elsewhere, the operator chose to be reachable by other names, so any Host is accepted.
  */
-export function hostAllowed(boundHost: string, hostHeader: string | undefined, allowed: readonly string[] = []): boolean {
+export function hostAllowed(
+  boundHost: string,
+  hostHeader: string | undefined,
+  allowed: readonly string[] = [],
+): boolean {
   if (!isLoopbackAddress(boundHost)) return true;
   if (hostHeader === undefined) return false;
   const name = hostName(hostHeader);

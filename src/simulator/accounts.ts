@@ -57,7 +57,11 @@ export function roleNameOf(roleArn: string): string | undefined {
 }
 
 function roleIdOf(roleName: string): string {
-  return `4611686018${createHash('sha256').update(roleName).digest('hex').slice(0, 8).replace(/[a-f]/g, (c) => String(c.charCodeAt(0) % 10))}`;
+  return `4611686018${createHash('sha256')
+    .update(roleName)
+    .digest('hex')
+    .slice(0, 8)
+    .replace(/[a-f]/g, (c) => String(c.charCodeAt(0) % 10))}`;
 }
 
 export class KeyRegistry {

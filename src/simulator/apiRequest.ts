@@ -11,7 +11,14 @@ import { parseBody, readScanFields, type ParsedBody } from './scanParams';
 import type { SimulatorState } from './state';
 import { STS_ACTIONS } from './sts';
 
-export async function handleApiRequest(state: SimulatorState, req: IncomingMessage, res: ServerResponse, receivedMs: number, path: string, query: string): Promise<void> {
+export async function handleApiRequest(
+  state: SimulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  receivedMs: number,
+  path: string,
+  query: string,
+): Promise<void> {
   const { faults, lifecycle } = state;
   const jitterMs = faults.arrivalJitterMs();
   const arrivalMs = receivedMs + jitterMs;
@@ -73,7 +80,14 @@ function callOf({ seq, arrivalMs, action, outcome, scanFields, requestId, hung }
 /** Tencent's response shape: HTTP 200 either way, `Response.Error` for errors. */
 function responseOf(outcome: Outcome, requestId: string): { Response: Record<string, unknown> } {
   if (outcome.code !== 'OK') {
-    return { Response: { Error: { Code: outcome.code, Message: outcome.message ?? outcome.code }, RequestId: requestId } };
+    return {
+      Response: { Error: { Code: outcome.code, Message: outcome.message ?? outcome.code }, RequestId: requestId },
+    };
   }
-  return { Response: outcome.sts !== undefined ? { ...outcome.sts, RequestId: requestId } : { TaskId: outcome.taskId, RequestId: requestId } };
+  return {
+    Response:
+      outcome.sts !== undefined
+        ? { ...outcome.sts, RequestId: requestId }
+        : { TaskId: outcome.taskId, RequestId: requestId },
+  };
 }

@@ -46,7 +46,8 @@ export class BackgroundLoad {
     const spacing = 1000 / rps;
     // After a long stall, forget the backlog beyond what any window can still see.
     const oldestUseful = upTo - 2000;
-    if (this.start + this.emitted * spacing < oldestUseful) this.emitted = Math.ceil((oldestUseful - this.start) / spacing);
+    if (this.start + this.emitted * spacing < oldestUseful)
+      this.emitted = Math.ceil((oldestUseful - this.start) / spacing);
     for (let t = this.start + this.emitted * spacing; t <= upTo; t = this.start + ++this.emitted * spacing) {
       for (const principal of this.source.principals()) this.arrive(principal, t);
     }

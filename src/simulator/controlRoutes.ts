@@ -11,9 +11,24 @@ import type { Simulator } from './handle';
 
 const KNOWN = ['/_sim/calls', '/_sim/stats', '/_sim/faults', '/_sim/reset'];
 
-export async function handleControl(sim: Simulator, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+export async function handleControl(
+  sim: Simulator,
+  maxBodyBytes: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
   if (!controlTokenMatches(req, sim.controlToken)) {
-    return sendJson(res, 401, { error: 'the simulator controls need its control token: Authorization: Bearer <token> (printed at start, or set with --control-token / SIM_CONTROL_TOKEN)' }, { 'WWW-Authenticate': 'Bearer' });
+    return sendJson(
+      res,
+      401,
+      {
+        error:
+          'the simulator controls need its control token: Authorization: Bearer <token> (printed at start, or set with --control-token / SIM_CONTROL_TOKEN)',
+      },
+      { 'WWW-Authenticate': 'Bearer' },
+    );
   }
   const route = `${req.method ?? ''} ${path}`;
   if (route === 'GET /_sim/calls') return sendJson(res, 200, sim.calls(Number(query.get('since') ?? 0) || 0));
@@ -29,14 +44,21 @@ export async function handleControl(sim: Simulator, maxBodyBytes: number, req: I
 }
 
 /** `POST /_sim/faults`: a JSON object of faults, validated; 400 naming the bad one. */
-async function setFaults(sim: Simulator, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function setFaults(
+  sim: Simulator,
+  maxBodyBytes: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const read = await readBody(req, maxBodyBytes);
   if (read === null) return;
   let input: unknown;
   try {
     input = JSON.parse(read.bytes.toString('utf8'));
   } catch {
-    return sendJson(res, 400, { error: 'Invalid simulator faults: expected a JSON object, got a body that is not JSON' });
+    return sendJson(res, 400, {
+      error: 'Invalid simulator faults: expected a JSON object, got a body that is not JSON',
+    });
   }
   try {
     sim.setFaults(input as SimulatorFaults);

@@ -6,7 +6,9 @@
 import type { ResolvedSimulatorOptions, SimulatorFaults } from './options';
 
 /** The faults as `faults()` and `GET /_sim/faults` show them: each key's SecretId and UIN, never its SecretKey. */
-export type PublicFaults = Omit<Required<SimulatorFaults>, 'credentials'> & { credentials: { secretId: string; uin?: string }[] };
+export type PublicFaults = Omit<Required<SimulatorFaults>, 'credentials'> & {
+  credentials: { secretId: string; uin?: string }[];
+};
 
 const API_ERROR_MESSAGES: Record<string, string> = {
   InternalError: 'An internal error has occurred. Retry your request, but if the problem persists, contact us.',
@@ -14,7 +16,16 @@ const API_ERROR_MESSAGES: Record<string, string> = {
 
 /** The fault options out of the resolved options (the rest are fixed at start). */
 export function pickFaults(opts: ResolvedSimulatorOptions): Required<SimulatorFaults> {
-  const { host: _host, port: _port, firstTaskId: _first, maxBodyBytes: _max, controlToken: _token, allowedHosts: _hosts, maxCalls: _maxCalls, ...faults } = opts;
+  const {
+    host: _host,
+    port: _port,
+    firstTaskId: _first,
+    maxBodyBytes: _max,
+    controlToken: _token,
+    allowedHosts: _hosts,
+    maxCalls: _maxCalls,
+    ...faults
+  } = opts;
   return faults;
 }
 
@@ -37,7 +48,10 @@ export class FaultInjector {
 
   toPublic(): PublicFaults {
     const faults = this.current;
-    return { ...faults, credentials: faults.credentials.map(({ secretId, uin }) => ({ secretId, ...(uin !== undefined ? { uin } : {}) })) };
+    return {
+      ...faults,
+      credentials: faults.credentials.map(({ secretId, uin }) => ({ secretId, ...(uin !== undefined ? { uin } : {}) })),
+    };
   }
 
   /** arrivalJitterMs: the request "arrives" (is counted) up to that many ms after it was received. */

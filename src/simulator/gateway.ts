@@ -48,10 +48,25 @@ function ownerOf(state: SimulatorState, secretId: string): KeyOwner | undefined 
 type Authenticated = { ok: true; secretId: string; owner: KeyOwner } | { ok: false; outcome: Outcome };
 
 /** The TC3 signature for `service`, then a temporary key's token. */
-function authenticate(state: SimulatorState, req: IncomingMessage, received: ReceivedRequest, service: string, nowMs: number): Authenticated {
+function authenticate(
+  state: SimulatorState,
+  req: IncomingMessage,
+  received: ReceivedRequest,
+  service: string,
+  nowMs: number,
+): Authenticated {
   const { bytes, path, query } = received;
   const resolveSecretKey = (id: string): string | undefined => ownerOf(state, id)?.secretKey;
-  const auth = verifyTc3Request({ method: 'POST', path, query, headers: req.headers, body: bytes, service, nowMs, resolveSecretKey });
+  const auth = verifyTc3Request({
+    method: 'POST',
+    path,
+    query,
+    headers: req.headers,
+    body: bytes,
+    service,
+    nowMs,
+    resolveSecretKey,
+  });
   if (!auth.ok) return { ok: false, outcome: refused(auth.code, auth.message, auth.secretId) };
   const secretId = auth.secretId;
   const owner = ownerOf(state, secretId) as KeyOwner;
@@ -60,8 +75,16 @@ function authenticate(state: SimulatorState, req: IncomingMessage, received: Rec
     const token = headerString(req, 'x-tc-token');
     const expired = (owner.expiresAtMs ?? 0) <= nowMs;
     if (token !== owner.token || expired) {
-      const why = token === undefined ? 'X-TC-Token is missing' : expired ? 'the temporary key has expired' : 'X-TC-Token does not match the key';
-      return { ok: false, outcome: refused('AuthFailure.TokenFailure', `Token verification failed: ${why}.`, secretId) };
+      const why =
+        token === undefined
+          ? 'X-TC-Token is missing'
+          : expired
+            ? 'the temporary key has expired'
+            : 'X-TC-Token does not match the key';
+      return {
+        ok: false,
+        outcome: refused('AuthFailure.TokenFailure', `Token verification failed: ${why}.`, secretId),
+      };
     }
   }
   return { ok: true, secretId, owner };
@@ -70,9 +93,16 @@ function authenticate(state: SimulatorState, req: IncomingMessage, received: Rec
 /** The gateway's checks, in its order; the first failure is the answer. */
 export function evaluate(state: SimulatorState, req: IncomingMessage, received: ReceivedRequest): Outcome {
   if (req.method !== 'POST') {
-    return refused('UnsupportedProtocol', `The simulator accepts only POST with a JSON body, got ${req.method ?? '(no method)'}.`);
+    return refused(
+      'UnsupportedProtocol',
+      `The simulator accepts only POST with a JSON body, got ${req.method ?? '(no method)'}.`,
+    );
   }
-  if (received.tooLarge) return refused('RequestSizeLimitExceeded', `The request body exceeds the limit of ${state.opts.maxBodyBytes} bytes.`);
+  if (received.tooLarge)
+    return refused(
+      'RequestSizeLimitExceeded',
+      `The request body exceeds the limit of ${state.opts.maxBodyBytes} bytes.`,
+    );
 
   // The action picks the product (on the real gateway, the host does): its service must sign it.
   const action = headerString(req, 'x-tc-action') ?? '';
@@ -84,11 +114,19 @@ export function evaluate(state: SimulatorState, req: IncomingMessage, received: 
 
   const expectedVersion = isSts ? STS_VERSION : TCSS_VERSION;
   if (!isSts && action !== SCAN_ACTION) {
-    return refused('InvalidAction', `The action \`${action}\` is not found (the simulator implements only ${SCAN_ACTION}).`, secretId);
+    return refused(
+      'InvalidAction',
+      `The action \`${action}\` is not found (the simulator implements only ${SCAN_ACTION}).`,
+      secretId,
+    );
   }
   const version = headerString(req, 'x-tc-version') ?? '';
   if (version !== expectedVersion) {
-    return refused('NoSuchVersion', `The API version \`${version}\` does not exist (expected ${expectedVersion}).`, secretId);
+    return refused(
+      'NoSuchVersion',
+      `The API version \`${version}\` does not exist (expected ${expectedVersion}).`,
+      secretId,
+    );
   }
 
   // Tencent counts per sub-account and action, not per key (docs/tcss-api.md, "How Tencent counts").
@@ -96,13 +134,27 @@ export function evaluate(state: SimulatorState, req: IncomingMessage, received: 
   const admission = state.rate.admit(owner.principal, action, received.arrivalMs);
   const principal = owner.principal;
   if (!admission.admitted) {
-    return { ...refused('RequestLimitExceeded', rateLimitMessage(admission.count, state.faults.settings.rateLimit), secretId), principal };
+    return {
+      ...refused('RequestLimitExceeded', rateLimitMessage(admission.count, state.faults.settings.rateLimit), secretId),
+      principal,
+    };
   }
   const admitted = { secretId, principal, admitted: true };
   if (isSts) {
-    const answer = answerSts(action, owner, received.body(), state.keys, state.faults.settings.temporaryCredentialsTtlMs, Date.now());
-    return answer.ok ? { code: 'OK', ...admitted, sts: answer.response } : { code: answer.code, message: answer.message, ...admitted };
+    const answer = answerSts(
+      action,
+      owner,
+      received.body(),
+      state.keys,
+      state.faults.settings.temporaryCredentialsTtlMs,
+      Date.now(),
+    );
+    return answer.ok
+      ? { code: 'OK', ...admitted, sts: answer.response }
+      : { code: answer.code, message: answer.message, ...admitted };
   }
   const answer = answerScan(headerString(req, 'content-type'), received.body, state.faults, state.taskIds);
-  return answer.ok ? { code: 'OK', ...admitted, taskId: answer.taskId } : { code: answer.code, message: answer.message, ...admitted };
+  return answer.ok
+    ? { code: 'OK', ...admitted, taskId: answer.taskId }
+    : { code: answer.code, message: answer.message, ...admitted };
 }

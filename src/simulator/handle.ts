@@ -35,7 +35,12 @@ export interface Simulator {
 }
 
 /** The handle before it listens (`url` and `port` are filled in once it does). */
-export function createHandle(state: SimulatorState, server: Server, controlToken: string, warnings: readonly string[]): Simulator {
+export function createHandle(
+  state: SimulatorState,
+  server: Server,
+  controlToken: string,
+  warnings: readonly string[],
+): Simulator {
   const { background, faults, log } = state;
   return {
     url: '',

@@ -19,9 +19,15 @@ export interface MissingResources {
 export const DEFAULT_MISSING_CODE = 'InvalidParameterValue';
 
 /** The refusal for a call naming a missing resource, or undefined when everything it names exists. */
-export function missingResourceError(params: Pick<ScanParams, 'policyItemId' | 'assetIds'>, m: MissingResources): { code: string; message: string } | undefined {
+export function missingResourceError(
+  params: Pick<ScanParams, 'policyItemId' | 'assetIds'>,
+  m: MissingResources,
+): { code: string; message: string } | undefined {
   if (m.missingPolicyItemIds.includes(params.policyItemId)) {
-    return { code: m.missingCode, message: `The check item CustomerPolicyItemId ${params.policyItemId} does not exist.` };
+    return {
+      code: m.missingCode,
+      message: `The check item CustomerPolicyItemId ${params.policyItemId} does not exist.`,
+    };
   }
   if (m.missingAssetIds.length === 0) return undefined;
   const missing = new Set(m.missingAssetIds);

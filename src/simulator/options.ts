@@ -182,7 +182,10 @@ const shape = {
         {
           secretId: z.string(expected('a non-empty string')).min(1),
           secretKey: z.string(expected('a non-empty string')).min(1),
-          uin: z.string().regex(/^[1-9]\d{4,19}$/, { error: 'expected a UIN (digits)' }).optional(),
+          uin: z
+            .string()
+            .regex(/^[1-9]\d{4,19}$/, { error: 'expected a UIN (digits)' })
+            .optional(),
         },
         expected('`{secretId, secretKey, uin?}`'),
       ),
@@ -212,12 +215,21 @@ const shape = {
   controlToken: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9._~-]{16,200}$/)], {
     error: 'expected at least 16 characters of letters, digits, . _ ~ -',
   }),
-  allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]{1,253}$/i, { error: 'expected a host name' }), expected('an array of host names')),
+  allowedHosts: z.array(
+    z.string().regex(/^[a-z0-9.-]{1,253}$/i, { error: 'expected a host name' }),
+    expected('an array of host names'),
+  ),
   maxCalls: z.number(expected('an integer from 1 up')).int().min(1).max(10_000_000),
   firstTaskId: z.number(expected('a positive safe integer')).int().min(1).max(Number.MAX_SAFE_INTEGER),
   maxBodyBytes: z.number(expected('an integer number of bytes from 1 up')).int().min(1),
-  missingAssetIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of asset ids (positive safe integers)')),
-  missingPolicyItemIds: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), expected('an array of CustomerPolicyItemIds (positive safe integers)')),
+  missingAssetIds: z.array(
+    z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    expected('an array of asset ids (positive safe integers)'),
+  ),
+  missingPolicyItemIds: z.array(
+    z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    expected('an array of CustomerPolicyItemIds (positive safe integers)'),
+  ),
   missingCode: errorCode,
 } satisfies Record<keyof SimulatorOptions, z.ZodType>;
 

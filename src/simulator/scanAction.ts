@@ -24,12 +24,21 @@ export class TaskIds {
 }
 
 /** Answers an authenticated, admitted ScanComplianceAssetsByPolicyItem call. */
-export function answerScan(contentTypeHeader: string | undefined, body: () => ParsedBody, faults: FaultInjector, taskIds: TaskIds): ScanAnswer {
+export function answerScan(
+  contentTypeHeader: string | undefined,
+  body: () => ParsedBody,
+  faults: FaultInjector,
+  taskIds: TaskIds,
+): ScanAnswer {
   const injected = faults.injectedError(rawPolicyItemId(body()));
   if (injected !== undefined) return { ok: false, ...injected };
   const contentType = contentTypeHeader?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') {
-    return { ok: false, code: 'InvalidRequest', message: `Content-Type must be application/json, got ${contentType ?? '(none)'}.` };
+    return {
+      ok: false,
+      code: 'InvalidRequest',
+      message: `Content-Type must be application/json, got ${contentType ?? '(none)'}.`,
+    };
   }
   const params = validateScanParams(body());
   if (!params.ok) return { ok: false, ...params.error };

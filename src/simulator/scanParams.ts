@@ -40,7 +40,8 @@ export function parseBody(bytes: Uint8Array): ParsedBody {
   try {
     return { ok: true, value: parseExactJson(text) };
   } catch (e) {
-    if (e instanceof JsonSyntaxError) return { ok: false, message: `The request body is not valid JSON: ${e.message}.` };
+    if (e instanceof JsonSyntaxError)
+      return { ok: false, message: `The request body is not valid JSON: ${e.message}.` };
     throw e;
   }
 }
@@ -123,12 +124,15 @@ export function validateScanParams(body: ParsedBody): ScanParamsResult {
     };
   }
   if (!Array.isArray(rawAssets) || rawAssets.length === 0) {
-    return invalid(`The value of parameter \`CustomerAssetIdSet\` must be a non-empty array of IDs, got ${show(rawAssets)}.`);
+    return invalid(
+      `The value of parameter \`CustomerAssetIdSet\` must be a non-empty array of IDs, got ${show(rawAssets)}.`,
+    );
   }
   const assetIds: number[] = [];
   for (const [i, raw] of rawAssets.entries()) {
     const id = exactId(raw);
-    if (id === undefined) return invalid(`The value of parameter \`CustomerAssetIdSet.${i}\` must be ${ID_RULE}, got ${show(raw)}.`);
+    if (id === undefined)
+      return invalid(`The value of parameter \`CustomerAssetIdSet.${i}\` must be ${ID_RULE}, got ${show(raw)}.`);
     assetIds.push(id);
   }
 
@@ -136,7 +140,9 @@ export function validateScanParams(body: ParsedBody): ScanParamsResult {
   const rawType = obj.get('AssetType');
   if (rawType !== undefined) {
     if (typeof rawType !== 'string' || !(ASSET_TYPES as readonly string[]).includes(rawType)) {
-      return invalid(`The value of parameter \`AssetType\` must be one of ${ASSET_TYPES.join(', ')}, got ${show(rawType)}.`);
+      return invalid(
+        `The value of parameter \`AssetType\` must be one of ${ASSET_TYPES.join(', ')}, got ${show(rawType)}.`,
+      );
     }
     params.assetType = rawType as ScanAssetType;
   }

@@ -26,7 +26,9 @@ export function createSimulatorServer(state: SimulatorState, routes: Routes): ht
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
     // DNS rebinding: bound to loopback, a request naming another host came from a page, not from us.
     if (!hostAllowed(opts.host, req.headers.host, opts.allowedHosts)) {
-      sendJson(res, 421, { error: 'the simulator answers only loopback Host names (127.0.0.1, localhost, [::1]) when bound to loopback' });
+      sendJson(res, 421, {
+        error: 'the simulator answers only loopback Host names (127.0.0.1, localhost, [::1]) when bound to loopback',
+      });
       return;
     }
 

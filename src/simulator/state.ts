@@ -32,8 +32,22 @@ export function createSimulatorState(opts: ResolvedSimulatorOptions): SimulatorS
   const keys = new KeyRegistry(faults.settings.credentials);
   const rate = new RateCounter(faults.settings.rateLimit, faults.settings.countThrottled, clock);
   const principals = (): string[] => [
-    ...new Set(faults.settings.credentials.map((c) => keys.lookup(c.secretId)?.principal).filter((p): p is string => p !== undefined)),
+    ...new Set(
+      faults.settings.credentials
+        .map((c) => keys.lookup(c.secretId)?.principal)
+        .filter((p): p is string => p !== undefined),
+    ),
   ];
   const background = new BackgroundLoad({ faults: () => faults.settings, principals, rate, clock });
-  return { opts, clock, faults, keys, rate, background, log: new CallLog(opts.maxCalls), taskIds: new TaskIds(opts.firstTaskId), lifecycle: new Lifecycle() };
+  return {
+    opts,
+    clock,
+    faults,
+    keys,
+    rate,
+    background,
+    log: new CallLog(opts.maxCalls),
+    taskIds: new TaskIds(opts.firstTaskId),
+    lifecycle: new Lifecycle(),
+  };
 }

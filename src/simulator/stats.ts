@@ -35,7 +35,12 @@ export interface BackgroundTally {
   admittedTimes: ReadonlyMap<string, number[]>;
 }
 
-export function computeStats(log: readonly SimulatorCall[], background: BackgroundTally, dropped: number, windowMs: number): SimulatorStats {
+export function computeStats(
+  log: readonly SimulatorCall[],
+  background: BackgroundTally,
+  dropped: number,
+  windowMs: number,
+): SimulatorStats {
   const byCode: Record<string, number> = {};
   const admittedBySecretId = new Map<string, number[]>();
   let hung = 0;

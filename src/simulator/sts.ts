@@ -22,7 +22,14 @@ function field(body: ParsedBody, name: string): unknown {
 }
 
 /** Answers an authenticated, admitted STS call. */
-export function answerSts(action: string, owner: KeyOwner, body: ParsedBody, keys: KeyRegistry, ttlMs: number, nowMs: number): StsAnswer {
+export function answerSts(
+  action: string,
+  owner: KeyOwner,
+  body: ParsedBody,
+  keys: KeyRegistry,
+  ttlMs: number,
+  nowMs: number,
+): StsAnswer {
   if (action === 'GetCallerIdentity') return { ok: true, response: { ...owner.identity } };
   // AssumeRole
   if (owner.token !== undefined) {
@@ -30,15 +37,28 @@ export function answerSts(action: string, owner: KeyOwner, body: ParsedBody, key
   }
   const roleArn = field(body, 'RoleArn');
   const sessionName = field(body, 'RoleSessionName');
-  if (typeof roleArn !== 'string' || roleArn === '') return { ok: false, code: 'MissingParameter', message: 'The request is missing a required parameter `RoleArn`.' };
+  if (typeof roleArn !== 'string' || roleArn === '')
+    return { ok: false, code: 'MissingParameter', message: 'The request is missing a required parameter `RoleArn`.' };
   if (typeof sessionName !== 'string' || sessionName === '') {
-    return { ok: false, code: 'MissingParameter', message: 'The request is missing a required parameter `RoleSessionName`.' };
+    return {
+      ok: false,
+      code: 'MissingParameter',
+      message: 'The request is missing a required parameter `RoleSessionName`.',
+    };
   }
   if (roleNameOf(roleArn) === undefined) {
-    return { ok: false, code: 'InvalidParameter', message: `RoleArn \`${roleArn.slice(0, 200)}\` is not of the form qcs::cam::uin/<uin>:roleName/<name>.` };
+    return {
+      ok: false,
+      code: 'InvalidParameter',
+      message: `RoleArn \`${roleArn.slice(0, 200)}\` is not of the form qcs::cam::uin/<uin>:roleName/<name>.`,
+    };
   }
   if (!/^[\w+=,.@-]{2,128}$/.test(sessionName)) {
-    return { ok: false, code: 'InvalidParameter', message: 'RoleSessionName must be 2 to 128 of letters, digits and +=,.@-_.' };
+    return {
+      ok: false,
+      code: 'InvalidParameter',
+      message: 'RoleSessionName must be 2 to 128 of letters, digits and +=,.@-_.',
+    };
   }
   const credentials = keys.assumeRole(roleArn, sessionName, ttlMs, nowMs);
   const { ExpiredTime, Expiration, ...rest } = credentials;

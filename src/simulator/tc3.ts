@@ -72,9 +72,12 @@ export function credentialScope(timestampSeconds: number, service: string): stri
 }
 
 export function buildStringToSign(timestampSeconds: number, service: string, canonicalRequest: string): string {
-  return [TC3_ALGORITHM, String(timestampSeconds), credentialScope(timestampSeconds, service), sha256Hex(canonicalRequest)].join(
-    '\n',
-  );
+  return [
+    TC3_ALGORITHM,
+    String(timestampSeconds),
+    credentialScope(timestampSeconds, service),
+    sha256Hex(canonicalRequest),
+  ].join('\n');
 }
 
 /** kSigning = HMAC(HMAC(HMAC("TC3" + SecretKey, date), service), "tc3_request"). */
@@ -143,7 +146,8 @@ export function parseAuthorization(header: string | undefined): ParsedAuthorizat
   const credential = fields.get('Credential');
   const signedHeaders = fields.get('SignedHeaders');
   const signature = fields.get('Signature');
-  if (credential === undefined || signedHeaders === undefined || signature === undefined || fields.size !== 3) return null;
+  if (credential === undefined || signedHeaders === undefined || signature === undefined || fields.size !== 3)
+    return null;
 
   const scope = credential.split('/');
   const [secretId, date, service, terminator] = scope;
@@ -258,12 +262,18 @@ export function verifyTc3Request(input: VerifyTc3Input): Tc3VerifyResult {
   }
 
   const mismatch = signatureMismatch(input, auth, secretKey, timestampSeconds);
-  if (mismatch !== undefined) return { ok: false, code: 'AuthFailure.SignatureFailure', message: mismatch, secretId: claimed };
+  if (mismatch !== undefined)
+    return { ok: false, code: 'AuthFailure.SignatureFailure', message: mismatch, secretId: claimed };
   return { ok: true, secretId: claimed, timestampSeconds };
 }
 
 /** Why the request's signature is not the one `secretKey` makes for it; undefined when it is. */
-function signatureMismatch(input: VerifyTc3Input, auth: ParsedAuthorization, secretKey: string, timestampSeconds: number): string | undefined {
+function signatureMismatch(
+  input: VerifyTc3Input,
+  auth: ParsedAuthorization,
+  secretKey: string,
+  timestampSeconds: number,
+): string | undefined {
   const signed: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = headerValue(input.headers, name);
@@ -278,7 +288,10 @@ function signatureMismatch(input: VerifyTc3Input, auth: ParsedAuthorization, sec
     payload: input.body,
   });
   const stringToSign = buildStringToSign(timestampSeconds, auth.service, canonicalRequest);
-  const expected = Buffer.from(computeSignature(deriveSigningKey(secretKey, auth.date, auth.service), stringToSign), 'hex');
+  const expected = Buffer.from(
+    computeSignature(deriveSigningKey(secretKey, auth.date, auth.service), stringToSign),
+    'hex',
+  );
   const received = Buffer.from(auth.signature, 'hex');
   if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
     return 'The provided credentials could not be validated. Please check your signature is correct.';

@@ -75,8 +75,16 @@ function describeTaskId(v: unknown): string {
 export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   if (err instanceof TcssApiError) return err;
   // The provider could not give keys (a renewal failed, STS down): transient, the call never left.
-  if (err instanceof CredentialsUnavailableError) return new TcssApiError('NetworkError', err.message, undefined, latencyMs);
-  const e = (err ?? {}) as { code?: unknown; message?: unknown; requestId?: unknown; httpCode?: unknown; type?: unknown; name?: unknown };
+  if (err instanceof CredentialsUnavailableError)
+    return new TcssApiError('NetworkError', err.message, undefined, latencyMs);
+  const e = (err ?? {}) as {
+    code?: unknown;
+    message?: unknown;
+    requestId?: unknown;
+    httpCode?: unknown;
+    type?: unknown;
+    name?: unknown;
+  };
   const message = errorMessage(err);
   const requestId = typeof e.requestId === 'string' && e.requestId !== '' ? e.requestId : undefined;
   // node-fetch's system errors carry Node's code (ECONNREFUSED, ETIMEDOUT...): faults below the API.
@@ -84,7 +92,12 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
   if (systemCode) {
     const code = typeof e.code === 'string' ? e.code : '';
     const kind = /^(ETIMEDOUT|ESOCKETTIMEDOUT)$/.test(code) ? 'Timeout' : 'NetworkError';
-    return new TcssApiError(kind, code && !message.includes(code) ? `${code}: ${message}` : message, requestId, latencyMs);
+    return new TcssApiError(
+      kind,
+      code && !message.includes(code) ? `${code}: ${message}` : message,
+      requestId,
+      latencyMs,
+    );
   }
   if (typeof e.code === 'string' && /^[A-Z][A-Za-z]+(\.[A-Za-z0-9]+)*$/.test(e.code)) {
     return new TcssApiError(e.code, message, requestId, latencyMs);
@@ -102,7 +115,10 @@ export function toTcssError(err: unknown, latencyMs: number): TcssApiError {
 export const IDLE_SOCKET_MS = 4_000;
 
 /** `credentials`: the worker's shared provider (default: one made from the configuration). */
-export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredentials = createCredentials(cfg)): TcssClient {
+export function createTcssClient(
+  cfg: TcssConfig,
+  credentials: WatchedCredentials = createCredentials(cfg),
+): TcssClient {
   const secure = cfg.endpoint.protocol === 'https:';
   // Keep-alive: no TCP/TLS handshake per call, so the time a call leaves is close to when it arrives.
   // Idle sockets are closed by us before a server would close them (Node's http server after 5 s, many
@@ -141,11 +157,23 @@ export function createTcssClient(cfg: TcssConfig, credentials: WatchedCredential
       const { taskId, requestId, rawTaskId } = answer;
       if (taskId === undefined) {
         // The API said yes, so a task may exist: calling again could create a second one. Not retried.
-        throw new TcssApiError(UNEXPECTED_ANSWER, `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(rawTaskId)})`, requestId || undefined, latencyMs);
+        throw new TcssApiError(
+          UNEXPECTED_ANSWER,
+          `the API accepted the call but its answer has no TaskId we can read (${describeTaskId(rawTaskId)})`,
+          requestId || undefined,
+          latencyMs,
+        );
       }
       return { taskId, requestId, latencyMs };
     },
-    warmUp: () => warmUp({ origin: cfg.endpoint.origin, agent, service: TCSS_SERVICE, version: TCSS_VERSION, timeoutMs: cfg.timeoutMs }),
+    warmUp: () =>
+      warmUp({
+        origin: cfg.endpoint.origin,
+        agent,
+        service: TCSS_SERVICE,
+        version: TCSS_VERSION,
+        timeoutMs: cfg.timeoutMs,
+      }),
     close(): void {
       agent.destroy();
     },

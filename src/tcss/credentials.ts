@@ -24,7 +24,11 @@ import {
   ProfileCredential,
   STSCredential,
 } from 'tencentcloud-sdk-nodejs-common';
-import type { Credential, CredentialResult, DynamicCredential } from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/interface';
+import type {
+  Credential,
+  CredentialResult,
+  DynamicCredential,
+} from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/interface';
 import { DEMO_SECRET_ID, DEMO_SECRET_KEY } from '../demoKeys';
 import type { CredentialSource, TcssConfig } from '../config';
 import type { SdkClient } from './sdkClient';
@@ -80,7 +84,10 @@ function sdkProvider(tcss: TcssConfig, source: CredentialSource): DynamicCredent
       return new ProfileCredential();
     case 'role': {
       const base = tcss.credentials;
-      const sts = createStsClient(tcss, new BasicCredential(base?.secretId ?? '', base?.secretKey ?? '', base?.sessionToken));
+      const sts = createStsClient(
+        tcss,
+        new BasicCredential(base?.secretId ?? '', base?.secretKey ?? '', base?.sessionToken),
+      );
       return new RoleCredential(sts, { RoleArn: tcss.roleArn ?? '', RoleSessionName: tcss.roleSessionName });
     }
     case 'cvm':
@@ -93,7 +100,9 @@ function sdkProvider(tcss: TcssConfig, source: CredentialSource): DynamicCredent
       const url = stsEndpoint(tcss);
       const internals = oidc as unknown as { endpoint: string; clientConfig: { profile?: unknown } };
       internals.endpoint = url.host;
-      internals.clientConfig.profile = { httpProfile: { protocol: url.protocol === 'https:' ? 'https://' : 'http://' } };
+      internals.clientConfig.profile = {
+        httpProfile: { protocol: url.protocol === 'https:' ? 'https://' : 'http://' },
+      };
       return oidc;
     }
   }
@@ -145,9 +154,15 @@ export class WatchedCredentials implements DynamicCredential {
       throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider: ${errorMessage(err)}`);
     }
     if (!c.secretId || !c.secretKey) {
-      throw new CredentialsUnavailableError(`no credentials from the ${this.source} provider (TENCENTCLOUD_CREDENTIALS=${this.source}): see docs/credentials.md`);
+      throw new CredentialsUnavailableError(
+        `no credentials from the ${this.source} provider (TENCENTCLOUD_CREDENTIALS=${this.source}): see docs/credentials.md`,
+      );
     }
-    const current: UsableCredential = { secretId: c.secretId, secretKey: c.secretKey, ...(c.token ? { token: c.token } : {}) };
+    const current: UsableCredential = {
+      secretId: c.secretId,
+      secretKey: c.secretKey,
+      ...(c.token ? { token: c.token } : {}),
+    };
     const expiresAtMs = await this.expiryOf();
     if (expiresAtMs !== undefined) {
       const now = Date.now();

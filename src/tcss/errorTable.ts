@@ -61,13 +61,29 @@ export const PAUSE_ADVICE: Readonly<Record<PauseFix, string>> = {
     'ACCOUNT REFUSED by the API (service not bought or not authorised, licences used up): every job would fail, so this worker stops taking jobs; the backlog waits. Fix the account in the TCSS console and restart the worker.',
 };
 
-const rule = (action: ErrorAction, scope: ErrorScope, src: ErrorSource, meaning: string): ErrorRule => ({ action, scope, src, meaning });
+const rule = (action: ErrorAction, scope: ErrorScope, src: ErrorSource, meaning: string): ErrorRule => ({
+  action,
+  scope,
+  src,
+  meaning,
+});
 /** A code that would fail every job: the workers pause until `fix` is done. */
-const pause = (src: ErrorSource, meaning: string, fix: PauseFix): ErrorRule => ({ action: 'pause', scope: 'account', src, meaning, fix });
+const pause = (src: ErrorSource, meaning: string, fix: PauseFix): ErrorRule => ({
+  action: 'pause',
+  scope: 'account',
+  src,
+  meaning,
+  fix,
+});
 
 /** Exact codes. The family rules below catch sub-codes such as `RequestLimitExceeded.UinLimitExceeded`. */
 const EXACT: Readonly<Record<string, ErrorRule>> = {
-  RequestLimitExceeded: rule('throttle', 'call', 'common', 'more requests than the frequency limit (per sub-account, action and region)'),
+  RequestLimitExceeded: rule(
+    'throttle',
+    'call',
+    'common',
+    'more requests than the frequency limit (per sub-account, action and region)',
+  ),
 
   InternalError: rule('retry', 'call', 'common', 'internal error of the service'),
   'InternalError.MainDBFail': rule('retry', 'call', 'tcss', 'the service failed to operate its database'),
@@ -76,15 +92,29 @@ const EXACT: Readonly<Record<string, ErrorRule>> = {
   ResourceInsufficient: rule('retry', 'call', 'common', 'insufficient resources'),
   ResourceInUse: rule('retry', 'call', 'common', 'the resource is in use'),
   FailedOperation: rule('retry', 'call', 'common', 'the operation failed (no reason given)'),
-  'FailedOperation.ErrAlreadyScanning': rule('retry', 'call', 'tcss', 'a scan is already running (or scanning is not authorised yet)'),
+  'FailedOperation.ErrAlreadyScanning': rule(
+    'retry',
+    'call',
+    'tcss',
+    'a scan is already running (or scanning is not authorised yet)',
+  ),
   'FailedOperation.DataValueNotCorrect': rule('retry', 'call', 'tcss', 'the service read an incorrect data value'),
   NetworkError: rule('retry', 'call', 'ours', 'no HTTP answer: connection refused, reset or closed'),
   Timeout: rule('retry', 'call', 'ours', 'no answer within TCSS_TIMEOUT_MS'),
   HttpError: rule('retry', 'call', 'ours', 'an HTTP status other than 200 (a proxy or gateway in the way)'),
-  UnexpectedAnswer: rule('fail', 'call', 'ours', 'a success answer without a readable TaskId: a task may exist, so never called again'),
+  UnexpectedAnswer: rule(
+    'fail',
+    'call',
+    'ours',
+    'a success answer without a readable TaskId: a task may exist, so never called again',
+  ),
 
   AuthFailure: pause('common', 'CAM signature or authentication failed', 'credentials'),
-  'AuthFailure.SignatureExpire': pause('common', "the request's timestamp is more than 5 minutes from the API's clock", 'clock'),
+  'AuthFailure.SignatureExpire': pause(
+    'common',
+    "the request's timestamp is more than 5 minutes from the API's clock",
+    'clock',
+  ),
   UnauthorizedOperation: pause('common', 'the key may not call this action (CAM policy)', 'credentials'),
   IpInBlacklist: pause('common', "the caller's IP address is on a blacklist", 'credentials'),
   IpNotInWhitelist: pause('common', "the caller's IP address is not on the allow list", 'credentials'),
@@ -94,13 +124,22 @@ const EXACT: Readonly<Record<string, ErrorRule>> = {
   NoSuchVersion: pause('common', 'the API version does not exist', 'configuration'),
   UnsupportedRegion: pause('common', 'the action is not offered in this region (TCSS_REGION)', 'configuration'),
   UnsupportedProtocol: pause('common', 'wrong HTTP method or protocol', 'configuration'),
-  OperationDenied: pause('tcss', 'the operation is refused for this account (e.g. the service is not bought)', 'account'),
+  OperationDenied: pause(
+    'tcss',
+    'the operation is refused for this account (e.g. the service is not bought)',
+    'account',
+  ),
   'InternalError.ErrRoleNotExist': pause('tcss', 'the account has not authorised the TCSS service role', 'account'),
   'FailedOperation.AuthorizedNotEnough': pause('tcss', 'not enough licences (authorisations) left', 'account'),
 
   InvalidParameter: rule('fail', 'job', 'common', 'a parameter is wrong'),
   'InvalidParameter.MissingParameter': rule('fail', 'call', 'tcss', 'a required parameter is missing'),
-  InvalidParameterValue: rule('fail', 'job', 'common', 'a parameter has a wrong value (e.g. an asset that does not exist)'),
+  InvalidParameterValue: rule(
+    'fail',
+    'job',
+    'common',
+    'a parameter has a wrong value (e.g. an asset that does not exist)',
+  ),
   'InvalidParameterValue.DataNotFound': rule('fail', 'job', 'tcss', 'the data asked for was not found'),
   ResourceNotFound: rule('fail', 'job', 'common', 'the resource does not exist'),
   'FailedOperation.AgentOffline': rule('fail', 'job', 'tcss', "an asset's agent is offline"),
@@ -138,7 +177,12 @@ const FAMILIES: ReadonlyArray<readonly [string, ErrorRule]> = [
  * Unknown codes are retried: a transient fault we have not seen before should not lose a job, and the
  * attempts bound how long we insist.
  */
-const UNKNOWN: ErrorRule = rule('retry', 'call', 'ours', 'a code this table does not know: retried within the attempts');
+const UNKNOWN: ErrorRule = rule(
+  'retry',
+  'call',
+  'ours',
+  'a code this table does not know: retried within the attempts',
+);
 
 /** The rule for a code: exact, else its family, else UNKNOWN. */
 export function ruleFor(code: string): ErrorRule {

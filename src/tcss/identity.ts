@@ -46,7 +46,13 @@ export async function getCallerIdentity(tcss: TcssConfig, credential: UsableCred
   if (typeof r.UserId !== 'string' || typeof r.AccountId !== 'string' || typeof r.Arn !== 'string') {
     throw new Error(`GetCallerIdentity answered without UserId/AccountId/Arn: ${JSON.stringify(r).slice(0, 200)}`);
   }
-  return { Arn: r.Arn, AccountId: r.AccountId, UserId: r.UserId, PrincipalId: String(r.PrincipalId ?? ''), Type: String(r.Type ?? '') };
+  return {
+    Arn: r.Arn,
+    AccountId: r.AccountId,
+    UserId: r.UserId,
+    PrincipalId: String(r.PrincipalId ?? ''),
+    Type: String(r.Type ?? ''),
+  };
 }
 
 /**
@@ -68,20 +74,33 @@ async function askWithRetries<T>(ask: () => Promise<T>): Promise<T> {
 }
 
 /** Learns the identity for the current credentials (see the file comment for the fallbacks). */
-export async function learnBudgetIdentity(tcss: TcssConfig, credentials: WatchedCredentials, logger: Logger): Promise<BudgetIdentity> {
+export async function learnBudgetIdentity(
+  tcss: TcssConfig,
+  credentials: WatchedCredentials,
+  logger: Logger,
+): Promise<BudgetIdentity> {
   if (tcss.budgetKey !== undefined) return { key: `custom:${tcss.budgetKey}`, source: 'TCSS_BUDGET_KEY' };
   let credential: UsableCredential;
   try {
     credential = await credentials.getCredential();
   } catch (err) {
-    const key = tcss.roleArn !== undefined && credentials.source === 'role' ? `role-arn:${tcss.roleArn}` : `source:${credentials.source}`;
-    logger.error({ err: errorMessage(err), budgetKey: key }, 'NO CREDENTIALS YET: cannot learn the caller identity; the shared budget is keyed by the credential source until they come');
+    const key =
+      tcss.roleArn !== undefined && credentials.source === 'role'
+        ? `role-arn:${tcss.roleArn}`
+        : `source:${credentials.source}`;
+    logger.error(
+      { err: errorMessage(err), budgetKey: key },
+      'NO CREDENTIALS YET: cannot learn the caller identity; the shared budget is keyed by the credential source until they come',
+    );
     return { key, source: 'fallback' };
   }
   try {
     const id = await askWithRetries(() => getCallerIdentity(tcss, credential));
     const key = identityKey(id);
-    logger.info({ identity: key, type: id.Type, stsEndpoint: stsEndpoint(tcss).origin }, 'caller identity learned: the shared budget is keyed by it');
+    logger.info(
+      { identity: key, type: id.Type, stsEndpoint: stsEndpoint(tcss).origin },
+      'caller identity learned: the shared budget is keyed by it',
+    );
     return { key, source: 'sts' };
   } catch (err) {
     logger.error(
@@ -141,7 +160,9 @@ export class IdentityWatcher {
           const previous = this.current;
           this.current = next;
           this.logger.warn({ from: previous.key, to: next.key }, 'caller identity changed: moving to its budget');
-          await Promise.resolve(this.onChange(next, previous)).catch((err: unknown) => this.logger.error({ err }, 'could not move to the new budget'));
+          await Promise.resolve(this.onChange(next, previous)).catch((err: unknown) =>
+            this.logger.error({ err }, 'could not move to the new budget'),
+          );
         }
       } while (this.again);
     })().finally(() => (this.relearning = undefined));

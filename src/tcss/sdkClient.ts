@@ -30,7 +30,10 @@ interface SdkInternals {
   region: string | null;
   apiVersion: string;
   sdkVersion: string;
-  profile: { httpProfile: { protocol: string; reqMethod: string; reqTimeout: number; agent?: http.Agent }; language?: string };
+  profile: {
+    httpProfile: { protocol: string; reqMethod: string; reqTimeout: number; agent?: http.Agent };
+    language?: string;
+  };
 }
 
 type ClientCtor = new (...args: ConstructorParameters<typeof CommonClient>) => Pick<CommonClient, 'request'>;

@@ -23,10 +23,17 @@ function isLoopbackHost(hostname: string): boolean {
 export function stsEndpoint(tcss: Pick<TcssConfig, 'stsEndpoint' | 'endpoint'>): URL {
   if (tcss.stsEndpoint) return tcss.stsEndpoint;
   if (isLoopbackHost(tcss.endpoint.hostname)) return tcss.endpoint;
-  return new URL(tcss.endpoint.hostname.includes('.intl.') ? 'https://sts.intl.tencentcloudapi.com' : 'https://sts.tencentcloudapi.com');
+  return new URL(
+    tcss.endpoint.hostname.includes('.intl.')
+      ? 'https://sts.intl.tencentcloudapi.com'
+      : 'https://sts.tencentcloudapi.com',
+  );
 }
 
-export function createStsClient(tcss: Pick<TcssConfig, 'stsEndpoint' | 'endpoint' | 'region' | 'timeoutMs'>, credential: Credential | DynamicCredential): SdkClient {
+export function createStsClient(
+  tcss: Pick<TcssConfig, 'stsEndpoint' | 'endpoint' | 'region' | 'timeoutMs'>,
+  credential: Credential | DynamicCredential,
+): SdkClient {
   return createSdkClient({
     endpoint: stsEndpoint(tcss),
     service: STS_SERVICE,

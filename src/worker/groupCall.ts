@@ -60,7 +60,11 @@ export class GroupCall {
   }
 
   /** Calls for `members` and puts each member's outcome in `outcome`; bisects job-scoped refusals. */
-  private async callMembers(members: readonly Member<GroupPayload>[], outcome: GroupOutcome, onLeave?: () => void): Promise<void> {
+  private async callMembers(
+    members: readonly Member<GroupPayload>[],
+    outcome: GroupOutcome,
+    onLeave?: () => void,
+  ): Promise<void> {
     try {
       const record = await this.callOnce(members, onLeave);
       for (const m of members) outcome.set(m.payload.ref, record);
@@ -68,10 +72,19 @@ export class GroupCall {
       if (err instanceof TcssApiError && err.scope === 'job' && err.action === 'fail' && members.length > 1) {
         const half = Math.ceil(members.length / 2);
         this.d.log.warn(
-          { policyItemId: members[0]!.payload.data.policyItemId, code: err.code, requestId: err.requestId, jobs: members.length, halves: [half, members.length - half] },
+          {
+            policyItemId: members[0]!.payload.data.policyItemId,
+            code: err.code,
+            requestId: err.requestId,
+            jobs: members.length,
+            halves: [half, members.length - half],
+          },
           'merged call refused for a reason that may belong to one job: calling again in halves to find the jobs at fault',
         );
-        await Promise.all([this.callMembers(members.slice(0, half), outcome), this.callMembers(members.slice(half), outcome)]);
+        await Promise.all([
+          this.callMembers(members.slice(0, half), outcome),
+          this.callMembers(members.slice(half), outcome),
+        ]);
         return;
       }
       const e = err instanceof Error ? err : new Error(errorMessage(err));
@@ -109,22 +122,44 @@ export class GroupCall {
         calledAt: new Date().toISOString(),
       };
       this.d.budget().succeeded();
-      await this.saveWithRetries(record, members.map((m) => ({ ...m.payload.ref, assetIds: m.payload.data.assetIds })), log);
+      await this.saveWithRetries(
+        record,
+        members.map((m) => ({ ...m.payload.ref, assetIds: m.payload.data.assetIds })),
+        log,
+      );
       const now = Date.now();
       this.d.metrics.taskIdWait(members.map((m) => Math.max(0, now - m.payload.ref.timestamp) / 1000));
-      log.debug({ taskId: record.taskId, requestId: record.requestId, assets: record.assetIds.length, jobIds: record.jobIds, latencyMs: Math.round(answer.latencyMs) }, 'call recorded');
+      log.debug(
+        {
+          taskId: record.taskId,
+          requestId: record.requestId,
+          assets: record.assetIds.length,
+          jobIds: record.jobIds,
+          latencyMs: Math.round(answer.latencyMs),
+        },
+        'call recorded',
+      );
       return record;
     }
   }
 
   /** One attempt through the budget; `sent.assetIds` are the assets of the members when it left. */
-  private async send(first: RescanJobData, members: readonly Member<GroupPayload>[], sent: { assetIds: number[] }, onLeave?: () => void): Promise<ScanOk | 'paused'> {
+  private async send(
+    first: RescanJobData,
+    members: readonly Member<GroupPayload>[],
+    sent: { assetIds: number[] },
+    onLeave?: () => void,
+  ): Promise<ScanOk | 'paused'> {
     const call = this.d.budget().schedule(async () => {
       onLeave?.();
       sent.assetIds = uniqueAssets(members);
       // Groups queued for the budget when the worker paused must not call with bad credentials.
       if (this.d.pause.reason) return 'paused' as const;
-      return this.d.client.scan({ policyItemId: first.policyItemId, assetIds: sent.assetIds, ...(first.assetType ? { assetType: first.assetType } : {}) });
+      return this.d.client.scan({
+        policyItemId: first.policyItemId,
+        assetIds: sent.assetIds,
+        ...(first.assetType ? { assetType: first.assetType } : {}),
+      });
     });
     // On a pause, the group's jobs go back at once rather than when the budget reaches them.
     return Promise.race([call, this.d.pause.gate]);
@@ -135,12 +170,27 @@ export class GroupCall {
    * true when the error stands (thrown to the members); a `pause` code pauses the worker first and
    * throws PausedSignal.
    */
-  private async refused(err: TcssApiError, members: readonly Member<GroupPayload>[], assetIds: number[], throttles: number, log: Logger): Promise<boolean> {
+  private async refused(
+    err: TcssApiError,
+    members: readonly Member<GroupPayload>[],
+    assetIds: number[],
+    throttles: number,
+    log: Logger,
+  ): Promise<boolean> {
     this.d.metrics.call(err.code, err.latencyMs);
-    const fields = { code: err.code, requestId: err.requestId, latencyMs: Math.round(err.latencyMs), assets: assetIds.length, jobIds: members.map((m) => m.payload.ref.id) };
+    const fields = {
+      code: err.code,
+      requestId: err.requestId,
+      latencyMs: Math.round(err.latencyMs),
+      assets: assetIds.length,
+      jobIds: members.map((m) => m.payload.ref.id),
+    };
     if (err.action === 'throttle') {
       const rate = await this.d.budget().throttled(err);
-      log.warn({ ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 }, 'throttled by the API: calling again through the budget');
+      log.warn(
+        { ...fields, throttles: throttles + 1, rate: Math.round(rate * 100) / 100 },
+        'throttled by the API: calling again through the budget',
+      );
       return false;
     }
     if (err.action === 'pause') {
@@ -159,8 +209,13 @@ export class GroupCall {
         return;
       } catch (err) {
         if (i >= RECORD_SAVE_RETRIES) throw err;
-        log.warn({ err, taskId: record.taskId, requestId: record.requestId }, 'could not record the TaskId yet: retrying');
-        await new Promise((r) => setTimeout(r, Math.min(RECORD_SAVE_MAX_DELAY_MS, RECORD_SAVE_FIRST_DELAY_MS * 2 ** i)));
+        log.warn(
+          { err, taskId: record.taskId, requestId: record.requestId },
+          'could not record the TaskId yet: retrying',
+        );
+        await new Promise((r) =>
+          setTimeout(r, Math.min(RECORD_SAVE_MAX_DELAY_MS, RECORD_SAVE_FIRST_DELAY_MS * 2 ** i)),
+        );
       }
     }
   }

@@ -18,7 +18,16 @@ import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq
 import type { Redis } from 'ioredis';
 import { SharedBudget } from '../budget';
 import { requireCredentials, type Config } from '../config';
-import { JOB_NAME, ValidationError, jobResult, parseRescanJobData, type CallRecord, type JobRef, type RescanJobData, type RescanJobResult } from '../job';
+import {
+  JOB_NAME,
+  ValidationError,
+  jobResult,
+  parseRescanJobData,
+  type CallRecord,
+  type JobRef,
+  type RescanJobData,
+  type RescanJobResult,
+} from '../job';
 import { CallMetrics } from '../callMetrics';
 import { Coalescer } from '../coalescer';
 import { ContractWorker, UnreadableJobData } from '../contractWorker';
@@ -27,7 +36,13 @@ import type { Logger } from '../logger';
 import { PauseRecord, type PauseInfo } from '../pause';
 import type { RecordStore } from '../records';
 import { errorMessage } from '../redact';
-import { bullConnection, createRedis, describeRedis, redisConnectionWarnings, type BullConnection } from '../redisConnection';
+import {
+  bullConnection,
+  createRedis,
+  describeRedis,
+  redisConnectionWarnings,
+  type BullConnection,
+} from '../redisConnection';
 import { FailFastConnection, oncePerOutage } from '../redisFailFast';
 import { checkRedisSettings, logRedisSettings } from '../redisSettings';
 import { createTcssClient, TcssApiError, type TcssClient } from '../tcss/client';
@@ -81,8 +96,20 @@ export class RescanWorker {
     this.client = parts.client;
     this.metrics = new CallMetrics(this.redis, cfg.queueName, log);
     // Do not wait for active jobs when pausing: the job that met the code is one of them.
-    this.pause = new WorkerPause(new PauseRecord(this.redis, cfg.queueName, this.id), log, this.id, () => void this.worker.pause(true));
-    const call = new GroupCall({ budget: () => this.budget, client: this.client, records: this.records, metrics: this.metrics, pause: this.pause, log });
+    this.pause = new WorkerPause(
+      new PauseRecord(this.redis, cfg.queueName, this.id),
+      log,
+      this.id,
+      () => void this.worker.pause(true),
+    );
+    const call = new GroupCall({
+      budget: () => this.budget,
+      client: this.client,
+      records: this.records,
+      metrics: this.metrics,
+      pause: this.pause,
+      log,
+    });
     this.coalescer = new Coalescer({
       enabled: cfg.tcss.coalesce,
       windowMs: cfg.tcss.coalesceWindowMs,
@@ -119,7 +146,9 @@ export class RescanWorker {
         adapt: cfg.tcss.adaptiveRate,
         logger,
       });
-    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) => ref.worker?.moveBudget(await openBudget(next.key)));
+    const identity = await IdentityWatcher.start(cfg.tcss, credentials, logger, async (next) =>
+      ref.worker?.moveBudget(await openBudget(next.key)),
+    );
     const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
     const bull = bullConnection(cfg.redis, { maxRetriesPerRequest: null });
     const redisLog = oncePerOutage(logger, 'worker: Redis connection error');
@@ -132,7 +161,10 @@ export class RescanWorker {
     // loaded, so that the first calls of a fresh process leave on time (tcss/warmUp.ts).
     if (cfg.tcss.warmUp) {
       const [warm] = await Promise.all([client.warmUp(), budget.warmUp()]);
-      logger.debug({ warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error }, 'warmed up: connection open');
+      logger.debug(
+        { warmUpMs: Math.round(warm.ms), status: warm.status, error: warm.error },
+        'warmed up: connection open',
+      );
     }
     const concurrency = opts.concurrency ?? cfg.workerConcurrency;
     const worker = new ContractWorker<RescanJobResult>(cfg.queueName, (job, token) => ref.worker!.process(job, token), {
@@ -147,7 +179,18 @@ export class RescanWorker {
     for (const w of redisConnectionWarnings(cfg.redis)) logger.warn({ redis: describeRedis(cfg.redis) }, w);
     logRedisSettings(await checkRedisSettings(redis), logger);
     logger.info(
-      { queue: cfg.queueName, redis: describeRedis(cfg.redis), workerId: self.id, concurrency, rateLimit: cfg.tcss.rateLimit, endpoint: cfg.tcss.endpoint.origin, demoCredentials: cfg.tcss.usingDemoCredentials, credentialSource: cfg.tcss.credentialSource, budgetIdentity: identity.identity.key, budgetIdentitySource: identity.identity.source },
+      {
+        queue: cfg.queueName,
+        redis: describeRedis(cfg.redis),
+        workerId: self.id,
+        concurrency,
+        rateLimit: cfg.tcss.rateLimit,
+        endpoint: cfg.tcss.endpoint.origin,
+        demoCredentials: cfg.tcss.usingDemoCredentials,
+        credentialSource: cfg.tcss.credentialSource,
+        budgetIdentity: identity.identity.key,
+        budgetIdentitySource: identity.identity.source,
+      },
       'worker started',
     );
     return self;
@@ -162,7 +205,13 @@ export class RescanWorker {
       const final = err instanceof UnrecoverableError || job.attemptsMade >= attemptsOf(job);
       if (final) this.metrics.jobFailed();
       log[final ? 'error' : 'warn'](
-        { jobId: job.id, policyItemId: policyItemOf(job.data), attempt: job.attemptsMade, final, reason: errorMessage(err) },
+        {
+          jobId: job.id,
+          policyItemId: policyItemOf(job.data),
+          attempt: job.attemptsMade,
+          final,
+          reason: errorMessage(err),
+        },
         final ? 'job failed' : 'job will be retried',
       );
     });
@@ -209,7 +258,14 @@ export class RescanWorker {
       throw this.jobError(err, job, log);
     }
     log.info(
-      { taskId: record.taskId, requestId: record.requestId, assets: data.assetIds.length, callAssets: record.assetIds.length, mergedJobs: record.jobIds.length, attempt: job.attemptsMade + 1 },
+      {
+        taskId: record.taskId,
+        requestId: record.requestId,
+        assets: data.assetIds.length,
+        callAssets: record.assetIds.length,
+        mergedJobs: record.jobIds.length,
+        attempt: job.attemptsMade + 1,
+      },
       'rescan started: TaskId recorded',
     );
     return jobResult(record, { id: ref.id, assetIds: data.assetIds });
@@ -219,16 +275,23 @@ export class RescanWorker {
   private validJobData(job: Job<unknown, RescanJobResult>): RescanJobData {
     const jobId = job.id ?? '';
     if (job.name !== JOB_NAME) {
-      throw withoutStack(new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`));
+      throw withoutStack(
+        new UnrecoverableError(`invalid job: name ${JSON.stringify(job.name)} is not ${JSON.stringify(JOB_NAME)}`),
+      );
     }
     if (job.data instanceof UnreadableJobData) {
       this.log.warn({ jobId, reason: job.data.reason }, 'invalid job refused: data is not JSON');
-      throw withoutStack(new UnrecoverableError(`invalid job: data is not JSON (${job.data.reason}): ${JSON.stringify(job.data.start)}`));
+      throw withoutStack(
+        new UnrecoverableError(`invalid job: data is not JSON (${job.data.reason}): ${JSON.stringify(job.data.start)}`),
+      );
     }
     try {
       const data = parseRescanJobData(job.data);
       const max = this.cfg.tcss.maxAssetsPerCall;
-      if (data.assetIds.length > max) throw new ValidationError([`assetIds has ${data.assetIds.length} asset ids, more than one call takes (TCSS_MAX_ASSETS_PER_CALL ${max}): split it into jobs of at most ${max}`]);
+      if (data.assetIds.length > max)
+        throw new ValidationError([
+          `assetIds has ${data.assetIds.length} asset ids, more than one call takes (TCSS_MAX_ASSETS_PER_CALL ${max}): split it into jobs of at most ${max}`,
+        ]);
       return data;
     } catch (err) {
       if (err instanceof ValidationError) {

@@ -40,8 +40,17 @@ export class WorkerPause {
   async pause(err: TcssApiError): Promise<void> {
     if (this.info) return;
     const now = new Date().toISOString();
-    this.info = { code: err.code, message: err.message, ...(err.requestId ? { requestId: err.requestId } : {}), at: now, seenAt: now };
-    this.log.fatal({ code: err.code, requestId: err.requestId, workerId: this.workerId, apiMessage: err.message }, pauseAdviceFor(err.code));
+    this.info = {
+      code: err.code,
+      message: err.message,
+      ...(err.requestId ? { requestId: err.requestId } : {}),
+      at: now,
+      seenAt: now,
+    };
+    this.log.fatal(
+      { code: err.code, requestId: err.requestId, workerId: this.workerId, apiMessage: err.message },
+      pauseAdviceFor(err.code),
+    );
     this.release(new PausedSignal());
     // Say so in Redis for `status` and /readyz, and keep saying it while this process lives.
     await this.record.publish(this.info);

@@ -50,12 +50,16 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
       marginMs: 0.5,
       ...extra,
     };
-    return { ctl: clock ? new AdaptiveRate(client, keys, options, clock.now) : new AdaptiveRate(client, keys, options), keys };
+    return {
+      ctl: clock ? new AdaptiveRate(client, keys, options, clock.now) : new AdaptiveRate(client, keys, options),
+      keys,
+    };
   }
 
   /** `n` sends of ours in the log, evenly spread over the 900 ms before `at` (ms), plus seeded ones. */
   async function logSends(sends: string, n: number, at: number, assumed = 0): Promise<void> {
-    for (let i = 0; i < n; i++) await redis.zadd(sends, at - 900 + Math.round((i * 900) / Math.max(1, n - 1)), `w:${i}:${at}`);
+    for (let i = 0; i < n; i++)
+      await redis.zadd(sends, at - 900 + Math.round((i * 900) / Math.max(1, n - 1)), `w:${i}:${at}`);
     for (let i = 0; i < assumed; i++) await redis.zadd(sends, at - 500 + i, `assumed:${i}:${at}`);
   }
 
@@ -66,7 +70,14 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
 
   test('starts at the limit and the configured guard; one spacing formula: (1000 + guard) / rate + margin', async () => {
     const { ctl } = make(redis);
-    expect(await ctl.report('get')).toEqual({ rate: 20, guardMs: 25, spacingMs: 1025 / 20 + 0.5, changed: false, cause: 'none', sent: -1 });
+    expect(await ctl.report('get')).toEqual({
+      rate: 20,
+      guardMs: 25,
+      spacingMs: 1025 / 20 + 0.5,
+      changed: false,
+      cause: 'none',
+      sent: -1,
+    });
   });
 
   test("without an injected clock, decisions are stamped with Redis's TIME", async () => {
@@ -124,7 +135,12 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     const b = make(other, {}, clock, made.keys);
     await logSends(made.keys.sends, 12, clock.t);
     const at = clock.t;
-    const burst = await Promise.all([made.ctl.report('throttle', at), b.ctl.report('throttle', at), made.ctl.report('throttle', at), b.ctl.report('throttle', at)]);
+    const burst = await Promise.all([
+      made.ctl.report('throttle', at),
+      b.ctl.report('throttle', at),
+      made.ctl.report('throttle', at),
+      b.ctl.report('throttle', at),
+    ]);
     expect(burst.filter((d) => d.changed)).toHaveLength(1);
     expect((await b.ctl.report('get')).rate).toBe(11);
   });
@@ -178,7 +194,11 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
   test('a ceiling not confirmed for ceilingMemoryMs is forgotten: fast steps again', async () => {
     const clock = new FakeClock();
     // Near the ceiling from 0.7 x 20 = 14: the rate after the cut (15) steps slowly while it is remembered.
-    const { ctl } = make(redis, { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.7, ceilingMemoryMs: 1000, guardMs: 0 }, clock);
+    const { ctl } = make(
+      redis,
+      { increaseStep: 2, slowStep: 0.25, nearCeiling: 0.7, ceilingMemoryMs: 1000, guardMs: 0 },
+      clock,
+    );
     await ctl.report('throttle'); // 15, ceiling 20
     clock.advance(999);
     expect((await ctl.report('success')).rate).toBe(15.25);
@@ -188,7 +208,11 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
 
   test('the guard narrows while no throttle comes: fast, then slowly within one widening of the guard that failed, never below the floor', async () => {
     const clock = new FakeClock();
-    const { ctl, keys } = make(redis, { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 4, guardSlowNarrowMs: 1, minGuardMs: 21 }, clock);
+    const { ctl, keys } = make(
+      redis,
+      { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 4, guardSlowNarrowMs: 1, minGuardMs: 21 },
+      clock,
+    );
     await logSends(keys.sends, 20, clock.t);
     expect((await ctl.report('throttle', clock.t)).guardMs).toBe(40); // 30 failed
     clock.advance(299);

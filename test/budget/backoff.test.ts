@@ -59,7 +59,8 @@ describe('backoffDelay', () => {
     const a = seeded(7);
     const b = seeded(8);
     let same = 0;
-    for (let attempt = 1; attempt <= 12; attempt++) if (backoffDelay(attempt, 1000, a) === backoffDelay(attempt, 1000, b)) same++;
+    for (let attempt = 1; attempt <= 12; attempt++)
+      if (backoffDelay(attempt, 1000, a) === backoffDelay(attempt, 1000, b)) same++;
     expect(same).toBeLessThanOrEqual(1);
     // And by default (Math.random): 50 delays of the same attempt take many values, not one.
     expect(new Set(Array.from({ length: 50 }, () => backoffDelay(5, 1000))).size).toBeGreaterThan(40);

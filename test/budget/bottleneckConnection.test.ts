@@ -5,7 +5,13 @@
  * independence from the callers' clocks, which the stock scripts do not have (test 2).
  */
 import Bottleneck from 'bottleneck';
-import { createBottleneckConnection, createStockBottleneckConnection, normaliseScriptError, scriptWithRedisClock, updateSettings } from '../../src/budget/bottleneckConnection';
+import {
+  createBottleneckConnection,
+  createStockBottleneckConnection,
+  normaliseScriptError,
+  scriptWithRedisClock,
+  updateSettings,
+} from '../../src/budget/bottleneckConnection';
 import { maxInWindow } from '../../src/simulator';
 import { redisClient, testRedisUrl, uniqueName } from '../support/redis';
 
@@ -31,13 +37,17 @@ async function deleteKeys(id: string): Promise<number> {
 }
 
 describe('Bottleneck on Redis 7', () => {
-  test('Redis 7 prefixes ERR to script errors; we strip it only from Bottleneck\'s own codes', () => {
+  test("Redis 7 prefixes ERR to script errors; we strip it only from Bottleneck's own codes", () => {
     const e = new Error('ERR SETTINGS_KEY_NOT_FOUND');
     expect((normaliseScriptError(e) as Error).message).toBe('SETTINGS_KEY_NOT_FOUND');
     expect((normaliseScriptError(new Error('ERR UNKNOWN_CLIENT')) as Error).message).toBe('UNKNOWN_CLIENT');
     expect((normaliseScriptError(new Error('ERR OVERWEIGHT:3:2')) as Error).message).toBe('OVERWEIGHT:3:2');
-    expect((normaliseScriptError(new Error('ERR wrong number of arguments')) as Error).message).toBe('ERR wrong number of arguments');
-    expect((normaliseScriptError(new Error('ERR SETTINGS_KEY_NOT_FOUND_X')) as Error).message).toBe('ERR SETTINGS_KEY_NOT_FOUND_X');
+    expect((normaliseScriptError(new Error('ERR wrong number of arguments')) as Error).message).toBe(
+      'ERR wrong number of arguments',
+    );
+    expect((normaliseScriptError(new Error('ERR SETTINGS_KEY_NOT_FOUND_X')) as Error).message).toBe(
+      'ERR SETTINGS_KEY_NOT_FOUND_X',
+    );
   });
 
   test('every script reads the time from Redis, none from the caller', () => {
@@ -140,7 +150,9 @@ describe('Bottleneck on Redis 7', () => {
         await closeAll([l], [conn]);
       }
     };
-    expect(await timeNextCall(createStockBottleneckConnection(testRedisUrl()), uniqueName('clock-stock'))).toBeGreaterThan(1500);
+    expect(
+      await timeNextCall(createStockBottleneckConnection(testRedisUrl()), uniqueName('clock-stock')),
+    ).toBeGreaterThan(1500);
     expect(await timeNextCall(createBottleneckConnection(testRedisUrl()), uniqueName('clock-fixed'))).toBeLessThan(500);
   });
 });

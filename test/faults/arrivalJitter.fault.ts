@@ -31,7 +31,11 @@ test('arrival jitter 0–40 ms, refused arrivals counted: every job completes on
     const report = await env.check({
       recoveryMs: drainMs,
       recoveryWhat: 'time to drain',
-      notes: [`throttled ${throttled} of ${calls.length} calls`, `guard at end ${Number(state.guard).toFixed(1)} ms`, `rate at end ${Number(state.rate).toFixed(2)}`],
+      notes: [
+        `throttled ${throttled} of ${calls.length} calls`,
+        `guard at end ${Number(state.guard).toFixed(1)} ms`,
+        `rate at end ${Number(state.rate).toFixed(2)}`,
+      ],
     });
     expectInvariant(report);
     expect(report.failed).toBe(0);

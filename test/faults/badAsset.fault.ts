@@ -24,7 +24,10 @@ test('bad assets in merged calls: only their jobs fail, with code, message and R
     const report = await env.check({
       recoveryMs: drainMs,
       recoveryWhat: 'time to drain',
-      notes: [`refused calls ${refused.length} for ${bad.length} bad assets`, `largest refused call ${Math.max(...refused.map((c) => c.assetIds!.length))} assets`],
+      notes: [
+        `refused calls ${refused.length} for ${bad.length} bad assets`,
+        `largest refused call ${Math.max(...refused.map((c) => c.assetIds!.length))} assets`,
+      ],
     });
     expectInvariant(report);
     // Exactly the jobs holding a bad asset failed, each at its first attempt with the API's reason.

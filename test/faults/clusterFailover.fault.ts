@@ -26,7 +26,15 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
   const set = await startCluster(3, 1);
   const sim = await startSimulator({ port: 0, latencyMs: 150 });
   const queueName = uniqueName('fault-cluster');
-  const env = { REDIS_CLUSTER_NODES: set.nodeList, QUEUE_NAME: queueName, TCSS_ENDPOINT: sim.url, TCSS_TIMEOUT_MS: '5000', WORKER_CONCURRENCY: '64', SERVER_PORT: '0', SERVER_API_TOKEN: 's'.repeat(32) };
+  const env = {
+    REDIS_CLUSTER_NODES: set.nodeList,
+    QUEUE_NAME: queueName,
+    TCSS_ENDPOINT: sim.url,
+    TCSS_TIMEOUT_MS: '5000',
+    WORKER_CONCURRENCY: '64',
+    SERVER_PORT: '0',
+    SERVER_API_TOKEN: 's'.repeat(32),
+  };
   const cfg = loadConfig(env);
   const producer = new RescanProducer({ redis: cfg.redis, queueName, maxAttempts: 10, backoffMs: 100 });
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
@@ -37,7 +45,8 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
     const res = await producer.enqueueMany(requests);
     accepted.push(...res.jobIds.map((id, i) => ({ id, data: res.jobs[i]!, enqueuedAt: Date.now() })));
   };
-  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
+  const counts = async () =>
+    producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
   const sendsKey = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(sim.url).host, SCAN_ACTION));
   const watch = watchSendLog(redis, sendsKey);
   try {
@@ -49,13 +58,21 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
     const budgetNode = await set.primaryFor(sendsKey);
     const killAt = Date.now();
     await victim.kill('SIGKILL');
-    await until(async () => (await set.primaryFor(`{tcss-rescan}:${queueName}:wait`).catch(() => victim)) !== victim, 30_000, 'a replica to take over the slot');
+    await until(
+      async () => (await set.primaryFor(`{tcss-rescan}:${queueName}:wait`).catch(() => victim)) !== victim,
+      30_000,
+      'a replica to take over the slot',
+    );
     const promotedAt = Date.now();
 
     // The same producer and the same server, after the failover.
     await enqueue(workload(100, { firstPolicyItem: 8000 }));
     const viaApi = workload(40, { firstPolicyItem: 9000 });
-    const res = await fetch(`${server.url}/v1/rescans`, { method: 'POST', headers: { authorization: `Bearer ${'s'.repeat(32)}`, 'content-type': 'application/json' }, body: JSON.stringify(viaApi) });
+    const res = await fetch(`${server.url}/v1/rescans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${'s'.repeat(32)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(viaApi),
+    });
     expect(res.status).toBe(202);
     const api = (await res.json()) as { jobIds: string[] };
     for (const id of api.jobIds) {
@@ -63,10 +80,14 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
       accepted.push({ id, data: job!.data, enqueuedAt: Date.now() });
     }
 
-    await until(async () => {
-      const c = await counts();
-      return (c.completed ?? 0) + (c.failed ?? 0) >= accepted.length;
-    }, 60_000, `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
+    await until(
+      async () => {
+        const c = await counts();
+        return (c.completed ?? 0) + (c.failed ?? 0) >= accepted.length;
+      },
+      60_000,
+      `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`,
+    );
     const firstOk = sim.calls().find((c) => c.code === 'OK' && c.arrivalMs > killAt)!.arrivalMs;
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -84,11 +105,18 @@ test('Cluster: the primary of the queue slot killed with workers busy; its repli
       sim,
       accepted,
       windowAllowance: JITTER_ALLOWANCE,
-      duplicatesExpected: 'asynchronous replication: a job completed on the old primary but not yet replicated runs again on the new one',
-      unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
+      duplicatesExpected:
+        'asynchronous replication: a job completed on the old primary but not yet replicated runs again on the new one',
+      unrecordedExpected:
+        'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `replica took over after ${promotedAt - killAt} ms`, `budget keys ${budgetNode === victim ? 'on the killed primary too' : 'on another primary'}`],
+      notes: [
+        `killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`,
+        `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`,
+        `replica took over after ${promotedAt - killAt} ms`,
+        `budget keys ${budgetNode === victim ? 'on the killed primary too' : 'on another primary'}`,
+      ],
     });
     recordSummary(report);
     expect(allowed.length).toBeGreaterThan(300);

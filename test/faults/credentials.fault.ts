@@ -30,7 +30,10 @@ async function pauseThenDrain(c: PauseCase): Promise<void> {
 
     // Every worker stops, with a fatal line that says why.
     for (const w of first) {
-      const fatal = await w.waitForLog((l) => l.level === 60 && typeof l.msg === 'string' && l.msg.startsWith(c.message), 20_000);
+      const fatal = await w.waitForLog(
+        (l) => l.level === 60 && typeof l.msg === 'string' && l.msg.startsWith(c.message),
+        20_000,
+      );
       expect(fatal.code).toBe(c.code);
     }
     const pausedMs = Date.now() - faultAt;
@@ -66,7 +69,11 @@ async function pauseThenDrain(c: PauseCase): Promise<void> {
     const report = await env.check({
       recoveryMs: Date.now() - restartAt,
       recoveryWhat: 'workers restarted to backlog drained',
-      notes: [`every worker paused within ${(pausedMs / 1000).toFixed(1)} s`, `held jobs back to waiting within ${(backMs / 1000).toFixed(1)} s`, `backlog held ${env.accepted.length - held.completed} jobs`],
+      notes: [
+        `every worker paused within ${(pausedMs / 1000).toFixed(1)} s`,
+        `held jobs back to waiting within ${(backMs / 1000).toFixed(1)} s`,
+        `backlog held ${env.accepted.length - held.completed} jobs`,
+      ],
     });
     expectInvariant(report);
     expect(report.failed).toBe(0);

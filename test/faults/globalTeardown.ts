@@ -9,7 +9,16 @@ export default async function globalTeardown(): Promise<void> {
     const lines = readFileSync(file, 'utf8').trim();
     const started = (globalThis as { __faultStartedAt?: number }).__faultStartedAt;
     const took = started ? ` (${Math.round((Date.now() - started) / 1000)} s)` : '';
-    process.stdout.write(`\nfault suite summary${took}\n${lines ? lines.split('\n').map((l) => `  ${l}`).join('\n') : '  (no scenario finished)'}\n`);
+    process.stdout.write(
+      `\nfault suite summary${took}\n${
+        lines
+          ? lines
+              .split('\n')
+              .map((l) => `  ${l}`)
+              .join('\n')
+          : '  (no scenario finished)'
+      }\n`,
+    );
     rmSync(path.dirname(file), { recursive: true, force: true });
   }
   await mainTeardown();

@@ -12,7 +12,10 @@ import { expectInvariant } from '../support/faultInvariant';
 const LATENCY_MS = 300;
 
 test('kill -9 of a worker with calls in flight: its stalled jobs are recovered by the other and a new worker, none lost, budget held', async () => {
-  const env = await FaultEnv.start({ scenario: 'kill -9 of a worker with calls in flight', sim: { latencyMs: LATENCY_MS } });
+  const env = await FaultEnv.start({
+    scenario: 'kill -9 of a worker with calls in flight',
+    sim: { latencyMs: LATENCY_MS },
+  });
   try {
     await env.enqueue(workload(400));
     const victim = env.startWorker();
@@ -43,11 +46,16 @@ test('kill -9 of a worker with calls in flight: its stalled jobs are recovered b
     }
     const recoveryMs = recovered.length > 0 ? Math.max(...recovered) - killedAt : undefined;
     const report = await env.check({
-      duplicatesExpected: 'calls in flight in the killed process got TaskIds whose answers died with it; their jobs were called again',
+      duplicatesExpected:
+        'calls in flight in the killed process got TaskIds whose answers died with it; their jobs were called again',
       unrecordedExpected: 'answers that arrived after the kill had no process left to record them',
       ...(recoveryMs !== undefined ? { recoveryMs } : {}),
       recoveryWhat: 'kill to the last stalled job completed',
-      notes: [`stalled jobs recovered ${recovered.length}`, `calls in flight at the kill ~${inFlight}`, `active at the kill ${activeAtKill}`],
+      notes: [
+        `stalled jobs recovered ${recovered.length}`,
+        `calls in flight at the kill ~${inFlight}`,
+        `active at the kill ${activeAtKill}`,
+      ],
     });
     expectInvariant(report);
     expect(recovered.length).toBeGreaterThan(0);

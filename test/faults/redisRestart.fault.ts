@@ -33,7 +33,8 @@ function okRate(env: FaultEnv, fromMs: number): number {
   return (ok.length - 1) / ((ok.at(-1)!.arrivalMs - ok[0]!.arrivalMs) / 1000);
 }
 
-const completedAtLeast = (env: FaultEnv, n: number) => until(async () => (await env.counts().catch(() => ({ completed: 0 }))).completed >= n, 30_000, `${n} jobs completed`);
+const completedAtLeast = (env: FaultEnv, n: number) =>
+  until(async () => (await env.counts().catch(() => ({ completed: 0 }))).completed >= n, 30_000, `${n} jobs completed`);
 
 test('Redis restarted with persistence (appendonly): the run goes on, nothing lost or sent twice, budget held', async () => {
   const env = await FaultEnv.start({ scenario: 'Redis restarted mid-run, with persistence', appendonly: true });
@@ -43,7 +44,11 @@ test('Redis restarted with persistence (appendonly): the run goes on, nothing lo
     await completedAtLeast(env, 60);
     const { upAt, downAt } = await restart(env);
     await env.waitForDrain(90_000);
-    const firstOk = await until(() => env.firstOkCallAfter(upAt), RECOVERY_LIMIT_MS, 'a successful call after the restart');
+    const firstOk = await until(
+      () => env.firstOkCallAfter(upAt),
+      RECOVERY_LIMIT_MS,
+      'a successful call after the restart',
+    );
     for (const w of workers) expect(w.child.exitCode).toBeNull();
     const report = await env.check({
       recoveryMs: Math.max(0, firstOk - upAt),
@@ -60,7 +65,10 @@ test('Redis restarted with persistence (appendonly): the run goes on, nothing lo
 });
 
 test('Redis restarted without persistence (3 times): the workers and the budget recover on their own; every job accepted after the restart completes', async () => {
-  const env = await FaultEnv.start({ scenario: 'Redis restarted mid-run 3 times, without persistence', appendonly: false });
+  const env = await FaultEnv.start({
+    scenario: 'Redis restarted mid-run 3 times, without persistence',
+    appendonly: false,
+  });
   try {
     const lost: AcceptedJob[] = await env.enqueue(workload(300));
     const workers = [env.startWorker(), env.startWorker()];
@@ -73,7 +81,11 @@ test('Redis restarted without persistence (3 times): the workers and the budget 
       env.accepted.length = 0;
       // The service that enqueues carries on: new rescans, on the same queue, to the same workers.
       const batch = await env.enqueue(workload(300));
-      const firstOk = await until(() => env.firstOkCallAfter(last.upAt), RECOVERY_LIMIT_MS, 'a successful call after the restart');
+      const firstOk = await until(
+        () => env.firstOkCallAfter(last.upAt),
+        RECOVERY_LIMIT_MS,
+        'a successful call after the restart',
+      );
       recoveries.push(firstOk - last.upAt);
       if (round === 3) break;
       lost.push(...batch);

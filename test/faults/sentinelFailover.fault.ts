@@ -37,7 +37,16 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
   const set = await startSentinelSet({ downAfterMs: 1000 });
   const sim = await startSimulator({ port: 0, latencyMs: 150 });
   const queueName = uniqueName('fault-sentinel');
-  const env = { REDIS_SENTINELS: set.sentinelList, REDIS_SENTINEL_NAME: set.name, QUEUE_NAME: queueName, TCSS_ENDPOINT: sim.url, TCSS_TIMEOUT_MS: '5000', WORKER_CONCURRENCY: '64', SERVER_PORT: '0', SERVER_API_TOKEN: 's'.repeat(32) };
+  const env = {
+    REDIS_SENTINELS: set.sentinelList,
+    REDIS_SENTINEL_NAME: set.name,
+    QUEUE_NAME: queueName,
+    TCSS_ENDPOINT: sim.url,
+    TCSS_TIMEOUT_MS: '5000',
+    WORKER_CONCURRENCY: '64',
+    SERVER_PORT: '0',
+    SERVER_API_TOKEN: 's'.repeat(32),
+  };
   const cfg = loadConfig(env);
   const producer = new RescanProducer({ redis: cfg.redis, queueName, maxAttempts: 10, backoffMs: 100 });
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: null });
@@ -48,7 +57,8 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     const res = await producer.enqueueMany(requests);
     accepted.push(...res.jobIds.map((id, i) => ({ id, data: res.jobs[i]!, enqueuedAt: Date.now() })));
   };
-  const counts = async () => producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
+  const counts = async () =>
+    producer.queue.getJobCounts('completed', 'failed').catch(() => ({ completed: 0, failed: 0 }));
   const sendsKey = keys.budgetSends(budgetId(`uin:${DEMO_SUB_ACCOUNT_UIN}`, new URL(sim.url).host, SCAN_ACTION));
   const watch = watchSendLog(redis, sendsKey);
   try {
@@ -59,10 +69,16 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     const oldPort = set.primary.port;
     const killAt = Date.now();
     await set.primary.kill('SIGKILL');
-    await until(async () => (await set.currentPrimaryPort().catch(() => oldPort)) === set.replica.port, 30_000, 'the sentinels to promote the replica');
+    await until(
+      async () => (await set.currentPrimaryPort().catch(() => oldPort)) === set.replica.port,
+      30_000,
+      'the sentinels to promote the replica',
+    );
     const promotedAt = Date.now();
     // Worst case: the replica never got any of the last window's sends (the marker it has).
-    const promoted = createRedis(loadConfig({ REDIS_URL: `redis://127.0.0.1:${set.replica.port}` }).redis, { maxRetriesPerRequest: 1 });
+    const promoted = createRedis(loadConfig({ REDIS_URL: `redis://127.0.0.1:${set.replica.port}` }).redis, {
+      maxRetriesPerRequest: 1,
+    });
     const lostSends = await promoted.zcard(sendsKey);
     await promoted.del(sendsKey);
     promoted.disconnect();
@@ -70,13 +86,21 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     // The same producer and the same server, after the failover.
     await enqueue(workload(100, { firstPolicyItem: 8000 }));
     const viaApi = workload(40, { firstPolicyItem: 9000 });
-    const res = await fetch(`${server.url}/v1/rescans`, { method: 'POST', headers: { authorization: `Bearer ${'s'.repeat(32)}`, 'content-type': 'application/json' }, body: JSON.stringify(viaApi) });
+    const res = await fetch(`${server.url}/v1/rescans`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${'s'.repeat(32)}`, 'content-type': 'application/json' },
+      body: JSON.stringify(viaApi),
+    });
     expect(res.status).toBe(202);
     const api = (await res.json()) as { jobIds: string[] };
     for (const id of api.jobIds) {
       // The producer's connections fail fast (no offline queue): a read while they reconnect to the new
       // primary throws at once, so the test asks again.
-      const job = await until(async () => producer.queue.getJob(id).catch(() => undefined), 30_000, `job ${id} readable`);
+      const job = await until(
+        async () => producer.queue.getJob(id).catch(() => undefined),
+        30_000,
+        `job ${id} readable`,
+      );
       accepted.push({ id, data: job.data, enqueuedAt: Date.now() });
     }
 
@@ -84,17 +108,23 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
     // "Missing key for job") can be lost with it. Such jobs no longer exist anywhere; every job that
     // does must end completed or failed. The lost ones are counted and reported (docs/production-redis.md).
     const lostJobs = async () => {
-      const exists = await Promise.all(accepted.map((a) => redis.exists(`${queuePrefix(cfg.redis)}:${queueName}:${a.id}`)));
+      const exists = await Promise.all(
+        accepted.map((a) => redis.exists(`${queuePrefix(cfg.redis)}:${queueName}:${a.id}`)),
+      );
       return accepted.filter((_, i) => exists[i] === 0).map((a) => a.id);
     };
     let lost: string[] = [];
-    await until(async () => {
-      const c = await counts();
-      const finished = (c.completed ?? 0) + (c.failed ?? 0);
-      if (finished < accepted.length - 10) return false;
-      lost = await lostJobs().catch(() => lost);
-      return finished + lost.length >= accepted.length;
-    }, 60_000, `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`);
+    await until(
+      async () => {
+        const c = await counts();
+        const finished = (c.completed ?? 0) + (c.failed ?? 0);
+        if (finished < accepted.length - 10) return false;
+        lost = await lostJobs().catch(() => lost);
+        return finished + lost.length >= accepted.length;
+      },
+      60_000,
+      `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`,
+    );
     expect(lost.length).toBeLessThanOrEqual(5);
     const kept = accepted.filter((a) => !lost.includes(a.id));
     const firstOk = sim.calls().find((c) => c.code === 'OK' && c.arrivalMs > killAt)!.arrivalMs;
@@ -113,11 +143,19 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
       sim,
       accepted: kept,
       windowAllowance: JITTER_ALLOWANCE,
-      duplicatesExpected: 'asynchronous replication: a job completed on the old primary but not yet replicated runs again on the new one',
-      unrecordedExpected: 'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
+      duplicatesExpected:
+        'asynchronous replication: a job completed on the old primary but not yet replicated runs again on the new one',
+      unrecordedExpected:
+        'asynchronous replication: a record written to the old primary but not yet replicated is lost with it',
       recoveryMs: firstOk - killAt,
       recoveryWhat: 'primary killed to the next TaskId',
-      notes: [`killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`, `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`, `promotion after ${promotedAt - killAt} ms`, `send log deleted on the new primary (${lostSends} entries)`, `jobs lost with the old primary's unreplicated writes: ${lost.length}`],
+      notes: [
+        `killed at +${(killAt - (sim.calls()[0]?.arrivalMs ?? killAt)).toFixed(0)}ms`,
+        `budget by Redis's clock: worst 1-s window ${redisWorst}/20 over ${allowed.length} sends`,
+        `promotion after ${promotedAt - killAt} ms`,
+        `send log deleted on the new primary (${lostSends} entries)`,
+        `jobs lost with the old primary's unreplicated writes: ${lost.length}`,
+      ],
     });
     recordSummary(report);
     expect(allowed.length).toBeGreaterThan(300);

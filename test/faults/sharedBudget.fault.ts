@@ -14,7 +14,10 @@ import { expectInvariant } from '../support/faultInvariant';
 const BACKGROUND_RPS = 8;
 
 test('the budget shared with another consumer (8 req/s): every job completes once, throttles cost no attempts', async () => {
-  const env = await FaultEnv.start({ scenario: `budget shared with another consumer (${BACKGROUND_RPS} req/s)`, sim: { backgroundRps: BACKGROUND_RPS } });
+  const env = await FaultEnv.start({
+    scenario: `budget shared with another consumer (${BACKGROUND_RPS} req/s)`,
+    sim: { backgroundRps: BACKGROUND_RPS },
+  });
   try {
     await env.enqueue(workload(300));
     env.startWorker();
@@ -36,7 +39,12 @@ test('the budget shared with another consumer (8 req/s): every job completes onc
     expect(env.sim.stats().background.arrivals).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
     // Our arrivals, refused ones included: never more than the limit in any second.
-    expect(maxInWindow(calls.map((c) => c.arrivalMs), 1000)).toBeLessThanOrEqual(20 + JITTER_ALLOWANCE.extra);
+    expect(
+      maxInWindow(
+        calls.map((c) => c.arrivalMs),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(20 + JITTER_ALLOWANCE.extra);
     // The controller found what is left. Without it about 40 % of our calls would be refused (97 % when
     // refused calls count, README "Performance"); with it, a handful while it cuts and probes.
     expect(refused.length).toBeLessThanOrEqual(Math.max(25, Math.ceil(calls.length * 0.15)));
@@ -44,7 +52,12 @@ test('the budget shared with another consumer (8 req/s): every job completes onc
     // the other consumer its 8 (20 - 8 = 12/s, and up to 3 more: a probe near the ceiling plus jitter).
     const settled = calls.filter((c) => c.arrivalMs >= refused[0]!.arrivalMs + 4000);
     expect(settled.length).toBeGreaterThan(0);
-    expect(maxInWindow(settled.map((c) => c.arrivalMs), 1000)).toBeLessThanOrEqual(20 - BACKGROUND_RPS + 3);
+    expect(
+      maxInWindow(
+        settled.map((c) => c.arrivalMs),
+        1000,
+      ),
+    ).toBeLessThanOrEqual(20 - BACKGROUND_RPS + 3);
     // Throttled calls were called again through the budget, not retried as failed attempts.
     for (const a of env.accepted) expect((await env.producer.queue.getJob(a.id))!.attemptsMade).toBeLessThanOrEqual(1);
   } finally {

@@ -18,7 +18,8 @@ const DOOMED_ITEM = 1313;
 const HEALTHY_ITEM = 1314;
 
 /** `failedReason` as the worker writes it for an API answer: `<code>: <message> (RequestId <id>)`. */
-const reasonFor = (call: { code: string; message?: string; requestId: string }) => `${call.code}: ${call.message ?? call.code} (RequestId ${call.requestId})`;
+const reasonFor = (call: { code: string; message?: string; requestId: string }) =>
+  `${call.code}: ${call.message ?? call.code} (RequestId ${call.requestId})`;
 
 test(`InternalError every time: the job fails after exactly ${ATTEMPTS} calls (TCSS_MAX_ATTEMPTS), with the last answer as its reason; no other job fails`, async () => {
   const env = await FaultEnv.start({
@@ -31,10 +32,19 @@ test(`InternalError every time: the job fails after exactly ${ATTEMPTS} calls (T
   });
   try {
     const [doomed] = await env.enqueue([{ policyItemId: DOOMED_ITEM, assetIds: [1] }]);
-    const healthy = await env.enqueue(Array.from({ length: 6 }, (_, i) => ({ policyItemId: HEALTHY_ITEM, assetIds: [100 + i] })));
+    const healthy = await env.enqueue(
+      Array.from({ length: 6 }, (_, i) => ({ policyItemId: HEALTHY_ITEM, assetIds: [100 + i] })),
+    );
     const worker = env.startWorker();
     await env.waitForDrain(40_000);
-    expect(await env.counts()).toEqual({ waiting: 0, active: 0, delayed: 0, prioritized: 0, completed: healthy.length, failed: 1 });
+    expect(await env.counts()).toEqual({
+      waiting: 0,
+      active: 0,
+      delayed: 0,
+      prioritized: 0,
+      completed: healthy.length,
+      failed: 1,
+    });
 
     const job = (await env.producer.queue.getJob(doomed!.id)) as Job<unknown, RescanResult>;
     expect(await job.getState()).toBe('failed');
@@ -47,14 +57,18 @@ test(`InternalError every time: the job fails after exactly ${ATTEMPTS} calls (T
     expect(job.failedReason).toBe(reasonFor(calls[calls.length - 1]!));
 
     // The worker said so: retried after each attempt but the last, then failed for good.
-    const verdicts = worker.logs.filter((l) => l.jobId === doomed!.id && (l.msg === 'job will be retried' || l.msg === 'job failed')).map((l) => [l.attempt, l.final]);
+    const verdicts = worker.logs
+      .filter((l) => l.jobId === doomed!.id && (l.msg === 'job will be retried' || l.msg === 'job failed'))
+      .map((l) => [l.attempt, l.final]);
     expect(verdicts).toEqual([...Array.from({ length: ATTEMPTS - 1 }, (_, i) => [i + 1, false]), [ATTEMPTS, true]]);
 
     // Nothing else failed or was retried: the other item's jobs completed at their first attempt.
     for (const { id } of healthy) {
       const done = (await env.producer.queue.getJob(id)) as Job<unknown, RescanResult>;
       expect([await done.getState(), done.attemptsMade]).toEqual(['completed', 1]);
-      expect(env.sim.calls().find((c) => c.taskId === done.returnvalue.taskId)?.assetIds).toEqual((done.data as { assetIds: number[] }).assetIds);
+      expect(env.sim.calls().find((c) => c.taskId === done.returnvalue.taskId)?.assetIds).toEqual(
+        (done.data as { assetIds: number[] }).assetIds,
+      );
     }
     expect(await worker.stop('SIGTERM')).toBe(0);
   } finally {
@@ -63,7 +77,12 @@ test(`InternalError every time: the job fails after exactly ${ATTEMPTS} calls (T
 });
 
 test('no answer every time (TCSS_TIMEOUT_MS): the job fails after exactly its attempts, with Timeout as its reason', async () => {
-  const env = await FaultEnv.start({ scenario: 'attempts exhausted by timeouts', sim: { hangRate: 1 }, maxAttempts: 2, backoffMs: 50 });
+  const env = await FaultEnv.start({
+    scenario: 'attempts exhausted by timeouts',
+    sim: { hangRate: 1 },
+    maxAttempts: 2,
+    backoffMs: 50,
+  });
   try {
     const [job] = await env.enqueue([{ policyItemId: 1315, assetIds: [7] }]);
     const worker = env.startWorker({ TCSS_TIMEOUT_MS: '400' });

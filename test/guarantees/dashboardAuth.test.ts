@@ -31,7 +31,12 @@ let redis: Redis;
 let cfg: Config;
 let server: RunningServer;
 let producer: RescanProducer;
-const ids: Record<'waiting' | 'delayed' | 'failed' | 'completed', string> = { waiting: '', delayed: '', failed: '', completed: '' };
+const ids: Record<'waiting' | 'delayed' | 'failed' | 'completed', string> = {
+  waiting: '',
+  delayed: '',
+  failed: '',
+  completed: '',
+};
 
 beforeAll(async () => {
   redis = redisClient();
@@ -65,7 +70,11 @@ beforeAll(async () => {
   await worker.close();
   ids.waiting = (await producer.enqueue({ policyItemId: 3, assetIds: [3] })).jobIds[0]!;
   ids.delayed = (await producer.queue.add('rescan', { policyItemId: 4, assetIds: [4] }, { delay: 3_600_000 })).id!;
-  await producer.queue.upsertJobScheduler('nightly', { every: 86_400_000 }, { name: 'rescan', data: { policyItemId: 5, assetIds: [5] } });
+  await producer.queue.upsertJobScheduler(
+    'nightly',
+    { every: 86_400_000 },
+    { name: 'rescan', data: { policyItemId: 5, assetIds: [5] } },
+  );
 });
 
 afterAll(async () => {
@@ -97,7 +106,8 @@ function concrete(route: string): string {
 function dashboardRoutes(): [string, string][] {
   const out: [string, string][] = [];
   for (const r of appRoutes.api) {
-    for (const method of [r.method].flat()) for (const route of [r.route].flat()) out.push([method.toUpperCase(), concrete(route)]);
+    for (const method of [r.method].flat())
+      for (const route of [r.route].flat()) out.push([method.toUpperCase(), concrete(route)]);
   }
   for (const route of [appRoutes.entryPoint.route].flat()) out.push(['GET', concrete(route)]);
   out.push(['GET', '/dashboard/static/js/main.js']);
@@ -109,7 +119,19 @@ async function send(method: string, path: string, headers: Record<string, string
   const res = await fetch(server.url + path, {
     method,
     headers: { ...headers, ...(hasBody ? { 'content-type': 'application/json' } : {}) },
-    ...(hasBody ? { body: JSON.stringify({ name: 'rescan', data: { policyItemId: 9, assetIds: [9] }, delay: 0, priority: 1, concurrency: 1, max: 1, duration: 1000 }) } : {}),
+    ...(hasBody
+      ? {
+          body: JSON.stringify({
+            name: 'rescan',
+            data: { policyItemId: 9, assetIds: [9] },
+            delay: 0,
+            priority: 1,
+            concurrency: 1,
+            max: 1,
+            duration: 1000,
+          }),
+        }
+      : {}),
   });
   await res.arrayBuffer();
   return res.status;
@@ -119,11 +141,17 @@ test('every dashboard route and action answers 401 without credentials or with w
   const routes = dashboardRoutes();
   // bull-board's list as this version has it: pause, resume, retry, clean, promote, add, remove, ...
   expect(routes.length).toBeGreaterThan(35);
-  expect(routes).toEqual(expect.arrayContaining([['PUT', `/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`], ['PUT', '/dashboard/api/queues/pause']]));
+  expect(routes).toEqual(
+    expect.arrayContaining([
+      ['PUT', `/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`],
+      ['PUT', '/dashboard/api/queues/pause'],
+    ]),
+  );
   const before = await queueState();
   const answers: string[] = [];
   for (const [method, path] of routes) {
-    for (const [how, headers] of Object.entries(WRONG)) answers.push(`${method} ${path} with ${how}: ${await send(method, path, headers)}`);
+    for (const [how, headers] of Object.entries(WRONG))
+      answers.push(`${method} ${path} with ${how}: ${await send(method, path, headers)}`);
   }
   expect(answers.filter((a) => !a.endsWith(': 401'))).toEqual([]);
   expect(await queueState()).toEqual(before);

@@ -52,19 +52,30 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('refused to start', () => {
-  test.each(['serve', 'start'])('`%s` with SERVER_AUTH=off on a non-loopback SERVER_HOST: exit 2 naming SERVER_AUTH, nothing listening', async (verb) => {
-    const port = await freePort();
-    const r = await runCliAsync([verb], { queueName, cwd, env: { SERVER_AUTH: 'off', SERVER_HOST: '0.0.0.0', SERVER_PORT: String(port), SIM_PORT: '0' } });
-    expect(r.stderr).toContain('SERVER_AUTH: expected on when SERVER_HOST is not loopback, got "off" with SERVER_HOST="0.0.0.0"');
-    expect(r.status).toBe(2);
-    expect(await listening(port)).toBe(false);
-    expect(await totalJobs()).toBe(0);
-  });
+  test.each(['serve', 'start'])(
+    '`%s` with SERVER_AUTH=off on a non-loopback SERVER_HOST: exit 2 naming SERVER_AUTH, nothing listening',
+    async (verb) => {
+      const port = await freePort();
+      const r = await runCliAsync([verb], {
+        queueName,
+        cwd,
+        env: { SERVER_AUTH: 'off', SERVER_HOST: '0.0.0.0', SERVER_PORT: String(port), SIM_PORT: '0' },
+      });
+      expect(r.stderr).toContain(
+        'SERVER_AUTH: expected on when SERVER_HOST is not loopback, got "off" with SERVER_HOST="0.0.0.0"',
+      );
+      expect(r.status).toBe(2);
+      expect(await listening(port)).toBe(false);
+      expect(await totalJobs()).toBe(0);
+    },
+  );
 
   test('`serve` on loopback without a password or token, auth not turned off: exit 2 naming SERVER_PASSWORD and the way out', async () => {
     const port = await freePort();
     const r = await runCliAsync(['serve'], { queueName, cwd, env: { SERVER_PORT: String(port) } });
-    expect(r.stderr).toMatch(/SERVER_PASSWORD: expected a password .* got nothing; on loopback only, SERVER_AUTH=off turns auth off/);
+    expect(r.stderr).toMatch(
+      /SERVER_PASSWORD: expected a password .* got nothing; on loopback only, SERVER_AUTH=off turns auth off/,
+    );
     expect(r.status).toBe(2);
     expect(await listening(port)).toBe(false);
   });
@@ -81,12 +92,22 @@ describe('`serve` with SERVER_AUTH=off on loopback', () => {
     // A password is set too: `off` still means no login (the operator said so explicitly).
     child = spawn(process.execPath, [CLI_PATH, 'serve'], {
       cwd,
-      env: cliEnv(queueName, { SERVER_AUTH: 'off', SERVER_PORT: String(port), SERVER_PASSWORD: 'a-password-nobody-is-asked-for', LOG_LEVEL: 'info' }),
+      env: cliEnv(queueName, {
+        SERVER_AUTH: 'off',
+        SERVER_PORT: String(port),
+        SERVER_PASSWORD: 'a-password-nobody-is-asked-for',
+        LOG_LEVEL: 'info',
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    await waitFor(() => out.includes('"msg":"server listening"') || child.exitCode !== null, 20_000, 50, 'the server to listen');
+    await waitFor(
+      () => out.includes('"msg":"server listening"') || child.exitCode !== null,
+      20_000,
+      50,
+      'the server to listen',
+    );
     base = `http://127.0.0.1:${port}`;
   });
 
@@ -104,13 +125,23 @@ describe('`serve` with SERVER_AUTH=off on loopback', () => {
   });
 
   test('the API, /metrics and the dashboard serve without credentials: a rescan is enqueued and read back, the queue paused and resumed', async () => {
-    const posted = await fetch(`${base}/v1/rescans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policyItemId: 77, assetIds: [1, 2] }) });
+    const posted = await fetch(`${base}/v1/rescans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ policyItemId: 77, assetIds: [1, 2] }),
+    });
     expect(posted.status).toBe(202);
     const { jobIds } = (await posted.json()) as { jobIds: string[] };
     expect((await producer.queue.getJob(jobIds[0]!))!.data).toEqual({ policyItemId: 77, assetIds: [1, 2] });
     const read = await fetch(`${base}/v1/rescans/${jobIds[0]}`);
     expect([read.status, ((await read.json()) as { state: string }).state]).toEqual([200, 'waiting']);
-    for (const p of ['/v1/tasks', '/v1/readiness', '/metrics', '/dashboard', `/dashboard/api/queues?activeQueue=${queueName}`]) {
+    for (const p of [
+      '/v1/tasks',
+      '/v1/readiness',
+      '/metrics',
+      '/dashboard',
+      `/dashboard/api/queues?activeQueue=${queueName}`,
+    ]) {
       const res = await fetch(base + p);
       await res.arrayBuffer();
       expect([p, res.status]).toEqual([p, 200]);
@@ -126,10 +157,24 @@ describe('`serve` with SERVER_AUTH=off on loopback', () => {
     const before = await totalJobs();
     const status = await new Promise<number>((resolve, reject) => {
       const body = JSON.stringify({ policyItemId: 78, assetIds: [3] });
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/rescans', method: 'POST', setHost: false, headers: { host: `attacker.example:${port}`, 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/v1/rescans',
+          method: 'POST',
+          setHost: false,
+          headers: {
+            host: `attacker.example:${port}`,
+            'content-type': 'application/json',
+            'content-length': String(body.length),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -23,7 +23,7 @@ function okCall(env: FaultEnv, policyItemId: number) {
   return env.sim.calls().find((c) => c.policyItemId === policyItemId && c.code === 'OK');
 }
 
-test('each job\'s record is written before the job completes, in the order Redis executed them; every TaskId answered is recorded', async () => {
+test("each job's record is written before the job completes, in the order Redis executed them; every TaskId answered is recorded", async () => {
   const env = await FaultEnv.start({ scenario: 'recorded before completion' });
   // Every command Redis executes, in its order, those run inside MULTI and Lua scripts included. Started
   // once this Redis is quiet (the queue has written its meta): ioredis takes a command executed between
@@ -61,8 +61,15 @@ test('each job\'s record is written before the job completes, in the order Redis
       if (command.toLowerCase() === 'zadd' && key === completedKey) completedAt.set(args[3]!, i);
     });
     for (const { id } of accepted) {
-      expect({ id, recorded: recordedAt.has(id), completed: completedAt.has(id) }).toEqual({ id, recorded: true, completed: true });
-      expect({ id, recordedBeforeCompleted: recordedAt.get(id)! < completedAt.get(id)! }).toEqual({ id, recordedBeforeCompleted: true });
+      expect({ id, recorded: recordedAt.has(id), completed: completedAt.has(id) }).toEqual({
+        id,
+        recorded: true,
+        completed: true,
+      });
+      expect({ id, recordedBeforeCompleted: recordedAt.get(id)! < completedAt.get(id)! }).toEqual({
+        id,
+        recordedBeforeCompleted: true,
+      });
     }
     // The calls merged jobs (so the check covered records written for several jobs at once).
     const ok = env.sim.calls().filter((c) => c.code === 'OK');
@@ -92,9 +99,17 @@ test('Redis refuses writes when the answer comes: the worker writes the record o
     await admin.config('SET', 'min-replicas-to-write', '1');
     try {
       // After the answer (1.5 s after the arrival), the worker tried to record it and was refused.
-      const refused = await worker.waitForLog((l) => l.taskId === call.taskId && /could not record/.test(String(l.msg)), 15_000);
+      const refused = await worker.waitForLog(
+        (l) => l.taskId === call.taskId && /could not record/.test(String(l.msg)),
+        15_000,
+      );
       expect(JSON.stringify(refused.err)).toMatch(/NOREPLICAS|EXECABORT/);
-      expect(await recordStore(env).forJob({ id: job!.id, timestamp: (await env.producer.queue.getJob(job!.id))!.timestamp })).toBeUndefined();
+      expect(
+        await recordStore(env).forJob({
+          id: job!.id,
+          timestamp: (await env.producer.queue.getJob(job!.id))!.timestamp,
+        }),
+      ).toBeUndefined();
       expect(await (await env.producer.queue.getJob(job!.id))!.getState()).toBe('active');
     } finally {
       await admin.config('SET', 'min-replicas-to-write', '0');
@@ -104,10 +119,18 @@ test('Redis refuses writes when the answer comes: the worker writes the record o
     const done = (await env.producer.queue.getJob(job!.id)) as Job<unknown, RescanResult>;
     expect([await done.getState(), done.attemptsMade]).toEqual(['completed', 1]);
     expect(done.returnvalue).toMatchObject({ taskId: call.taskId, requestId: call.requestId });
-    expect(await recordStore(env).forJob({ id: done.id!, timestamp: done.timestamp })).toMatchObject({ taskId: call.taskId, requestId: call.requestId });
+    expect(await recordStore(env).forJob({ id: done.id!, timestamp: done.timestamp })).toMatchObject({
+      taskId: call.taskId,
+      requestId: call.requestId,
+    });
     expect((await recordStore(env).list()).records.map((r) => r.taskId)).toEqual([call.taskId]);
     // One call: the answered TaskId was kept, not thrown away and asked for again.
-    expect(env.sim.calls().filter((c) => c.code !== 'RequestLimitExceeded').map((c) => c.taskId)).toEqual([call.taskId]);
+    expect(
+      env.sim
+        .calls()
+        .filter((c) => c.code !== 'RequestLimitExceeded')
+        .map((c) => c.taskId),
+    ).toEqual([call.taskId]);
     expect(await worker.stop('SIGTERM')).toBe(0);
   } finally {
     admin.disconnect();
@@ -123,7 +146,11 @@ test('Redis refuses writes when the answer comes: the worker writes the record o
 test('Redis killed while the call is out and started again after its answer (append-only): the record is written when it is back; the job completes with that TaskId and is not called again', async () => {
   const LATENCY_MS = 1000;
   const DOWN_MS = 2500;
-  const env = await FaultEnv.start({ scenario: 'record after restart', appendonly: true, sim: { latencyMs: LATENCY_MS } });
+  const env = await FaultEnv.start({
+    scenario: 'record after restart',
+    appendonly: true,
+    sim: { latencyMs: LATENCY_MS },
+  });
   try {
     const [job] = await env.enqueue([{ policyItemId: 1404, assetIds: [11] }]);
     const worker = env.startWorker();
@@ -139,9 +166,16 @@ test('Redis killed while the call is out and started again after its answer (app
     const done = (await env.producer.queue.getJob(job!.id)) as Job<unknown, RescanResult>;
     expect([await done.getState(), done.attemptsMade]).toEqual(['completed', 1]);
     expect(done.returnvalue).toMatchObject({ taskId: call.taskId, requestId: call.requestId });
-    expect(await recordStore(env).forJob({ id: done.id!, timestamp: done.timestamp })).toMatchObject({ taskId: call.taskId });
+    expect(await recordStore(env).forJob({ id: done.id!, timestamp: done.timestamp })).toMatchObject({
+      taskId: call.taskId,
+    });
     expect((await recordStore(env).list()).records.map((r) => r.taskId)).toEqual([call.taskId]);
-    expect(env.sim.calls().filter((c) => c.code !== 'RequestLimitExceeded').map((c) => c.taskId)).toEqual([call.taskId]);
+    expect(
+      env.sim
+        .calls()
+        .filter((c) => c.code !== 'RequestLimitExceeded')
+        .map((c) => c.taskId),
+    ).toEqual([call.taskId]);
     expect(await worker.stop('SIGTERM')).toBe(0);
   } finally {
     await env.close();

@@ -37,12 +37,36 @@ async function totalJobs(): Promise<number> {
   return Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
 }
 
-const cli = (args: string[]) => runCliAsync(args, { queueName, cwd: dir, env: { TCSS_MAX_ASSETS_PER_CALL: String(MAX_ASSETS) } });
+const cli = (args: string[]) =>
+  runCliAsync(args, { queueName, cwd: dir, env: { TCSS_MAX_ASSETS_PER_CALL: String(MAX_ASSETS) } });
 
-const goodIdText = fc.oneof(fc.integer({ min: 1, max: 1_000_000 }).map(String), fc.constant(String(Number.MAX_SAFE_INTEGER)));
+const goodIdText = fc.oneof(
+  fc.integer({ min: 1, max: 1_000_000 }).map(String),
+  fc.constant(String(Number.MAX_SAFE_INTEGER)),
+);
 const badIdText = fc.oneof(
-  fc.constantFrom('-1', '0', '00', '1.5', '2.0e1', '1e3', '0x10', '9007199254740992', '9007199254740993', '18446744073709551616', '1'.repeat(400), 'abc', '', ' ', 'null', '[1]', '٣'),
-  fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !s.includes(',') && (!/^\s*\d+\s*$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s)))),
+  fc.constantFrom(
+    '-1',
+    '0',
+    '00',
+    '1.5',
+    '2.0e1',
+    '1e3',
+    '0x10',
+    '9007199254740992',
+    '9007199254740993',
+    '18446744073709551616',
+    '1'.repeat(400),
+    'abc',
+    '',
+    ' ',
+    'null',
+    '[1]',
+    '٣',
+  ),
+  fc
+    .string({ minLength: 1, maxLength: 12 })
+    .filter((s) => !s.includes(',') && (!/^\s*\d+\s*$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s)))),
 );
 
 interface CliCase {
@@ -65,11 +89,21 @@ const badCase: fc.Arbitrary<CliCase> = fc
         }),
         fc.constantFrom(',', '1,,2', '1, ,2', ''),
         // Huge: thousands of ids, one bad.
-        fc.tuple(fc.integer({ min: 2_000, max: 20_000 }), badIdText).map(([n, bad]) => [...Array.from({ length: n }, (_, i) => String(i + 1)), bad].join(',')),
+        fc
+          .tuple(fc.integer({ min: 2_000, max: 20_000 }), badIdText)
+          .map(([n, bad]) => [...Array.from({ length: n }, (_, i) => String(i + 1)), bad].join(',')),
       ),
       { freq: 2 },
     ),
-    assetType: fc.option(fc.oneof(fc.constantFrom('asset_container', 'ASSET_', 'ASSET_CONTAINER ', 'x'), fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !(ASSET_TYPES as readonly string[]).includes(s.trim()))), { freq: 3 }),
+    assetType: fc.option(
+      fc.oneof(
+        fc.constantFrom('asset_container', 'ASSET_', 'ASSET_CONTAINER ', 'x'),
+        fc
+          .string({ minLength: 1, maxLength: 10 })
+          .filter((s) => !(ASSET_TYPES as readonly string[]).includes(s.trim())),
+      ),
+      { freq: 3 },
+    ),
     priority: fc.option(fc.constantFrom('0', '-1', 'x', '1.5', '2097152', '99999999999999999999', ''), { freq: 4 }),
   })
   .filter((r) => r.policy !== null || r.assets !== null || r.assetType !== null || r.priority !== null)
@@ -94,7 +128,8 @@ test('bad arguments are refused naming each bad field, with no stack trace, and 
       for (const field of c.mustName) expect(out).toContain(field);
       expect(looksLikeCrash(out)).toBe(false);
       expect(out.length).toBeLessThan(10_000); // twenty problems at most, each brief
-      if (json && !c.usage) expect(JSON.parse(r.stdout)).toMatchObject({ error: expect.stringContaining('nothing was enqueued') });
+      if (json && !c.usage)
+        expect(JSON.parse(r.stdout)).toMatchObject({ error: expect.stringContaining('nothing was enqueued') });
       expect(await totalJobs()).toBe(0);
     }),
     { numRuns: 12 },
@@ -103,22 +138,33 @@ test('bad arguments are refused naming each bad field, with no stack trace, and 
 
 test('valid arguments are enqueued: duplicates removed, split by TCSS_MAX_ASSETS_PER_CALL, one batch', async () => {
   await fc.assert(
-    fc.asyncProperty(goodIdText, fc.array(fc.integer({ min: 1, max: 15 }), { minLength: 1, maxLength: 12 }), fc.option(fc.constantFrom(...ASSET_TYPES)), async (policy, assets, assetType) => {
-      const r = await cli(['enqueue', `--policy-item=${policy}`, `--assets=${assets.join(',')}`, ...(assetType ? [`--asset-type=${assetType}`] : []), '--json']);
-      expect(r.status).toBe(0);
-      const out = JSON.parse(r.stdout) as { jobIds: string[]; batchIds: (string | null)[] };
-      const unique = [...new Set(assets)];
-      expect(out.jobIds).toHaveLength(Math.ceil(unique.length / MAX_ASSETS));
-      const jobs = await Promise.all(out.jobIds.map((id) => queue.getJob(id)));
-      const data = jobs.map((j) => j!.data as RescanJobData);
-      expect(data.flatMap((d) => d.assetIds)).toEqual(unique);
-      for (const d of data) {
-        expect(d.policyItemId).toBe(Number(policy));
-        expect(d.assetType).toBe(assetType ?? undefined);
-        expect(d.batchId).toBe(data.length > 1 ? out.batchIds[0] : undefined);
-      }
-      await queue.obliterate({ force: true });
-    }),
+    fc.asyncProperty(
+      goodIdText,
+      fc.array(fc.integer({ min: 1, max: 15 }), { minLength: 1, maxLength: 12 }),
+      fc.option(fc.constantFrom(...ASSET_TYPES)),
+      async (policy, assets, assetType) => {
+        const r = await cli([
+          'enqueue',
+          `--policy-item=${policy}`,
+          `--assets=${assets.join(',')}`,
+          ...(assetType ? [`--asset-type=${assetType}`] : []),
+          '--json',
+        ]);
+        expect(r.status).toBe(0);
+        const out = JSON.parse(r.stdout) as { jobIds: string[]; batchIds: (string | null)[] };
+        const unique = [...new Set(assets)];
+        expect(out.jobIds).toHaveLength(Math.ceil(unique.length / MAX_ASSETS));
+        const jobs = await Promise.all(out.jobIds.map((id) => queue.getJob(id)));
+        const data = jobs.map((j) => j!.data as RescanJobData);
+        expect(data.flatMap((d) => d.assetIds)).toEqual(unique);
+        for (const d of data) {
+          expect(d.policyItemId).toBe(Number(policy));
+          expect(d.assetType).toBe(assetType ?? undefined);
+          expect(d.batchId).toBe(data.length > 1 ? out.batchIds[0] : undefined);
+        }
+        await queue.obliterate({ force: true });
+      },
+    ),
     { numRuns: 3 },
   );
 });

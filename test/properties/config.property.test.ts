@@ -52,13 +52,38 @@ function refusal(env: NodeJS.ProcessEnv): ConfigError | undefined {
 
 /** Text that is not a whole number, or one out of range / beyond 2^53. */
 const notAnInt = fc.oneof(
-  fc.constantFrom('1.5', '1e3', '0x10', '1_000', '+', '-', 'abc', 'NaN', 'Infinity', '١٢', '9007199254740993', '99999999999999999999999', '1 2', '--1', '12abc'),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)).map(String),
+  fc.constantFrom(
+    '1.5',
+    '1e3',
+    '0x10',
+    '1_000',
+    '+',
+    '-',
+    'abc',
+    'NaN',
+    'Infinity',
+    '١٢',
+    '9007199254740993',
+    '99999999999999999999999',
+    '1 2',
+    '--1',
+    '12abc',
+  ),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    .filter((d) => !Number.isInteger(d))
+    .map(String),
   fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() !== '' && !/^\s*-?\d+\s*$/.test(s)),
 );
 
 test('any value for any variable: loads, or a ConfigError naming that variable; never a crash', () => {
-  const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), notAnInt, fc.integer().map(String), fc.constantFrom('true', 'off', 'redis://x', 'https://tcss.tencentcloudapi.com/x', 'ap-guangzhou'));
+  const value = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    notAnInt,
+    fc.integer().map(String),
+    fc.constantFrom('true', 'off', 'redis://x', 'https://tcss.tencentcloudapi.com/x', 'ap-guangzhou'),
+  );
   fc.assert(
     fc.property(fc.constantFrom(...CONFIG_VARIABLES), value, (name, v) => {
       const e = refusal({ [name]: v });
@@ -66,7 +91,12 @@ test('any value for any variable: loads, or a ConfigError naming that variable; 
       expect(e.problems.length).toBeGreaterThan(0);
       for (const p of e.problems) {
         // A lone SECRET_ID or SECRET_KEY names the missing partner.
-        const partner = name === 'TENCENTCLOUD_SECRET_ID' ? 'TENCENTCLOUD_SECRET_KEY' : name === 'TENCENTCLOUD_SECRET_KEY' ? 'TENCENTCLOUD_SECRET_ID' : name;
+        const partner =
+          name === 'TENCENTCLOUD_SECRET_ID'
+            ? 'TENCENTCLOUD_SECRET_KEY'
+            : name === 'TENCENTCLOUD_SECRET_KEY'
+              ? 'TENCENTCLOUD_SECRET_ID'
+              : name;
         expect([name, partner].some((n) => p.startsWith(`${n}: `))).toBe(true);
         expect(looksLikeCrash(p)).toBe(false);
       }
@@ -78,62 +108,102 @@ test('any value for any variable: loads, or a ConfigError naming that variable; 
 test('numbers that are fractional, out of range, beyond 2^53 or not numbers are refused, naming the variable and the value', () => {
   const outOfRange = fc.constantFrom(...Object.keys(INTS)).chain((name) => {
     const [min, max] = INTS[name]!;
-    return fc.tuple(fc.constant(name), fc.oneof(fc.integer({ max: min - 1 }), fc.integer({ min: max + 1 }), fc.constantFrom(min - 1, max + 1, 2 ** 53, 2 ** 53 + 2)).map(String));
+    return fc.tuple(
+      fc.constant(name),
+      fc
+        .oneof(
+          fc.integer({ max: min - 1 }),
+          fc.integer({ min: max + 1 }),
+          fc.constantFrom(min - 1, max + 1, 2 ** 53, 2 ** 53 + 2),
+        )
+        .map(String),
+    );
   });
   const garbage = fc.tuple(fc.constantFrom(...Object.keys(INTS)), notAnInt);
   fc.assert(
-    fc.property(fc.oneof(outOfRange, garbage), fc.option(fc.tuple(fc.constantFrom(...NUMS), fc.constantFrom('-1', '1e3', 'x', '2000000')), { freq: 3 }), ([name, v], other) => {
-      const env: NodeJS.ProcessEnv = { [name]: v, ...(other ? { [other[0]]: other[1] } : {}) };
-      const e = refusal(env);
-      expect(e).toBeDefined();
-      const mine = e!.problems.filter((p) => p.startsWith(`${name}: `));
-      expect(mine.length).toBeGreaterThanOrEqual(1); // exactly one: see the test below
-      for (const p of mine) expect(p).toContain(JSON.stringify(v));
-      expect(mine.some((p) => /expected a whole number from/.test(p))).toBe(true);
-      // Every bad variable is reported, not just the first.
-      if (other) expect(e!.problems.some((p) => p.startsWith(`${other[0]}: `))).toBe(true);
-    }),
+    fc.property(
+      fc.oneof(outOfRange, garbage),
+      fc.option(fc.tuple(fc.constantFrom(...NUMS), fc.constantFrom('-1', '1e3', 'x', '2000000')), { freq: 3 }),
+      ([name, v], other) => {
+        const env: NodeJS.ProcessEnv = { [name]: v, ...(other ? { [other[0]]: other[1] } : {}) };
+        const e = refusal(env);
+        expect(e).toBeDefined();
+        const mine = e!.problems.filter((p) => p.startsWith(`${name}: `));
+        expect(mine.length).toBeGreaterThanOrEqual(1); // exactly one: see the test below
+        for (const p of mine) expect(p).toContain(JSON.stringify(v));
+        expect(mine.some((p) => /expected a whole number from/.test(p))).toBe(true);
+        // Every bad variable is reported, not just the first.
+        if (other) expect(e!.problems.some((p) => p.startsWith(`${other[0]}: `))).toBe(true);
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
 test('a whole number beyond 2^53 is one problem, in the same words as any other out-of-range value', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...Object.keys(INTS)), fc.constantFrom('9007199254740992', '9007199254740993', '99999999999999999999999', '-9007199254740993'), (name, v) => {
-      const [min, max] = INTS[name]!;
-      expect(refusal({ [name]: v })!.problems).toEqual([`${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`]);
-    }),
+    fc.property(
+      fc.constantFrom(...Object.keys(INTS)),
+      fc.constantFrom('9007199254740992', '9007199254740993', '99999999999999999999999', '-9007199254740993'),
+      (name, v) => {
+        const [min, max] = INTS[name]!;
+        expect(refusal({ [name]: v })!.problems).toEqual([
+          `${name}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`,
+        ]);
+      },
+    ),
     { numRuns: 20 },
   );
 });
 
 test('booleans other than true/false/1/0/yes/no/on/off are refused', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...BOOLS), fc.string({ minLength: 1, maxLength: 8 }).filter((s) => s.trim() !== '' && !['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(s.trim().toLowerCase())), (name, v) => {
-      expect(refusal({ [name]: v })!.problems).toEqual([expect.stringMatching(new RegExp(`^${name}: expected true or false`))]);
-    }),
+    fc.property(
+      fc.constantFrom(...BOOLS),
+      fc
+        .string({ minLength: 1, maxLength: 8 })
+        .filter(
+          (s) =>
+            s.trim() !== '' && !['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(s.trim().toLowerCase()),
+        ),
+      (name, v) => {
+        expect(refusal({ [name]: v })!.problems).toEqual([
+          expect.stringMatching(new RegExp(`^${name}: expected true or false`)),
+        ]);
+      },
+    ),
     { numRuns: 100 },
   );
 });
 
 test('secret values are never echoed in a refusal', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...SECRETS), fc.string({ minLength: 1, maxLength: 6 }).map((s) => `Zq7%${s}`), (name, secret) => {
-      // Too short for the server's password / token; a lone key or token. Never shown either way.
-      const env = { [name]: secret, SERVER_PASSWORD: name === 'SERVER_PASSWORD' ? secret : undefined };
-      const e = refusal(env);
-      if (e) expect(e.message).not.toContain(secret);
-    }),
+    fc.property(
+      fc.constantFrom(...SECRETS),
+      fc.string({ minLength: 1, maxLength: 6 }).map((s) => `Zq7%${s}`),
+      (name, secret) => {
+        // Too short for the server's password / token; a lone key or token. Never shown either way.
+        const env = { [name]: secret, SERVER_PASSWORD: name === 'SERVER_PASSWORD' ? secret : undefined };
+        const e = refusal(env);
+        if (e) expect(e.message).not.toContain(secret);
+      },
+    ),
     { numRuns: 100 },
   );
 });
 
 test('valid whole numbers load as numbers, whatever the surrounding blanks or leading zeros', () => {
   fc.assert(
-    fc.property(fc.constantFrom(...Object.keys(INTS)).chain((name) => fc.tuple(fc.constant(name), fc.integer({ min: INTS[name]![0], max: INTS[name]![1] }))), fc.constantFrom('', ' ', '\t', '0', '00'), ([name, n], pad) => {
-      const text = pad.trim() === '' ? `${pad}${n}${pad}` : `${pad}${n}`;
-      expect(READ[name]!(loadConfig({ [name]: text }))).toBe(n);
-    }),
+    fc.property(
+      fc
+        .constantFrom(...Object.keys(INTS))
+        .chain((name) => fc.tuple(fc.constant(name), fc.integer({ min: INTS[name]![0], max: INTS[name]![1] }))),
+      fc.constantFrom('', ' ', '\t', '0', '00'),
+      ([name, n], pad) => {
+        const text = pad.trim() === '' ? `${pad}${n}${pad}` : `${pad}${n}`;
+        expect(READ[name]!(loadConfig({ [name]: text }))).toBe(n);
+      },
+    ),
     { numRuns: 200 },
   );
 });

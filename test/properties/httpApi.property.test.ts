@@ -71,7 +71,11 @@ function toJson(v: unknown): string {
 }
 
 async function post(payload: string, contentType = 'application/json') {
-  const res = await fetch(`${server.url}/v1/rescans`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': contentType }, body: payload });
+  const res = await fetch(`${server.url}/v1/rescans`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': contentType },
+    body: payload,
+  });
   const text = await res.text();
   let body: { error?: unknown; problems?: unknown; jobIds?: string[]; batchIds?: unknown[] } = {};
   try {
@@ -92,23 +96,28 @@ function expectRefusal(r: Awaited<ReturnType<typeof post>>, statuses: number[] =
 test('a bad rescan, alone or among good ones, is refused with 400 naming its position and field; nothing is enqueued', async () => {
   await fc.assert(
     // Prototype keys are refused by Fastify's JSON parser before validation: see the test below.
-    fc.asyncProperty(fc.array(validRescan, { maxLength: 4 }), corruptedRescan.filter((c) => !/"(__proto__|prototype)"/.test(toJson(c.value))), fc.nat(), async (good, bad, at) => {
-      const list: unknown[] = [...good];
-      const i = at % (list.length + 1);
-      list.splice(i, 0, bad.value);
-      const single = list.length === 1;
-      const r = await post(toJson(single ? list[0] : list));
-      expectRefusal(r);
-      expect(r.body.error).toContain('nothing was enqueued');
-      const problems = r.body.problems as string[];
-      expect(Array.isArray(problems)).toBe(true);
-      for (const p of problems) if (!single) expect(p.startsWith(`#${i + 1}: `)).toBe(true);
-      for (const field of bad.mustName) {
-        // NaN and the infinities become null in JSON: still refused, still named.
-        expect(problems.join('\n')).toContain(field);
-      }
-      expect(await totalJobs()).toBe(0);
-    }),
+    fc.asyncProperty(
+      fc.array(validRescan, { maxLength: 4 }),
+      corruptedRescan.filter((c) => !/"(__proto__|prototype)"/.test(toJson(c.value))),
+      fc.nat(),
+      async (good, bad, at) => {
+        const list: unknown[] = [...good];
+        const i = at % (list.length + 1);
+        list.splice(i, 0, bad.value);
+        const single = list.length === 1;
+        const r = await post(toJson(single ? list[0] : list));
+        expectRefusal(r);
+        expect(r.body.error).toContain('nothing was enqueued');
+        const problems = r.body.problems as string[];
+        expect(Array.isArray(problems)).toBe(true);
+        for (const p of problems) if (!single) expect(p.startsWith(`#${i + 1}: `)).toBe(true);
+        for (const field of bad.mustName) {
+          // NaN and the infinities become null in JSON: still refused, still named.
+          expect(problems.join('\n')).toContain(field);
+        }
+        expect(await totalJobs()).toBe(0);
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -160,7 +169,10 @@ test('hostile bodies (not JSON, truncated, deep, huge numbers, prototype keys, w
 });
 
 test('a prototype key is refused with 400 naming the field, nothing enqueued', async () => {
-  for (const payload of ['{"__proto__":{"policyItemId":1},"policyItemId":1,"assetIds":[1]}', '{"policyItemId":1,"assetIds":[1],"constructor":{"prototype":{"x":1}}}']) {
+  for (const payload of [
+    '{"__proto__":{"policyItemId":1},"policyItemId":1,"assetIds":[1]}',
+    '{"policyItemId":1,"assetIds":[1],"constructor":{"prototype":{"x":1}}}',
+  ]) {
     const r = await post(payload);
     expectRefusal(r);
     expect(JSON.stringify(r.body)).toMatch(/__proto__|constructor/);
@@ -169,20 +181,31 @@ test('a prototype key is refused with 400 naming the field, nothing enqueued', a
 });
 
 test('too many rescans, oversized bodies and other content types are refused before anything is enqueued', async () => {
-  const tooMany = await post(JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ policyItemId: 1, assetIds: [i + 1] }))));
+  const tooMany = await post(
+    JSON.stringify(Array.from({ length: 10_001 }, (_, i) => ({ policyItemId: 1, assetIds: [i + 1] }))),
+  );
   expectRefusal(tooMany);
   expect(tooMany.body.problems).toEqual([expect.stringContaining('at most 10000')]);
   await fc.assert(
-    fc.asyncProperty(fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }), fc.constantFrom('assets', 'padding'), async (size, how) => {
-      const payload =
-        how === 'assets'
-          ? `{"policyItemId":1,"assetIds":[${'1,'.repeat(Math.ceil(size / 2))}1]}`
-          : `{"policyItemId":1,"assetIds":[1],"x":"${'a'.repeat(size)}"}`;
-      expectRefusal(await post(payload), [413]);
-    }),
+    fc.asyncProperty(
+      fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 3 }),
+      fc.constantFrom('assets', 'padding'),
+      async (size, how) => {
+        const payload =
+          how === 'assets'
+            ? `{"policyItemId":1,"assetIds":[${'1,'.repeat(Math.ceil(size / 2))}1]}`
+            : `{"policyItemId":1,"assetIds":[1],"x":"${'a'.repeat(size)}"}`;
+        expectRefusal(await post(payload), [413]);
+      },
+    ),
     { numRuns: 4 },
   );
-  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {
+  for (const type of [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+  ]) {
     expectRefusal(await post('{"policyItemId":1,"assetIds":[1]}', type), [400, 415]);
   }
   expect(await totalJobs()).toBe(0);
@@ -195,7 +218,10 @@ test('valid rescans are accepted: 202, one job per MAX assets, duplicates remove
       expect(r.status).toBe(202);
       const expected = list.flatMap((q) => {
         const unique = [...new Set(q.assetIds)];
-        return Array.from({ length: Math.ceil(unique.length / MAX_ASSETS) }, (_, k) => ({ ...q, assetIds: unique.slice(k * MAX_ASSETS, (k + 1) * MAX_ASSETS) }));
+        return Array.from({ length: Math.ceil(unique.length / MAX_ASSETS) }, (_, k) => ({
+          ...q,
+          assetIds: unique.slice(k * MAX_ASSETS, (k + 1) * MAX_ASSETS),
+        }));
       });
       expect(r.body.jobIds).toHaveLength(expected.length);
       expect(r.body.batchIds).toHaveLength(list.length);
@@ -223,9 +249,28 @@ async function getText(path: string, headers: Record<string, string> = { authori
 /** BullMQ's own key names under `bull:<queue>:`, which must never be read as jobs. */
 /** bull-board's own GET routes beside `/api/queues/<q>/<jobId>` (node_modules/@bull-board/api/dist/routes.js). */
 const BULL_BOARD_GET_ROUTES = ['metrics', 'default-job-options', 'workers', 'rate-limit', 'job-data-schema'];
-const BULLMQ_KEY_NAMES = ['meta', 'events', 'id', 'wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'paused', 'stalled-check', 'stalled', 'marker', 'limiter', 'repeat', 'pc', 'de', 'metrics'];
+const BULLMQ_KEY_NAMES = [
+  'meta',
+  'events',
+  'id',
+  'wait',
+  'active',
+  'completed',
+  'failed',
+  'delayed',
+  'prioritized',
+  'paused',
+  'stalled-check',
+  'stalled',
+  'marker',
+  'limiter',
+  'repeat',
+  'pc',
+  'de',
+  'metrics',
+];
 
-test('job ids in paths: anything we did not issue is a 404 (ours and bull-board\'s), never a 5xx', async () => {
+test("job ids in paths: anything we did not issue is a 404 (ours and bull-board's), never a 5xx", async () => {
   // Make BullMQ's keys exist (meta, events, id, wait, marker...): the ids below must not reach them.
   const { jobIds } = await producer.enqueue({ policyItemId: 1, assetIds: [1] });
   const issued = jobIds[0]!;
@@ -241,7 +286,10 @@ test('job ids in paths: anything we did not issue is a 404 (ours and bull-board\
     await fc.assert(
       fc.asyncProperty(jobId, async (id) => {
         const path = encodeURIComponent(id);
-        for (const url of [`/v1/rescans/${path}`, `/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/${path}`]) {
+        for (const url of [
+          `/v1/rescans/${path}`,
+          `/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/${path}`,
+        ]) {
           const r = await getText(url);
           expect(r.status).toBeLessThan(500);
           expect(looksLikeCrash(r.text)).toBe(false);
@@ -262,9 +310,25 @@ test('GET /v1/tasks: any cursor, policyItemId or limit is a 200 or a 400 naming 
   const cursor = fc.oneof(
     fc.tuple(u64, u64).map(([a, b]) => `${a}-${b}`),
     fc.string({ maxLength: 30 }),
-    fc.constantFrom('0-0', '0-1', '18446744073709551615-18446744073709551615', '18446744073709551616-0', '1-', '-1', '01-1', '+', '-', '(1-1', '1-1-1'),
+    fc.constantFrom(
+      '0-0',
+      '0-1',
+      '18446744073709551615-18446744073709551615',
+      '18446744073709551616-0',
+      '1-',
+      '-1',
+      '01-1',
+      '+',
+      '-',
+      '(1-1',
+      '1-1-1',
+    ),
   );
-  const numberish = fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.constantFrom('1e3', '0x10', '1.0', '1.0000000000000001', '9007199254740993', ' 5', '5 ', '-0'));
+  const numberish = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer().map(String),
+    fc.constantFrom('1e3', '0x10', '1.0', '1.0000000000000001', '9007199254740993', ' 5', '5 ', '-0'),
+  );
   await fc.assert(
     fc.asyncProperty(fc.option(cursor), fc.option(numberish), fc.option(numberish), async (c, item, limit) => {
       const q = new URLSearchParams();
@@ -276,7 +340,8 @@ test('GET /v1/tasks: any cursor, policyItemId or limit is a 200 or a 400 naming 
       expect(looksLikeCrash(r.text)).toBe(false);
       const body = JSON.parse(r.text) as { problems?: string[] };
       if (c !== null) expect(body.problems?.some((p) => p.startsWith('cursor')) ?? false).toBe(!isValidCursor(c));
-      const plainId = (v: string | null) => v === null || (/^[1-9]\d{0,15}$/.test(v) && Number.isSafeInteger(Number(v)));
+      const plainId = (v: string | null) =>
+        v === null || (/^[1-9]\d{0,15}$/.test(v) && Number.isSafeInteger(Number(v)));
       if (!plainId(item)) expect(r.status).toBe(400);
       if (limit !== null && !(/^[1-9]\d{0,3}$/.test(limit) && Number(limit) <= 1000)) expect(r.status).toBe(400);
     }),
@@ -297,13 +362,17 @@ const numberLiteral: fc.Arbitrary<{ text: string; whole?: bigint }> = fc.oneof(
     return { text: `${head}${tail ? `.${tail}` : ''}E+${tail.length}`, whole: w };
   }),
   // Not whole: a fraction so small that JSON.parse rounds it away (or not).
-  fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 60n }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 9 })).map(([w, zeros, d]) => ({ text: `${w}.${'0'.repeat(zeros)}${d}` })),
+  fc
+    .tuple(fc.bigInt({ min: 0n, max: 2n ** 60n }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 9 }))
+    .map(([w, zeros, d]) => ({ text: `${w}.${'0'.repeat(zeros)}${d}` })),
 );
 
 test('a number literal is accepted as an id iff it spells exactly a whole number from 1 to 2^53-1, and then as that number', async () => {
   await fc.assert(
     fc.asyncProperty(numberLiteral, fc.boolean(), async (n, inAssets) => {
-      const payload = inAssets ? `{"policyItemId":5,"assetIds":[${n.text}]}` : `{"policyItemId":${n.text},"assetIds":[5]}`;
+      const payload = inAssets
+        ? `{"policyItemId":5,"assetIds":[${n.text}]}`
+        : `{"policyItemId":${n.text},"assetIds":[5]}`;
       const r = await post(payload);
       const ok = n.whole !== undefined && n.whole >= 1n && n.whole <= BigInt(Number.MAX_SAFE_INTEGER);
       if (!ok) {
@@ -340,27 +409,46 @@ test('an object that names a key twice is refused, wherever it is', async () => 
 });
 
 test('any Authorization header but the right one is a 401, never a 5xx or a way in', async () => {
-  const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 });
+  const printable = fc.string({
+    unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    maxLength: 60,
+  });
   const header = fc.oneof(
     printable,
     printable.map((x) => `Bearer ${x}`),
     printable.map((x) => `Basic ${x}`),
     fc.tuple(printable, printable).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`),
-    fc.constantFrom('Bearer', 'Basic', 'Bearer ', 'Basic ', `Bearer ${TOKEN}x`, `bearer  ${TOKEN.slice(1)}`, 'Basic Og==', 'Basic ====', 'Digest x'),
+    fc.constantFrom(
+      'Bearer',
+      'Basic',
+      'Bearer ',
+      'Basic ',
+      `Bearer ${TOKEN}x`,
+      `bearer  ${TOKEN.slice(1)}`,
+      'Basic Og==',
+      'Basic ====',
+      'Digest x',
+    ),
   );
   await fc.assert(
-    fc.asyncProperty(header.filter((h) => h.trim() !== `Bearer ${TOKEN}` && h.trim() !== ''), async (h) => {
-      const r = await getText('/v1/tasks', { authorization: h });
-      expect(r.status).toBe(401);
-      expect(looksLikeCrash(r.text)).toBe(false);
-      expect(r.text).not.toContain(TOKEN);
-    }),
+    fc.asyncProperty(
+      header.filter((h) => h.trim() !== `Bearer ${TOKEN}` && h.trim() !== ''),
+      async (h) => {
+        const r = await getText('/v1/tasks', { authorization: h });
+        expect(r.status).toBe(401);
+        expect(looksLikeCrash(r.text)).toBe(false);
+        expect(r.text).not.toContain(TOKEN);
+      },
+    ),
     { numRuns: 80 },
   );
 });
 
 test('with SERVER_AUTH=off, any Host but a loopback name is refused (421); loopback names get in', async () => {
-  const open = await startServer(loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, SERVER_PORT: '0', SERVER_AUTH: 'off' }), createLogger('silent'));
+  const open = await startServer(
+    loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, SERVER_PORT: '0', SERVER_AUTH: 'off' }),
+    createLogger('silent'),
+  );
   const port = Number(new URL(open.url).port);
   const { request } = await import('node:http');
   const status = (host: string) =>
@@ -379,20 +467,34 @@ test('with SERVER_AUTH=off, any Host but a loopback name is refused (421); loopb
     fc.constant('[::1]'),
   );
   const host = fc.oneof(
-    fc.tuple(loopback, fc.option(fc.nat({ max: 65_535 }))).map(([h, p]) => ({ host: p === null ? h : `${h}:${p}`, loopback: true })),
-    fc.string({ unit: hostChar, minLength: 1, maxLength: 30 }).map((h) => ({ host: h, loopback: undefined as boolean | undefined })),
-    fc.constantFrom('localhost.evil.example', '127.0.0.1.nip.io', 'evil.example', '0.0.0.0', '[::ffff:127.0.0.1]', '127.1', 'localhost:3000@evil').map((h) => ({ host: h, loopback: false })),
+    fc
+      .tuple(loopback, fc.option(fc.nat({ max: 65_535 })))
+      .map(([h, p]) => ({ host: p === null ? h : `${h}:${p}`, loopback: true })),
+    fc
+      .string({ unit: hostChar, minLength: 1, maxLength: 30 })
+      .map((h) => ({ host: h, loopback: undefined as boolean | undefined })),
+    fc
+      .constantFrom(
+        'localhost.evil.example',
+        '127.0.0.1.nip.io',
+        'evil.example',
+        '0.0.0.0',
+        '[::ffff:127.0.0.1]',
+        '127.1',
+        'localhost:3000@evil',
+      )
+      .map((h) => ({ host: h, loopback: false })),
   );
   try {
-      await fc.assert(
-        fc.asyncProperty(host, async (h) => {
-          const got = await status(h.host);
-          const want = h.loopback ?? /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i.test(h.host);
-          if (want) expect(got).toBe(200);
-          else expect([400, 421]).toContain(got);
-        }),
-        { numRuns: 80 },
-      );
+    await fc.assert(
+      fc.asyncProperty(host, async (h) => {
+        const got = await status(h.host);
+        const want = h.loopback ?? /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i.test(h.host);
+        if (want) expect(got).toBe(200);
+        else expect([400, 421]).toContain(got);
+      }),
+      { numRuns: 80 },
+    );
   } finally {
     await open.close();
   }

@@ -60,7 +60,14 @@ describe('parseRescanRequest / parseRescanJobData', () => {
       withTypedArray: true,
       withUnicodeString: true,
     });
-    const shaped = fc.record({ policyItemId: fc.oneof(anything, goodId), assetIds: fc.oneof(anything, fc.array(fc.oneof(anything, goodId), { maxLength: 5 })), assetType: anything }, { requiredKeys: [] });
+    const shaped = fc.record(
+      {
+        policyItemId: fc.oneof(anything, goodId),
+        assetIds: fc.oneof(anything, fc.array(fc.oneof(anything, goodId), { maxLength: 5 })),
+        assetType: anything,
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(fc.oneof(anything, shaped), (input) => {
         for (const parse of [parseRescanRequest, parseRescanJobData]) {
@@ -82,8 +89,12 @@ describe('parseRescanRequest / parseRescanJobData', () => {
         const ids: unknown[] = [good, good - 1, good - 2, good - 3].filter((n) => n > 0);
         at = Math.min(at, ids.length);
         ids.splice(at, 0, bad);
-        expect(refusal(() => parseRescanRequest({ policyItemId: bad, assetIds: [good] })).problems.join()).toContain('policyItemId');
-        expect(refusal(() => parseRescanRequest({ policyItemId: good, assetIds: ids })).problems.join()).toContain(`assetIds[${at}]`);
+        expect(refusal(() => parseRescanRequest({ policyItemId: bad, assetIds: [good] })).problems.join()).toContain(
+          'policyItemId',
+        );
+        expect(refusal(() => parseRescanRequest({ policyItemId: good, assetIds: ids })).problems.join()).toContain(
+          `assetIds[${at}]`,
+        );
       }),
       { numRuns: 300 },
     );
@@ -93,7 +104,13 @@ describe('parseRescanRequest / parseRescanJobData', () => {
     for (const depth of [1_000, 100_000]) {
       for (const kind of ['array', 'object'] as const) {
         const deep = nested(depth, 1, kind);
-        for (const input of [deep, { policyItemId: deep, assetIds: [1] }, { policyItemId: 1, assetIds: [deep] }, { policyItemId: 1, assetIds: [1], assetType: deep }, { policyItemId: 1, assetIds: [1], extra: deep }]) {
+        for (const input of [
+          deep,
+          { policyItemId: deep, assetIds: [1] },
+          { policyItemId: 1, assetIds: [deep] },
+          { policyItemId: 1, assetIds: [1], assetType: deep },
+          { policyItemId: 1, assetIds: [1], extra: deep },
+        ]) {
           expectWellFormed(refusal(() => parseRescanRequest(input)));
           expectWellFormed(refusal(() => parseRescanJobData(input)));
         }
@@ -117,13 +134,25 @@ describe('parseRescanRequest / parseRescanJobData', () => {
 
   test('a job with duplicate assets, or a bad batchId, is refused by the worker, naming the field', () => {
     fc.assert(
-      fc.property(validRescan, fc.oneof(fc.constant(''), fc.string({ minLength: 201, maxLength: 400 }), fc.integer(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 })), (r, batchId) => {
-        const dup = { policyItemId: r.policyItemId, assetIds: [...r.assetIds, r.assetIds[0]!] };
-        expect(refusal(() => parseRescanJobData(dup)).problems.join()).toContain('assetIds');
-        const e = refusal(() => parseRescanJobData({ policyItemId: r.policyItemId, assetIds: [...new Set(r.assetIds)], batchId }));
-        expectWellFormed(e);
-        expect(e.problems.join()).toContain('batchId');
-      }),
+      fc.property(
+        validRescan,
+        fc.oneof(
+          fc.constant(''),
+          fc.string({ minLength: 201, maxLength: 400 }),
+          fc.integer(),
+          fc.constant(null),
+          fc.array(fc.string(), { maxLength: 2 }),
+        ),
+        (r, batchId) => {
+          const dup = { policyItemId: r.policyItemId, assetIds: [...r.assetIds, r.assetIds[0]!] };
+          expect(refusal(() => parseRescanJobData(dup)).problems.join()).toContain('assetIds');
+          const e = refusal(() =>
+            parseRescanJobData({ policyItemId: r.policyItemId, assetIds: [...new Set(r.assetIds)], batchId }),
+          );
+          expectWellFormed(e);
+          expect(e.problems.join()).toContain('batchId');
+        },
+      ),
       { numRuns: 200 },
     );
   });

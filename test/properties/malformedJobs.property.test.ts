@@ -32,7 +32,12 @@ function refused(v: unknown): boolean {
 }
 
 const badShape = fc.oneof(
-  { weight: 4, arbitrary: corruptedRescan.map((c) => ({ data: viaJson(c.value), mustName: c.mustName })).filter((c) => refused(c.data)) },
+  {
+    weight: 4,
+    arbitrary: corruptedRescan
+      .map((c) => ({ data: viaJson(c.value), mustName: c.mustName }))
+      .filter((c) => refused(c.data)),
+  },
   fc.constantFrom<{ data: unknown; mustName: string[] }>(
     { data: 'rescan 2798 2202462', mustName: ['a rescan must be an object'] },
     { data: null, mustName: ['a rescan must be an object'] },
@@ -60,14 +65,25 @@ test('malformed jobs of generated shapes each fail alone with the reason; good j
   try {
     const shapes = fc.sample(badShape, 12);
     const bad = [];
-    for (const s of shapes) bad.push({ ...s, id: (await raw.add('rescan', s.data, { attempts: 5, backoff: { type: 'fixed', delay: 10 } })).id! });
+    for (const s of shapes)
+      bad.push({
+        ...s,
+        id: (await raw.add('rescan', s.data, { attempts: 5, backoff: { type: 'fixed', delay: 10 } })).id!,
+      });
     const wrongName = (await raw.add('rescan-v2', { policyItemId: 1, assetIds: [1] }, { attempts: 5 })).id!;
-    const { jobIds: good } = await producer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ policyItemId: 77, assetIds: [i + 1] })));
+    const { jobIds: good } = await producer.enqueueMany(
+      Array.from({ length: 5 }, (_, i) => ({ policyItemId: 77, assetIds: [i + 1] })),
+    );
 
-    await waitFor(async () => {
-      const c = await raw.getJobCounts('completed', 'failed');
-      return c.completed === good.length && c.failed === bad.length + 1;
-    }, 30_000, 100, 'every job settled');
+    await waitFor(
+      async () => {
+        const c = await raw.getJobCounts('completed', 'failed');
+        return c.completed === good.length && c.failed === bad.length + 1;
+      },
+      30_000,
+      100,
+      'every job settled',
+    );
 
     for (const b of bad) {
       const job = (await raw.getJob(b.id))!;
@@ -77,9 +93,15 @@ test('malformed jobs of generated shapes each fail alone with the reason; good j
       for (const field of b.mustName) expect(job.failedReason).toContain(field);
     }
     expect((await raw.getJob(wrongName))!.failedReason).toContain('"rescan-v2"');
-    for (const id of good) expect((await raw.getJob(id))!.returnvalue).toMatchObject({ policyItemId: 77, taskId: expect.any(Number) });
+    for (const id of good)
+      expect((await raw.getJob(id))!.returnvalue).toMatchObject({ policyItemId: 77, taskId: expect.any(Number) });
     // Only the good jobs' assets reached the API.
-    expect(sim.calls().flatMap((c) => c.assetIds ?? []).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      sim
+        .calls()
+        .flatMap((c) => c.assetIds ?? [])
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5]);
     expect(worker.pausedBecause()).toBeUndefined();
     expect(worker.worker.isRunning()).toBe(true);
   } finally {

@@ -15,7 +15,15 @@ import { badAssetIds, badAssetType, badId, goodId, looksLikeCrash, nested } from
 const MAX = 5;
 
 const goodName = fc.stringMatching(/^[A-Za-z0-9_.-]{1,30}$/);
-const goodCron = fc.constantFrom('0 2 * * *', '30 1 * * 1-5', '0 */6 * * *', '0 0 1 * *', '15 14 1 * *', '0 * * * * *', '30 */10 * * * *');
+const goodCron = fc.constantFrom(
+  '0 2 * * *',
+  '30 1 * * 1-5',
+  '0 */6 * * *',
+  '0 0 1 * *',
+  '15 14 1 * *',
+  '0 * * * * *',
+  '30 */10 * * * *',
+);
 const goodZone = fc.constantFrom('UTC', 'Asia/Shanghai', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata');
 
 const goodEntry = fc.record(
@@ -31,10 +39,34 @@ const goodEntry = fc.record(
 );
 
 const badValue: Record<string, fc.Arbitrary<unknown>> = {
-  name: fc.oneof(fc.constantFrom('', 'has space', 'a/b', 'x'.repeat(101), 'ü', 'a#1'), fc.integer(), fc.constant(null), fc.array(fc.string(), { minLength: 1, maxLength: 2 })),
-  cron: fc.oneof(fc.constantFrom('', '* * *', '0 2 * *', '* * * * * * *', '61 * * * *', '0 25 * * *', '0 0 32 * *', '@daily', 'every day', '0 2 * * * *x'), fc.integer(), fc.constant(null), fc.boolean()),
+  name: fc.oneof(
+    fc.constantFrom('', 'has space', 'a/b', 'x'.repeat(101), 'ü', 'a#1'),
+    fc.integer(),
+    fc.constant(null),
+    fc.array(fc.string(), { minLength: 1, maxLength: 2 }),
+  ),
+  cron: fc.oneof(
+    fc.constantFrom(
+      '',
+      '* * *',
+      '0 2 * *',
+      '* * * * * * *',
+      '61 * * * *',
+      '0 25 * * *',
+      '0 0 32 * *',
+      '@daily',
+      'every day',
+      '0 2 * * * *x',
+    ),
+    fc.integer(),
+    fc.constant(null),
+    fc.boolean(),
+  ),
   timezone: fc.oneof(fc.constantFrom('Mars/Olympus', 'UTC+8', 'asia/shang hai', ''), fc.integer(), fc.constant(null)),
-  policyItemId: fc.oneof(badId.filter((v) => typeof v !== 'bigint'), fc.constant(nested(50))),
+  policyItemId: fc.oneof(
+    badId.filter((v) => typeof v !== 'bigint'),
+    fc.constant(nested(50)),
+  ),
   // Deep nesting is tested on its own below (the yaml package's own stringify overflows on it).
   assetIds: badAssetIds.filter((v) => !Array.isArray(v) || (v.length < 5_000 && depth(v) < 50)),
   assetType: badAssetType,
@@ -59,15 +91,32 @@ interface BadFile {
 const badFile: fc.Arbitrary<BadFile> = fc
   .tuple(
     fc.uniqueArray(goodEntry, { minLength: 1, maxLength: 5, selector: (e) => e.name }),
-    fc.array(fc.tuple(fc.subarray(FIELDS, { minLength: 1, maxLength: 3 }), fc.option(fc.oneof(fc.string({ minLength: 1, maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'Name', 'assetIDs')), { freq: 3 })), { minLength: 1, maxLength: 3 }),
+    fc.array(
+      fc.tuple(
+        fc.subarray(FIELDS, { minLength: 1, maxLength: 3 }),
+        fc.option(
+          fc.oneof(
+            fc.string({ minLength: 1, maxLength: 10 }),
+            fc.constantFrom('__proto__', 'constructor', 'Name', 'assetIDs'),
+          ),
+          { freq: 3 },
+        ),
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
   )
   .chain(([entries, allBreaks]) => {
     const breaks = allBreaks.slice(0, entries.length);
     return fc.tuple(
       fc.constant(entries),
       fc.constant(breaks),
-      fc.tuple(...breaks.map(([fields]) => fc.tuple(...fields.map((f) => fc.oneof(badValue[f]!, fc.constant(undefined)))))),
-      fc.shuffledSubarray(entries.map((_, i) => i), { minLength: breaks.length, maxLength: breaks.length }),
+      fc.tuple(
+        ...breaks.map(([fields]) => fc.tuple(...fields.map((f) => fc.oneof(badValue[f]!, fc.constant(undefined))))),
+      ),
+      fc.shuffledSubarray(
+        entries.map((_, i) => i),
+        { minLength: breaks.length, maxLength: breaks.length },
+      ),
     );
   })
   .map(([entries, breaks, values, targets]) => {
@@ -82,8 +131,13 @@ const badFile: fc.Arbitrary<BadFile> = fc
         else if (v !== undefined) e[f] = v;
         // A missing optional field is fine; anything else set here is bad.
       });
-      const named: string[] = fields.filter((f, j) => values[k]![j] !== undefined || (f !== 'timezone' && f !== 'assetType'));
-      if (unknown !== null && !['name', 'cron', 'timezone', 'policyItemId', 'assetIds', 'assetType'].includes(unknown)) {
+      const named: string[] = fields.filter(
+        (f, j) => values[k]![j] !== undefined || (f !== 'timezone' && f !== 'assetType'),
+      );
+      if (
+        unknown !== null &&
+        !['name', 'cron', 'timezone', 'policyItemId', 'assetIds', 'assetType'].includes(unknown)
+      ) {
         Object.defineProperty(e, unknown, { value: 1, enumerable: true, configurable: true, writable: true });
         named.push(JSON.stringify(unknown));
       }
@@ -155,7 +209,17 @@ test('any text at all: entries, or a SchedulesError; never a crash', () => {
 });
 
 test('a YAML alias bomb is refused quickly', () => {
-  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`), 'schedules: [*i]'].join('\n');
+  const bomb = [
+    'a: &a ["x","x","x","x","x","x","x","x","x"]',
+    ...Array.from(
+      { length: 8 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(',')}]`,
+    ),
+    'schedules: [*i]',
+  ].join('\n');
   const t0 = Date.now();
   const e = schedulesError(() => parseSchedulesFile(bomb, { maxAssetsPerCall: MAX }));
   expect(Date.now() - t0).toBeLessThan(2_000);
@@ -164,23 +228,29 @@ test('a YAML alias bomb is refused quickly', () => {
 
 test('valid files parse: deduplicated assets, parts of at most maxAssetsPerCall that pass the job contract', () => {
   fc.assert(
-    fc.property(fc.uniqueArray(goodEntry, { minLength: 0, maxLength: 6, selector: (e) => e.name }), fc.integer({ min: 1, max: 8 }), (entries, max) => {
-      const parsed: ScheduleEntry[] = parseSchedulesFile(stringify({ schedules: entries }), { maxAssetsPerCall: max });
-      expect(parsed.map((p) => p.name)).toEqual(entries.map((e) => e.name));
-      parsed.forEach((p, i) => {
-        const e = entries[i]!;
-        const unique = [...new Set(e.assetIds)];
-        expect(p.assetIds).toEqual(unique);
-        expect(p.timezone).toBe(e.timezone ?? 'UTC');
-        expect(p.parts).toHaveLength(Math.ceil(unique.length / max));
-        expect(p.parts.flatMap((part) => part.data.assetIds)).toEqual(unique);
-        p.parts.forEach((part, k) => {
-          expect(part.id).toBe(p.parts.length === 1 ? e.name : `${e.name}#${k + 1}`);
-          expect(parseRescanJobData(part.data)).toEqual(part.data);
-          expect(part.data.assetIds.length).toBeLessThanOrEqual(max);
+    fc.property(
+      fc.uniqueArray(goodEntry, { minLength: 0, maxLength: 6, selector: (e) => e.name }),
+      fc.integer({ min: 1, max: 8 }),
+      (entries, max) => {
+        const parsed: ScheduleEntry[] = parseSchedulesFile(stringify({ schedules: entries }), {
+          maxAssetsPerCall: max,
         });
-      });
-    }),
+        expect(parsed.map((p) => p.name)).toEqual(entries.map((e) => e.name));
+        parsed.forEach((p, i) => {
+          const e = entries[i]!;
+          const unique = [...new Set(e.assetIds)];
+          expect(p.assetIds).toEqual(unique);
+          expect(p.timezone).toBe(e.timezone ?? 'UTC');
+          expect(p.parts).toHaveLength(Math.ceil(unique.length / max));
+          expect(p.parts.flatMap((part) => part.data.assetIds)).toEqual(unique);
+          p.parts.forEach((part, k) => {
+            expect(part.id).toBe(p.parts.length === 1 ? e.name : `${e.name}#${k + 1}`);
+            expect(parseRescanJobData(part.data)).toEqual(part.data);
+            expect(part.data.assetIds.length).toBeLessThanOrEqual(max);
+          });
+        });
+      },
+    ),
     { numRuns: 150 },
   );
 });

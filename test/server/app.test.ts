@@ -28,7 +28,10 @@ const logger = createLogger('silent');
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 const AUTH = { authorization: basic('admin', PASSWORD) };
 
-async function http(path: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+async function http(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const res = await fetch(server.url + path, init);
   const text = await res.text();
   let body: unknown;
@@ -44,7 +47,11 @@ async function http(path: string, init: RequestInit = {}): Promise<{ status: num
 const totalJobs = async () => Object.values(await producer.queue.getJobCounts()).reduce((a, b) => a + b, 0);
 
 const postJson = (path: string, payload: unknown, headers: Record<string, string> = AUTH) =>
-  http(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+  http(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0 });
@@ -76,12 +83,17 @@ afterAll(async () => {
 });
 
 describe('access', () => {
-  test.each(['/v1/tasks', '/v1/rescans/1', '/metrics', '/dashboard'])('%s needs credentials (401 without, 401 with wrong ones)', async (path) => {
-    expect((await http(path)).status).toBe(401);
-    expect((await http(path, { headers: { authorization: basic('admin', 'wrong-password-here') } })).status).toBe(401);
-    expect((await http(path, { headers: { authorization: basic('root', PASSWORD) } })).status).toBe(401);
-    expect((await http(path, { headers: { authorization: 'Bearer not-the-token-not-the-token' } })).status).toBe(401);
-  });
+  test.each(['/v1/tasks', '/v1/rescans/1', '/metrics', '/dashboard'])(
+    '%s needs credentials (401 without, 401 with wrong ones)',
+    async (path) => {
+      expect((await http(path)).status).toBe(401);
+      expect((await http(path, { headers: { authorization: basic('admin', 'wrong-password-here') } })).status).toBe(
+        401,
+      );
+      expect((await http(path, { headers: { authorization: basic('root', PASSWORD) } })).status).toBe(401);
+      expect((await http(path, { headers: { authorization: 'Bearer not-the-token-not-the-token' } })).status).toBe(401);
+    },
+  );
 
   test('POST /v1/rescans needs credentials and enqueues nothing without them', async () => {
     const before = await totalJobs();
@@ -102,24 +114,41 @@ describe('access', () => {
   test('probes are open', async () => {
     expect((await http('/healthz')).body).toEqual({ status: 'ok' });
     // Ready, with what the start-up check found (the suite's Redis runs without persistence).
-    expect((await http('/readyz')).body).toEqual({ status: 'ready', redisSettings: { checked: true, persistence: 'none', problems: ['persistence'] } });
+    expect((await http('/readyz')).body).toEqual({
+      status: 'ready',
+      redisSettings: { checked: true, persistence: 'none', problems: ['persistence'] },
+    });
     // The details (values found and the exact fix) are behind login.
-    expect((await http('/v1/readiness', { headers: AUTH })).body).toMatchObject({ status: 'ready', redisSettings: { checked: true, problems: [{ setting: 'persistence', fix: expect.stringContaining('appendonly yes') }] } });
+    expect((await http('/v1/readiness', { headers: AUTH })).body).toMatchObject({
+      status: 'ready',
+      redisSettings: {
+        checked: true,
+        problems: [{ setting: 'persistence', fix: expect.stringContaining('appendonly yes') }],
+      },
+    });
   });
 
   test('the server refuses to start without credentials, unless on loopback with auth explicitly off', () => {
     const base = { REDIS_URL: testRedisUrl(), TCSS_ENDPOINT: sim.url };
     expect(() => requireServerAccess(loadConfig(base).server)).toThrow(ConfigError);
     expect(() => requireServerAccess(loadConfig(base).server)).toThrow(/SERVER_PASSWORD/);
-    expect(() => requireServerAccess(loadConfig({ ...base, SERVER_AUTH: 'off', SERVER_HOST: '0.0.0.0' }).server)).toThrow(/SERVER_AUTH/);
+    expect(() =>
+      requireServerAccess(loadConfig({ ...base, SERVER_AUTH: 'off', SERVER_HOST: '0.0.0.0' }).server),
+    ).toThrow(/SERVER_AUTH/);
     expect(() => requireServerAccess(loadConfig({ ...base, SERVER_AUTH: 'off' }).server)).not.toThrow();
-    expect(() => loadConfig({ ...base, SERVER_PASSWORD: 'short' })).toThrow(/SERVER_PASSWORD: expected at least 12 characters, got \(hidden\)/);
+    expect(() => loadConfig({ ...base, SERVER_PASSWORD: 'short' })).toThrow(
+      /SERVER_PASSWORD: expected at least 12 characters, got \(hidden\)/,
+    );
   });
 });
 
 describe('API', () => {
   test('a rescan enqueued over HTTP is processed, and GET /v1/rescans/:jobId returns its TaskId', async () => {
-    const res = await postJson('/v1/rescans', { policyItemId: 2798, assetIds: [2202462, 2202462, 7], assetType: 'ASSET_CONTAINER' });
+    const res = await postJson('/v1/rescans', {
+      policyItemId: 2798,
+      assetIds: [2202462, 2202462, 7],
+      assetType: 'ASSET_CONTAINER',
+    });
     expect(res.status).toBe(202);
     expect(res.body.jobIds).toHaveLength(1);
     const jobId = res.body.jobIds[0] as string;
@@ -130,7 +159,14 @@ describe('API', () => {
     const issued = sim.calls().find((c) => c.taskId === done.body.taskId);
     expect(issued).toBeDefined();
     expect(issued!.assetIds).toEqual([2202462, 7]);
-    expect(done.body).toMatchObject({ jobId, state: 'completed', attempts: 1, requestId: issued!.requestId, lastError: null, data: { policyItemId: 2798, assetIds: [2202462, 7], assetType: 'ASSET_CONTAINER' } });
+    expect(done.body).toMatchObject({
+      jobId,
+      state: 'completed',
+      attempts: 1,
+      requestId: issued!.requestId,
+      lastError: null,
+      data: { policyItemId: 2798, assetIds: [2202462, 7], assetType: 'ASSET_CONTAINER' },
+    });
 
     const tasks = await http('/v1/tasks?policyItemId=2798', { headers: AUTH });
     expect(tasks.status).toBe(200);
@@ -139,7 +175,10 @@ describe('API', () => {
 
   test('an array is accepted; a big request is split into jobs sharing a batch id', async () => {
     const many = Array.from({ length: 250 }, (_, i) => i + 1);
-    const res = await postJson('/v1/rescans', [{ policyItemId: 5, assetIds: [1] }, { policyItemId: 6, assetIds: many }]);
+    const res = await postJson('/v1/rescans', [
+      { policyItemId: 5, assetIds: [1] },
+      { policyItemId: 6, assetIds: many },
+    ]);
     expect(res.status).toBe(202);
     expect(res.body.jobIds).toHaveLength(1 + 3);
     expect(res.body.batchIds[0]).toBeNull();
@@ -148,7 +187,10 @@ describe('API', () => {
 
   test('400 lists every problem, naming each rescan and field; nothing is enqueued', async () => {
     const before = await totalJobs();
-    const res = await postJson('/v1/rescans', [{ policyItemId: 1, assetIds: [1] }, { policyItemId: -1, assetIds: [], assetType: 'NOPE', extra: true }]);
+    const res = await postJson('/v1/rescans', [
+      { policyItemId: 1, assetIds: [1] },
+      { policyItemId: -1, assetIds: [], assetType: 'NOPE', extra: true },
+    ]);
     expect(res.status).toBe(400);
     expect(res.body.error).toContain('nothing was enqueued');
     expect(res.body.problems).toEqual(
@@ -167,7 +209,10 @@ describe('API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/JSON/i);
     expect((await postJson('/v1/rescans', [])).status).toBe(400);
-    const big = await postJson('/v1/rescans', { policyItemId: 1, assetIds: Array.from({ length: 2000 }, (_, i) => i + 1) });
+    const big = await postJson('/v1/rescans', {
+      policyItemId: 1,
+      assetIds: Array.from({ length: 2000 }, (_, i) => i + 1),
+    });
     expect(big.status).toBe(413);
   });
 
@@ -230,9 +275,24 @@ describe('/readyz', () => {
 
 describe('dashboard', () => {
   test('read-only mode refuses changes that the normal mode makes', async () => {
-    const readOnly = await startServer(loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: cfg.queueName, TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD, DASHBOARD_READ_ONLY: 'true', SERVER_LOGIN_MAX_FAILURES: '1000' }), logger);
+    const readOnly = await startServer(
+      loadConfig({
+        REDIS_URL: testRedisUrl(),
+        QUEUE_NAME: cfg.queueName,
+        TCSS_ENDPOINT: sim.url,
+        SERVER_PORT: '0',
+        SERVER_PASSWORD: PASSWORD,
+        DASHBOARD_READ_ONLY: 'true',
+        SERVER_LOGIN_MAX_FAILURES: '1000',
+      }),
+      logger,
+    );
     try {
-      const pause = (base: string) => fetch(`${base}/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`, { method: 'PUT', headers: AUTH });
+      const pause = (base: string) =>
+        fetch(`${base}/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/pause`, {
+          method: 'PUT',
+          headers: AUTH,
+        });
       const refused = await pause(readOnly.url);
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(await producer.queue.isPaused()).toBe(false);
@@ -248,7 +308,10 @@ describe('dashboard', () => {
   test('neither /metrics nor the dashboard API shows the SecretKey', async () => {
     const key = cfg.tcss.credentials!.secretKey;
     const metrics = await http('/metrics', { headers: AUTH });
-    const queues = await http('/dashboard/api/queues?activeQueue=' + encodeURIComponent(cfg.queueName) + '&status=completed', { headers: AUTH });
+    const queues = await http(
+      '/dashboard/api/queues?activeQueue=' + encodeURIComponent(cfg.queueName) + '&status=completed',
+      { headers: AUTH },
+    );
     expect(metrics.status).toBe(200);
     expect(queues.status).toBe(200);
     expect(queues.text).toContain('taskId'); // the jobs, with their results, are in there
@@ -270,7 +333,11 @@ describe('dashboard', () => {
     await withOpenListener(async (open) => {
       for (const address of nonLoopbackAddresses()) {
         if ((await tryConnect(address, open)) !== 'connected') continue; // unreachable anyway: proves nothing
-        expect({ address, server: await tryConnect(address, ports.server), simulator: await tryConnect(address, ports.simulator) }).toEqual({ address, server: 'refused', simulator: 'refused' });
+        expect({
+          address,
+          server: await tryConnect(address, ports.server),
+          simulator: await tryConnect(address, ports.simulator),
+        }).toEqual({ address, server: 'refused', simulator: 'refused' });
       }
     });
   });

@@ -110,7 +110,9 @@ test('without credentials, or with a wrong password, the dashboard answers 401',
   expect(res.status).toBe(401);
   expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
 
-  const wrong = await fetch(`${server!.url}/dashboard`, { headers: { authorization: `Basic ${Buffer.from(`${USER}:not-the-password`).toString('base64')}` } });
+  const wrong = await fetch(`${server!.url}/dashboard`, {
+    headers: { authorization: `Basic ${Buffer.from(`${USER}:not-the-password`).toString('base64')}` },
+  });
   expect(wrong.status).toBe(401);
 
   // In the browser. Without credentials Playwright declines the challenge, so the navigation itself

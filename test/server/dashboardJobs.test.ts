@@ -23,16 +23,31 @@ let worker: RescanWorker;
 let producer: RescanProducer;
 
 const board = async (status: string) => {
-  const res = await fetch(`${server.url}/dashboard/api/queues?activeQueue=${encodeURIComponent(cfg.queueName)}&status=${status}&page=1`, { headers: AUTH });
+  const res = await fetch(
+    `${server.url}/dashboard/api/queues?activeQueue=${encodeURIComponent(cfg.queueName)}&status=${status}&page=1`,
+    { headers: AUTH },
+  );
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { queues: { name: string; allowRetries: boolean; jobs: { id: string; name: string; failedReason: string; stacktrace: string[] }[] }[] };
+  const body = (await res.json()) as {
+    queues: {
+      name: string;
+      allowRetries: boolean;
+      jobs: { id: string; name: string; failedReason: string; stacktrace: string[] }[];
+    }[];
+  };
   return body.queues.find((q) => q.name === cfg.queueName)!;
 };
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0 });
   sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('board'), TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD });
+  cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('board'),
+    TCSS_ENDPOINT: sim.url,
+    SERVER_PORT: '0',
+    SERVER_PASSWORD: PASSWORD,
+  });
   server = await startServer(cfg, createLogger('silent'));
   worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
   producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
@@ -54,10 +69,15 @@ test('titles, a permanent error without a stack, and no retry', async () => {
     { policyItemId: 2798, assetIds: [1, 2, 3], assetType: 'ASSET_CONTAINER' },
     { policyItemId: FAILING_ITEM, assetIds: [9] },
   ]);
-  await waitFor(async () => {
-    const c = await producer.queue.getJobCounts('completed', 'failed');
-    return c.completed === 1 && c.failed === 1;
-  }, 30_000, 100, 'one completed and one failed job');
+  await waitFor(
+    async () => {
+      const c = await producer.queue.getJobCounts('completed', 'failed');
+      return c.completed === 1 && c.failed === 1;
+    },
+    30_000,
+    100,
+    'one completed and one failed job',
+  );
 
   const completed = await board('completed');
   expect(completed.jobs.map((j) => j.name)).toEqual(['rescan · check item 2798 · 3 assets (ASSET_CONTAINER)']);
@@ -74,5 +94,7 @@ test('titles, a permanent error without a stack, and no retry', async () => {
 test('data the title cannot read falls back to the job name', () => {
   expect(jobTitle({ name: 'rescan', data: { policyItemId: 'x' } })).toBe('rescan');
   expect(jobTitle({ name: 'other', data: null })).toBe('other');
-  expect(jobTitle({ name: 'rescan', data: { policyItemId: 5, assetIds: [1, 2], assetType: 'A'.repeat(100) } })).toBe(`rescan · check item 5 · 2 assets (${'A'.repeat(40)})`);
+  expect(jobTitle({ name: 'rescan', data: { policyItemId: 5, assetIds: [1, 2], assetType: 'A'.repeat(100) } })).toBe(
+    `rescan · check item 5 · 2 assets (${'A'.repeat(40)})`,
+  );
 });

@@ -29,7 +29,24 @@ const AUTH = { authorization: basic('admin', PASSWORD) };
 const MAX_LOGIN_FAILURES = 4;
 
 /** BullMQ's own key names under `bull:<queue>:`, which a job id must never reach. */
-const BULLMQ_KEYS = ['meta', 'events', 'id', 'wait', 'active', 'completed', 'stalled-check', 'marker', 'paused', 'delayed', 'prioritized', 'failed', 'limiter', 'repeat', 'pc', 'de'];
+const BULLMQ_KEYS = [
+  'meta',
+  'events',
+  'id',
+  'wait',
+  'active',
+  'completed',
+  'stalled-check',
+  'marker',
+  'paused',
+  'delayed',
+  'prioritized',
+  'failed',
+  'limiter',
+  'repeat',
+  'pc',
+  'de',
+];
 
 let redis: Redis;
 let cfg: Config;
@@ -50,7 +67,11 @@ function config(extra: Record<string, string> = {}, queueName = uniqueName('hard
   });
 }
 
-async function http(base: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+async function http(
+  base: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const res = await fetch(base + path, init);
   const text = await res.text();
   let body: unknown;
@@ -63,7 +84,11 @@ async function http(base: string, path: string, init: RequestInit = {}): Promise
 }
 const get = (path: string, headers: Record<string, string> = AUTH) => http(server.url, path, { headers });
 const post = (payload: string, headers: Record<string, string> = AUTH) =>
-  http(server.url, '/v1/rescans', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
+  http(server.url, '/v1/rescans', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: payload,
+  });
 
 const totalJobs = async () => Object.values(await producer.queue.getJobCounts()).reduce((a, b) => a + b, 0);
 
@@ -97,7 +122,12 @@ beforeAll(async () => {
   );
   await producer.enqueue({ policyItemId: 1, assetIds: [1] });
   await producer.enqueue({ policyItemId: 1, assetIds: [2] });
-  await waitFor(async () => (await producer.queue.getJobCounts('active')).active === 1 && (await producer.queue.getJobCounts('completed')).completed === 1, 10_000);
+  await waitFor(
+    async () =>
+      (await producer.queue.getJobCounts('active')).active === 1 &&
+      (await producer.queue.getJobCounts('completed')).completed === 1,
+    10_000,
+  );
   await worker.pause(true).catch(() => undefined);
   await producer.enqueue({ policyItemId: 1, assetIds: [3] }); // stays waiting
   await waitFor(async () => (await redis.exists(`bull:${cfg.queueName}:stalled-check`)) === 1, 10_000);
@@ -131,14 +161,25 @@ describe('ids and cursors we never issued get a 4xx, never a 500', () => {
     expect((await get(`/dashboard/api/queues/${encodeURIComponent(cfg.queueName)}/${id}`)).status).toBe(200);
   });
 
-  test.each(['0-0', '0-00', '18446744073709551616-0', '0-18446744073709551616', '99999999999999999999999-1', '01-1', '1-', '-1', '1-1-1'])('GET /v1/tasks?cursor=%s is a 400', async (cursor) => {
+  test.each([
+    '0-0',
+    '0-00',
+    '18446744073709551616-0',
+    '0-18446744073709551616',
+    '99999999999999999999999-1',
+    '01-1',
+    '1-',
+    '-1',
+    '1-1-1',
+  ])('GET /v1/tasks?cursor=%s is a 400', async (cursor) => {
     const res = await get(`/v1/tasks?cursor=${cursor}`);
     expect(res.status).toBe(400);
     expect(res.body.problems).toEqual([expect.stringContaining('cursor')]);
   });
 
   test('the largest stream id is a cursor Redis accepts, with or without policyItemId', async () => {
-    for (const q of ['', '&policyItemId=1']) expect((await get(`/v1/tasks?cursor=18446744073709551615-18446744073709551615${q}`)).status).toBe(200);
+    for (const q of ['', '&policyItemId=1'])
+      expect((await get(`/v1/tasks?cursor=18446744073709551615-18446744073709551615${q}`)).status).toBe(200);
     expect((await get('/v1/tasks?cursor=0-1')).status).toBe(200);
   });
 });
@@ -149,7 +190,10 @@ describe('exact numbers', () => {
     ['{"policyItemId":4503599627370496.5,"assetIds":[5]}', 'policyItemId: 4503599627370496.5'],
     ['{"policyItemId":9007199254740993,"assetIds":[5]}', 'policyItemId: 9007199254740993'],
     ['{"policyItemId":5,"assetIds":[7,4503599627370496.5]}', 'assetIds[1]: 4503599627370496.5'],
-    ['[{"policyItemId":5,"assetIds":[7]},{"policyItemId":2.00000000000000001,"assetIds":[7]}]', '#2: policyItemId: 2.00000000000000001'],
+    [
+      '[{"policyItemId":5,"assetIds":[7]},{"policyItemId":2.00000000000000001,"assetIds":[7]}]',
+      '#2: policyItemId: 2.00000000000000001',
+    ],
   ])('%s is refused, naming the number as written; nothing is enqueued', async (payload, named) => {
     const before = await totalJobs();
     const res = await post(payload);
@@ -175,7 +219,14 @@ describe('exact numbers', () => {
   });
 
   test('GET /v1/tasks takes policyItemId and limit in plain digits only', async () => {
-    for (const q of ['policyItemId=1.0000000000000001', 'policyItemId=1e3', 'policyItemId=0x10', 'policyItemId=%201', 'limit=1.0', 'limit=1e1']) {
+    for (const q of [
+      'policyItemId=1.0000000000000001',
+      'policyItemId=1e3',
+      'policyItemId=0x10',
+      'policyItemId=%201',
+      'limit=1.0',
+      'limit=1e1',
+    ]) {
       expect((await get(`/v1/tasks?${q}`)).status).toBe(400);
     }
     expect((await get('/v1/tasks?policyItemId=2&policyItemId=3')).status).toBe(400);
@@ -194,7 +245,13 @@ test('a 400 lists the first 100 problems and says how many there were', async ()
 
 test('POSTs queue for the intake one at a time; clients that give up, waiting or not, hold up no one', async () => {
   const big = JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ policyItemId: 9, assetIds: [i + 1] })));
-  const send = (signal?: AbortSignal) => fetch(`${server.url}/v1/rescans`, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: big, ...(signal ? { signal } : {}) });
+  const send = (signal?: AbortSignal) =>
+    fetch(`${server.url}/v1/rescans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...AUTH },
+      body: big,
+      ...(signal ? { signal } : {}),
+    });
   for (let round = 0; round < 3; round++) {
     const first = send();
     const quitters = Array.from({ length: 3 }, () => {
@@ -221,7 +278,9 @@ describe('logins', () => {
       // Requests without credentials (a browser's first try) are no failures.
       for (let i = 0; i < MAX_LOGIN_FAILURES + 2; i++) expect((await http(own.url, '/v1/tasks')).status).toBe(401);
       for (let i = 0; i < MAX_LOGIN_FAILURES - 1; i++) {
-        expect((await http(own.url, '/v1/tasks', { headers: { authorization: basic('admin', wrong) } })).status).toBe(401);
+        expect((await http(own.url, '/v1/tasks', { headers: { authorization: basic('admin', wrong) } })).status).toBe(
+          401,
+        );
       }
       expect((await http(own.url, '/v1/tasks', { headers: { authorization: `Bearer ${wrong}` } })).status).toBe(401);
       for (const headers of [{ authorization: basic('admin', wrong) }, AUTH, { authorization: `Bearer ${TOKEN}` }]) {
@@ -231,7 +290,12 @@ describe('logins', () => {
       }
       const failures = lines().filter((l) => l.includes('"login failed"'));
       expect(failures).toHaveLength(MAX_LOGIN_FAILURES);
-      expect(JSON.parse(failures[0]!)).toMatchObject({ event: 'login_failed', address: expect.stringMatching(/127\.0\.0\.1/), scheme: 'basic', knownUser: true });
+      expect(JSON.parse(failures[0]!)).toMatchObject({
+        event: 'login_failed',
+        address: expect.stringMatching(/127\.0\.0\.1/),
+        scheme: 'basic',
+        knownUser: true,
+      });
       expect(lines().join('\n')).not.toContain(wrong);
       expect(lines().join('\n')).not.toContain(PASSWORD);
     } finally {
@@ -254,19 +318,30 @@ describe('logins', () => {
     const port = Number(new URL(open.url).port);
     const status = (host: string | undefined, path = '/v1/tasks') =>
       new Promise<number>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, path, setHost: false, headers: host === undefined ? {} : { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path, setHost: false, headers: host === undefined ? {} : { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         req.on('error', reject);
         req.end();
       });
     try {
-      for (const host of ['evil.example', `evil.example:${port}`, '127.0.0.1.evil.example', `attacker.test:${port}`, '10.0.0.1', '']) {
+      for (const host of [
+        'evil.example',
+        `evil.example:${port}`,
+        '127.0.0.1.evil.example',
+        `attacker.test:${port}`,
+        '10.0.0.1',
+        '',
+      ]) {
         expect(await status(host)).toBe(421);
       }
       expect([400, 421]).toContain(await status(undefined)); // Node itself refuses HTTP/1.1 without Host
-      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`]) expect(await status(host)).toBe(200);
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`])
+        expect(await status(host)).toBe(200);
     } finally {
       await open.close();
     }
@@ -278,18 +353,37 @@ describe('/readyz', () => {
     const pausedKey = keys.pausedWorkers(cfg.queueName);
     const now = new Date().toISOString();
     // What a worker writes when the API refuses its credentials (src/pause.ts).
-    await redis.hset(pausedKey, 'worker-host-1234', JSON.stringify({ code: 'AuthFailure.SecretIdNotFound', message: 'The SecretId is not found', requestId: 'req-secret-detail', at: now, seenAt: now }));
+    await redis.hset(
+      pausedKey,
+      'worker-host-1234',
+      JSON.stringify({
+        code: 'AuthFailure.SecretIdNotFound',
+        message: 'The SecretId is not found',
+        requestId: 'req-secret-detail',
+        at: now,
+        seenAt: now,
+      }),
+    );
     try {
       const open = await get('/readyz', {});
       expect(open.status).toBe(503);
       // A status, a reason code and the Redis settings' findings as codes: nothing else.
-      expect(open.body).toEqual({ status: 'not ready', reason: 'workers_paused', redisSettings: { checked: true, persistence: 'none', problems: ['persistence'] } });
-      for (const detail of ['worker-host-1234', 'req-secret-detail', 'SecretId', 'AuthFailure']) expect(open.text).not.toContain(detail);
+      expect(open.body).toEqual({
+        status: 'not ready',
+        reason: 'workers_paused',
+        redisSettings: { checked: true, persistence: 'none', problems: ['persistence'] },
+      });
+      for (const detail of ['worker-host-1234', 'req-secret-detail', 'SecretId', 'AuthFailure'])
+        expect(open.text).not.toContain(detail);
 
       expect((await get('/v1/readiness', {})).status).toBe(401);
       const inside = await get('/v1/readiness');
       expect(inside.status).toBe(503);
-      expect(inside.body).toMatchObject({ status: 'not ready', reason: 'workers_paused', pausedWorkers: { 'worker-host-1234': { requestId: 'req-secret-detail' } } });
+      expect(inside.body).toMatchObject({
+        status: 'not ready',
+        reason: 'workers_paused',
+        pausedWorkers: { 'worker-host-1234': { requestId: 'req-secret-detail' } },
+      });
       expect(inside.body.detail).toContain('AuthFailure.SecretIdNotFound');
     } finally {
       await redis.del(pausedKey);

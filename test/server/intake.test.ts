@@ -20,7 +20,13 @@ let queue: Queue;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  cfg = loadConfig({ REDIS_URL: redis.url, QUEUE_NAME: uniqueName('intake'), SERVER_PORT: '0', SERVER_API_TOKEN: TOKEN, PRODUCER_TIMEOUT_MS: String(TIMEOUT_MS) });
+  cfg = loadConfig({
+    REDIS_URL: redis.url,
+    QUEUE_NAME: uniqueName('intake'),
+    SERVER_PORT: '0',
+    SERVER_API_TOKEN: TOKEN,
+    PRODUCER_TIMEOUT_MS: String(TIMEOUT_MS),
+  });
   server = await startServer(cfg, createLogger('silent'));
   queue = new Queue(cfg.queueName, { connection: { url: redis.url, maxRetriesPerRequest: null } });
   queue.on('error', () => undefined);
@@ -44,7 +50,10 @@ const post = async (body: unknown, headers: Record<string, string> = {}) => {
 const totalJobs = async () => Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
 
 test('Idempotency-Key: a retry gets the same job ids and adds nothing; another body under the key is a 409', async () => {
-  const body = [{ policyItemId: 3, assetIds: [1, 2] }, { policyItemId: 4, assetIds: [5] }];
+  const body = [
+    { policyItemId: 3, assetIds: [1, 2] },
+    { policyItemId: 4, assetIds: [5] },
+  ];
   const first = await post(body, { 'idempotency-key': 'req-0001' });
   expect(first.status).toBe(202);
   const before = await totalJobs();
@@ -85,7 +94,12 @@ test('Redis down: POST answers 503 with Retry-After within the bound, and nothin
     // The restarted Redis is empty (no persistence): any job is one that landed late.
     expect(Object.values(await fresh.getJobCounts()).reduce((a, b) => a + b, 0)).toBe(0);
     // And the server takes rescans again.
-    const ok = await waitFor(async () => ((await post({ policyItemId: 9, assetIds: [9] })).status === 202 ? true : undefined), 15_000, 250, 'the API to accept again');
+    const ok = await waitFor(
+      async () => ((await post({ policyItemId: 9, assetIds: [9] })).status === 202 ? true : undefined),
+      15_000,
+      250,
+      'the API to accept again',
+    );
     expect(ok).toBe(true);
   } finally {
     await fresh.close();

@@ -33,7 +33,12 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    text,
+    body: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+  };
 }
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -44,19 +49,35 @@ function expectDocumented(template: string, method: string, answer: { status: nu
   const op = doc.paths[template]?.[method.toLowerCase()];
   expect({ template, method, documented: !!op }).toEqual({ template, method, documented: true });
   const response = op.responses[String(answer.status)];
-  expect({ template, status: answer.status, documented: !!response }).toEqual({ template, status: answer.status, documented: true });
+  expect({ template, status: answer.status, documented: !!response }).toEqual({
+    template,
+    status: answer.status,
+    documented: true,
+  });
   const mediaType = Object.keys(response.content)[0]!;
   expect(answer.type).toContain(mediaType);
   const validate = ajv.compile(response.content[mediaType].schema);
   const ok = validate(answer.body);
-  expect({ template, status: answer.status, errors: validate.errors ?? null, body: answer.body }).toEqual({ template, status: answer.status, errors: null, body: answer.body });
+  expect({ template, status: answer.status, errors: validate.errors ?? null, body: answer.body }).toEqual({
+    template,
+    status: answer.status,
+    errors: null,
+    body: answer.body,
+  });
   expect(ok).toBe(true);
 }
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0 });
   sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('oapi'), TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD, SERVER_API_TOKEN: TOKEN });
+  cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('oapi'),
+    TCSS_ENDPOINT: sim.url,
+    SERVER_PORT: '0',
+    SERVER_PASSWORD: PASSWORD,
+    SERVER_API_TOKEN: TOKEN,
+  });
   server = await startServer(cfg, createLogger('silent'));
   worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
   producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
@@ -85,8 +106,17 @@ test('the document and the page need the same credentials as the API', async () 
 
 test('OpenAPI 3.1, every /v1 route and the probes documented, the dashboard and the docs routes hidden', () => {
   expect(doc.openapi).toBe('3.1.0');
-  expect(doc.components.securitySchemes).toEqual(expect.objectContaining({ basicAuth: expect.anything(), bearerAuth: expect.anything() }));
-  expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/rescans', '/v1/rescans/{jobId}', '/v1/tasks']);
+  expect(doc.components.securitySchemes).toEqual(
+    expect.objectContaining({ basicAuth: expect.anything(), bearerAuth: expect.anything() }),
+  );
+  expect(Object.keys(doc.paths).sort()).toEqual([
+    '/healthz',
+    '/metrics',
+    '/readyz',
+    '/v1/rescans',
+    '/v1/rescans/{jobId}',
+    '/v1/tasks',
+  ]);
   expect(doc.paths['/healthz'].get.security).toEqual([]);
   expect(doc.paths['/v1/rescans'].post.security).toEqual([{ basicAuth: [] }, { bearerAuth: [] }]);
   // Answers are JSON.stringify as before: the document does not make Fastify drop fields.
@@ -103,14 +133,22 @@ test('the document compiles under ajv 2020 and the request body schema is the co
 });
 
 test('real answers match the document: enqueue, job (completed and failed), tasks, errors, probes', async () => {
-  const accepted = await call('POST', '/v1/rescans', [{ policyItemId: 2798, assetIds: [1, 2] }, { policyItemId: FAILING_ITEM, assetIds: [3] }]);
+  const accepted = await call('POST', '/v1/rescans', [
+    { policyItemId: 2798, assetIds: [1, 2] },
+    { policyItemId: FAILING_ITEM, assetIds: [3] },
+  ]);
   expect(accepted.status).toBe(202);
   expectDocumented('/v1/rescans', 'POST', accepted);
   expectDocumented('/v1/rescans', 'POST', await call('POST', '/v1/rescans', { policyItemId: 'x', assetIds: [] }));
   expectDocumented('/v1/rescans', 'POST', await call('POST', '/v1/rescans', { policyItemId: 1, assetIds: [1] }, {}));
 
   const [okId, failId] = accepted.body.jobIds as string[];
-  await waitFor(async () => (await producer.queue.getJob(okId!))?.finishedOn && (await producer.queue.getJob(failId!))?.finishedOn, 30_000, 100, 'both jobs finished');
+  await waitFor(
+    async () => (await producer.queue.getJob(okId!))?.finishedOn && (await producer.queue.getJob(failId!))?.finishedOn,
+    30_000,
+    100,
+    'both jobs finished',
+  );
   const done = await call('GET', `/v1/rescans/${okId}`);
   expect(done.body.state).toBe('completed');
   expectDocumented('/v1/rescans/{jobId}', 'GET', done);

@@ -48,7 +48,12 @@ let server: RunningServer;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  const cfg = loadConfig({ REDIS_URL: redis.url, QUEUE_NAME: uniqueName('probes'), SERVER_PORT: '0', SERVER_API_TOKEN: TOKEN });
+  const cfg = loadConfig({
+    REDIS_URL: redis.url,
+    QUEUE_NAME: uniqueName('probes'),
+    SERVER_PORT: '0',
+    SERVER_API_TOKEN: TOKEN,
+  });
   server = await startServer(cfg, createLogger('silent'));
 });
 
@@ -58,7 +63,11 @@ afterAll(async () => {
 });
 
 test('/healthz answers quickly while POSTs of 10,000 rescans keep the API busy', async () => {
-  const child = spawn(process.execPath, ['-e', LOAD_SCRIPT, server.url, TOKEN, String(LOAD_SECONDS), String(LANES), '10000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['-e', LOAD_SCRIPT, server.url, TOKEN, String(LOAD_SECONDS), String(LANES), '10000'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -40,7 +40,13 @@ const clusterSeries = (text: string) =>
 beforeAll(async () => {
   sim = await startSimulator({ port: 0 });
   sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({ REDIS_URL: testRedisUrl(), QUEUE_NAME: uniqueName('prom'), TCSS_ENDPOINT: sim.url, SERVER_PORT: '0', SERVER_PASSWORD: PASSWORD });
+  cfg = loadConfig({
+    REDIS_URL: testRedisUrl(),
+    QUEUE_NAME: uniqueName('prom'),
+    TCSS_ENDPOINT: sim.url,
+    SERVER_PORT: '0',
+    SERVER_PASSWORD: PASSWORD,
+  });
   servers = [await startServer(cfg, createLogger('silent')), await startServer(cfg, createLogger('silent'))];
   producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
 });
@@ -66,22 +72,41 @@ test('the oldest waiting job is reported by age while no worker runs', async () 
   await producer.enqueue({ policyItemId: 1, assetIds: [1] });
   await new Promise((r) => setTimeout(r, 1_100));
   const m = await scrape(servers[0]!);
-  const age = Number(new RegExp(`^tcss_rescan_oldest_waiting_job_age_seconds\\{queue="${cfg.queueName}"\\} (\\S+)$`, 'm').exec(m)?.[1]);
+  const age = Number(
+    new RegExp(`^tcss_rescan_oldest_waiting_job_age_seconds\\{queue="${cfg.queueName}"\\} (\\S+)$`, 'm').exec(m)?.[1],
+  );
   expect(age).toBeGreaterThanOrEqual(1);
   expect(age).toBeLessThan(60);
 });
 
 test('a live scrape is clean for promtool, with standard process names, queue labels and the new series', async () => {
   worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
-  await producer.enqueueMany([{ policyItemId: 2, assetIds: [1, 2] }, { policyItemId: 3, assetIds: [3] }, { policyItemId: FAILING_ITEM, assetIds: [4] }]);
-  await waitFor(async () => {
-    const c = await producer.queue.getJobCounts('completed', 'failed');
-    return c.completed === 3 && c.failed === 1;
-  }, 30_000, 100, '3 completed and 1 failed job');
-  const m = await waitFor(async () => {
-    const text = await scrape(servers[0]!);
-    return /^tcss_rescan_failed_jobs_total\{[^}]*\} 1$/m.test(text) && /^tcss_rescan_enqueue_to_task_id_seconds_count\{[^}]*\} 3$/m.test(text) ? text : undefined;
-  }, 10_000, 100, 'the worker metrics in Redis');
+  await producer.enqueueMany([
+    { policyItemId: 2, assetIds: [1, 2] },
+    { policyItemId: 3, assetIds: [3] },
+    { policyItemId: FAILING_ITEM, assetIds: [4] },
+  ]);
+  await waitFor(
+    async () => {
+      const c = await producer.queue.getJobCounts('completed', 'failed');
+      return c.completed === 3 && c.failed === 1;
+    },
+    30_000,
+    100,
+    '3 completed and 1 failed job',
+  );
+  const m = await waitFor(
+    async () => {
+      const text = await scrape(servers[0]!);
+      return /^tcss_rescan_failed_jobs_total\{[^}]*\} 1$/m.test(text) &&
+        /^tcss_rescan_enqueue_to_task_id_seconds_count\{[^}]*\} 3$/m.test(text)
+        ? text
+        : undefined;
+    },
+    10_000,
+    100,
+    'the worker metrics in Redis',
+  );
 
   const check = spawnSync('promtool', ['check', 'metrics'], { input: m, encoding: 'utf8' });
   expect({ status: check.status, out: check.stdout + check.stderr }).toEqual({ status: 0, out: '' });
@@ -94,7 +119,9 @@ test('a live scrape is clean for promtool, with standard process names, queue la
   const ours = m.split('\n').filter((l) => l.startsWith('tcss_rescan_'));
   expect(ours.length).toBeGreaterThan(20);
   expect(ours.filter((l) => !l.includes(`queue="${cfg.queueName}"`))).toEqual([]);
-  expect(m).toMatch(new RegExp(`^tcss_rescan_enqueue_to_task_id_seconds_bucket\\{queue="${cfg.queueName}",le="\\+Inf"\\} 3$`, 'm'));
+  expect(m).toMatch(
+    new RegExp(`^tcss_rescan_enqueue_to_task_id_seconds_bucket\\{queue="${cfg.queueName}",le="\\+Inf"\\} 3$`, 'm'),
+  );
   expect(m).toMatch(/^tcss_rescan_calls_total\{[^}]*code="InvalidParameterValue"\} 1$/m);
   expect(m).toMatch(/^tcss_rescan_limiter_rate_requests_per_second\{[^}]*\} 20$/m);
   expect(m).toMatch(/^tcss_rescan_oldest_waiting_job_age_seconds\{[^}]*\} 0$/m);

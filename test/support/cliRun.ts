@@ -29,7 +29,8 @@ export interface CliOptions {
  */
 export function cliEnv(queueName: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (CONFIG_VARIABLES.includes(name) || name.startsWith('TENCENTCLOUD_')) delete env[name];
+  for (const name of Object.keys(env))
+    if (CONFIG_VARIABLES.includes(name) || name.startsWith('TENCENTCLOUD_')) delete env[name];
   return { ...env, REDIS_URL: testRedisUrl(), QUEUE_NAME: queueName, LOG_LEVEL: 'silent', ...extra };
 }
 
@@ -48,7 +49,11 @@ export function runCli(args: string[], o: CliOptions): CliResult {
 /** As runCli, without blocking: for tests that run several commands side by side. */
 export function runCliAsync(args: string[], o: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: o.cwd, env: cliEnv(o.queueName, o.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      cwd: o.cwd,
+      env: cliEnv(o.queueName, o.env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -39,7 +39,16 @@ function run(args, env = {}) {
 
 /** Compiles src/ again with source maps (not into dist/); returns dist file path -> its map, for identical files. */
 function distMaps() {
-  const status = run([require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--sourceMap', '--declaration', 'false', '--outDir', dir.maps]);
+  const status = run([
+    require.resolve('typescript/bin/tsc'),
+    '-p',
+    'tsconfig.build.json',
+    '--sourceMap',
+    '--declaration',
+    'false',
+    '--outDir',
+    dir.maps,
+  ]);
   if (status !== 0) throw new Error(`tsc with source maps exited ${status}`);
   const maps = new Map();
   const differ = [];
@@ -64,7 +73,10 @@ function distMaps() {
     }
   };
   walk(dir.maps);
-  if (differ.length > 0) console.warn(`coverage: left out (dist/ differs from a fresh compile; rebuild with npm run build): ${differ.join(', ')}`);
+  if (differ.length > 0)
+    console.warn(
+      `coverage: left out (dist/ differs from a fresh compile; rebuild with npm run build): ${differ.join(', ')}`,
+    );
   return maps;
 }
 
@@ -99,7 +111,14 @@ function report() {
 
   const processes = prepareChildCoverage(distMaps());
   // c8 turns the children's V8 coverage into istanbul's format, on src/ (.c8rc.json).
-  const status = run([require.resolve('c8/bin/c8.js'), 'report', '--temp-directory', dir.children, '--reports-dir', dir.childReport]);
+  const status = run([
+    require.resolve('c8/bin/c8.js'),
+    'report',
+    '--temp-directory',
+    dir.children,
+    '--reports-dir',
+    dir.childReport,
+  ]);
   if (status !== 0) throw new Error(`c8 report exited ${status}`);
 
   const read = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {});
@@ -111,18 +130,23 @@ function report() {
   for (const file of merged.files()) {
     if (inProcess.files().includes(file)) continue;
     const none = merged.fileCoverageFor(file).toJSON();
-    const zero = (counts) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Array.isArray(v) ? v.map(() => 0) : 0]));
+    const zero = (counts) =>
+      Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Array.isArray(v) ? v.map(() => 0) : 0]));
     inProcess.addFileCoverage({ ...none, s: zero(none.s), f: zero(none.f), b: zero(none.b) });
   }
 
   const context = libReport.createContext({ dir: out, coverageMap: merged, defaultSummarizer: 'nested' });
-  console.log(`\ncoverage of src/: the tests in-process and ${processes} process(es) they spawned (dist/, mapped to src/)`);
+  console.log(
+    `\ncoverage of src/: the tests in-process and ${processes} process(es) they spawned (dist/, mapped to src/)`,
+  );
   reports.create('text', { maxCols: 120 }).execute(context);
   const pct = (map) => {
     const s = map.getCoverageSummary();
     return ['lines', 'branches', 'functions'].map((k) => `${k} ${s[k].pct}%`).join(', ');
   };
-  console.log(`in-process only: ${pct(inProcess)}\nwith the spawned processes: ${pct(merged)}\n(coverage/coverage-final.json; raw V8 files of the children in coverage/tmp)`);
+  console.log(
+    `in-process only: ${pct(inProcess)}\nwith the spawned processes: ${pct(merged)}\n(coverage/coverage-final.json; raw V8 files of the children in coverage/tmp)`,
+  );
 }
 
 // `--report-only`: report again on the coverage the last run left (no tests).
@@ -131,7 +155,10 @@ let jestStatus = 0;
 if (!reportOnly) {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(dir.raw, { recursive: true });
-  jestStatus = run([require.resolve('jest/bin/jest'), '-c', path.join(__dirname, 'jest.coverage.config.js'), ...process.argv.slice(2)], { TCSS_CHILD_COVERAGE_DIR: dir.raw });
+  jestStatus = run(
+    [require.resolve('jest/bin/jest'), '-c', path.join(__dirname, 'jest.coverage.config.js'), ...process.argv.slice(2)],
+    { TCSS_CHILD_COVERAGE_DIR: dir.raw },
+  );
 }
 let reportStatus = 0;
 try {

@@ -33,7 +33,8 @@ class CommandReader {
   private parseOne(): { args: string[]; end: number } | undefined {
     const header = this.line(0);
     if (!header) return undefined;
-    if (!header.text.startsWith('*')) throw new Error(`cut proxy: expected a RESP array from the client, got ${JSON.stringify(header.text)}`);
+    if (!header.text.startsWith('*'))
+      throw new Error(`cut proxy: expected a RESP array from the client, got ${JSON.stringify(header.text)}`);
     const n = Number(header.text.slice(1));
     const args: string[] = [];
     let at = header.next;

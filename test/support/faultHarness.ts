@@ -17,8 +17,20 @@ import type { RescanJobData } from '../../src/job';
 import { budgetId } from '../../src/budget';
 import { RescanProducer } from '../../src/producer';
 import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
-import { DEMO_SUB_ACCOUNT_UIN, SCAN_ACTION, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator';
-import { checkFaultInvariant, recordSummary, type AcceptedJob, type InvariantOptions, type InvariantReport } from './faultInvariant';
+import {
+  DEMO_SUB_ACCOUNT_UIN,
+  SCAN_ACTION,
+  startSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator';
+import {
+  checkFaultInvariant,
+  recordSummary,
+  type AcceptedJob,
+  type InvariantOptions,
+  type InvariantReport,
+} from './faultInvariant';
 import { startWorkerProcess, type WorkerProcess } from './workerProcess';
 import { sleep, waitFor } from './redis';
 
@@ -51,12 +63,19 @@ export interface WorkloadOptions {
  * type, one or two assets each (every asset id used once in the whole scenario). With 40 items (80
  * coalescing keys) and a backlog, calls cover about two jobs each, so the budget is what limits speed.
  */
-export function workload(n: number, o: WorkloadOptions = {}): { policyItemId: number; assetIds: number[]; assetType?: 'ASSET_CONTAINER' }[] {
+export function workload(
+  n: number,
+  o: WorkloadOptions = {},
+): { policyItemId: number; assetIds: number[]; assetType?: 'ASSET_CONTAINER' }[] {
   const items = o.policyItems ?? 40;
   const first = o.firstPolicyItem ?? 5000;
   return Array.from({ length: n }, (_, i) => {
     const assets = i % 3 === 0 ? [nextAsset++, nextAsset++] : [nextAsset++];
-    return { policyItemId: first + (i % items), assetIds: assets, ...(Math.floor(i / items) % 2 === 0 ? { assetType: 'ASSET_CONTAINER' as const } : {}) };
+    return {
+      policyItemId: first + (i % items),
+      assetIds: assets,
+      ...(Math.floor(i / items) % 2 === 0 ? { assetType: 'ASSET_CONTAINER' as const } : {}),
+    };
   });
 }
 
@@ -67,7 +86,10 @@ export function workload(n: number, o: WorkloadOptions = {}): { policyItemId: nu
  * The API refuses it (RequestLimitExceeded) and it is called again through the budget (README,
  * "Guarantees"); the summary line shows the real worst window.
  */
-export const JITTER_ALLOWANCE = { extra: 1, why: 'send-to-arrival jitter on a loaded 2-core machine; the API refuses the extra call and it is called again' };
+export const JITTER_ALLOWANCE = {
+  extra: 1,
+  why: 'send-to-arrival jitter on a loaded 2-core machine; the API refuses the extra call and it is called again',
+};
 
 export interface Counts {
   waiting: number;
@@ -99,7 +121,10 @@ export class FaultEnv {
     const redisServer = await startRedisServer({ appendonly: o.appendonly ?? false });
     const redis = new IORedis(redisServer.url, { maxRetriesPerRequest: null });
     const sim = await startSimulator({ port: 0, ...o.sim });
-    const queueName = `fault-${o.scenario.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40)}`;
+    const queueName = `fault-${o.scenario
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 40)}`;
     return new FaultEnv(o, redisServer, redis, sim, queueName);
   }
 
@@ -114,7 +139,12 @@ export class FaultEnv {
 
   /** A new producer (after a Redis restart without persistence the old one's connection is fine, but a fresh one proves it). */
   newProducer(): RescanProducer {
-    return new RescanProducer({ redisUrl: this.redisServer.url, queueName: this.queueName, maxAttempts: this.o.maxAttempts ?? 10, backoffMs: this.o.backoffMs ?? 100 });
+    return new RescanProducer({
+      redisUrl: this.redisServer.url,
+      queueName: this.queueName,
+      maxAttempts: this.o.maxAttempts ?? 10,
+      backoffMs: this.o.backoffMs ?? 100,
+    });
   }
 
   workerEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -145,9 +175,23 @@ export class FaultEnv {
   }
 
   async counts(): Promise<Counts> {
-    const c = await this.producer.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+    const c = await this.producer.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'completed',
+      'failed',
+    );
     const n = (k: string) => Number(c[k] ?? 0);
-    return { waiting: n('waiting'), active: n('active'), delayed: n('delayed'), prioritized: n('prioritized'), completed: n('completed'), failed: n('failed') };
+    return {
+      waiting: n('waiting'),
+      active: n('active'),
+      delayed: n('delayed'),
+      prioritized: n('prioritized'),
+      completed: n('completed'),
+      failed: n('failed'),
+    };
   }
 
   /** Resolves when `n` jobs (default: every accepted one) are completed or failed; the time it took. */
@@ -159,7 +203,9 @@ export class FaultEnv {
       if (last && last.completed + last.failed >= n) return Date.now() - t0;
       await sleep(200);
     }
-    throw new Error(`${this.o.scenario}: not drained within ${timeoutMs} ms: ${JSON.stringify(last)} of ${n}\n${this.tail()}`);
+    throw new Error(
+      `${this.o.scenario}: not drained within ${timeoutMs} ms: ${JSON.stringify(last)} of ${n}\n${this.tail()}`,
+    );
   }
 
   /** The last lines every worker printed (for failure messages). */
@@ -173,7 +219,11 @@ export class FaultEnv {
   }
 
   /** Runs the invariant over this environment, prints and records the summary line, returns the report. */
-  async check(opts: Omit<InvariantOptions, 'scenario' | 'queue' | 'redis' | 'queueName' | 'sim' | 'accepted'> & { accepted?: AcceptedJob[] }): Promise<InvariantReport> {
+  async check(
+    opts: Omit<InvariantOptions, 'scenario' | 'queue' | 'redis' | 'queueName' | 'sim' | 'accepted'> & {
+      accepted?: AcceptedJob[];
+    },
+  ): Promise<InvariantReport> {
     const report = await checkFaultInvariant({
       windowAllowance: JITTER_ALLOWANCE,
       scenario: this.o.scenario,
@@ -202,15 +252,30 @@ export class FaultEnv {
     const dir = this.logDir;
     mkdirSync(dir, { recursive: true });
     this.workers.forEach((w, i) => writeFileSync(path.join(dir, `worker-${i}.log`), w.output()));
-    writeFileSync(path.join(dir, 'simulator-calls.jsonl'), this.sim.calls().map((c) => JSON.stringify(c)).join('\n') + '\n');
+    writeFileSync(
+      path.join(dir, 'simulator-calls.jsonl'),
+      this.sim
+        .calls()
+        .map((c) => JSON.stringify(c))
+        .join('\n') + '\n',
+    );
     writeFileSync(path.join(dir, 'simulator-stats.json'), JSON.stringify(this.sim.stats(), null, 2));
     const counts = await this.counts().catch((e: unknown) => ({ error: String(e) }));
-    writeFileSync(path.join(dir, 'queue.json'), JSON.stringify({ scenario: this.o.scenario, queue: this.queueName, startedAt: new Date(this.startedAt).toISOString(), counts }, null, 2));
+    writeFileSync(
+      path.join(dir, 'queue.json'),
+      JSON.stringify(
+        { scenario: this.o.scenario, queue: this.queueName, startedAt: new Date(this.startedAt).toISOString(), counts },
+        null,
+        2,
+      ),
+    );
     return dir;
   }
 
   async close(): Promise<void> {
-    await this.saveLogs().catch((e: unknown) => process.stderr.write(`fault harness: could not save logs: ${String(e)}\n`));
+    await this.saveLogs().catch((e: unknown) =>
+      process.stderr.write(`fault harness: could not save logs: ${String(e)}\n`),
+    );
     await Promise.all(this.workers.map((w) => w.stop('SIGKILL')));
     await this.producer.close().catch(() => undefined);
     this.redis.disconnect();
@@ -227,6 +292,11 @@ export function faultLogRoot(): string {
 }
 
 /** Polls until `check` is truthy; throws with `what` after `timeoutMs` (waitFor, arguments in this order). */
-export function until<T>(check: () => Promise<T> | T, timeoutMs: number, what: string, stepMs = 100): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+export function until<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  stepMs = 100,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   return waitFor(check, timeoutMs, stepMs, what);
 }

@@ -148,7 +148,10 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
       continue;
     }
     const data = job.data as RescanJobData;
-    if (data.policyItemId !== a.data.policyItemId || JSON.stringify(data.assetIds) !== JSON.stringify(a.data.assetIds)) {
+    if (
+      data.policyItemId !== a.data.policyItemId ||
+      JSON.stringify(data.assetIds) !== JSON.stringify(a.data.assetIds)
+    ) {
       problem(`job ${a.id} holds other data than was accepted: ${JSON.stringify(data)} vs ${JSON.stringify(a.data)}`);
       continue;
     }
@@ -159,7 +162,8 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
     }
     if (state === 'failed') {
       failed++;
-      if (!isPermanentReason(job.failedReason ?? '')) problem(`job ${a.id} failed for a transient reason after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
+      if (!isPermanentReason(job.failedReason ?? ''))
+        problem(`job ${a.id} failed for a transient reason after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
       continue;
     }
     completed++;
@@ -175,16 +179,24 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
       continue;
     }
     if (call.hung) problem(`job ${a.id}: TaskId ${r.taskId} came from a call that was never answered`);
-    if (call.policyItemId !== data.policyItemId) problem(`job ${a.id}: TaskId ${r.taskId} was issued for policy item ${call.policyItemId}, not ${data.policyItemId}`);
-    if (!sameType(call, data)) problem(`job ${a.id}: TaskId ${r.taskId} was issued for asset type ${call.assetType}, not ${data.assetType}`);
+    if (call.policyItemId !== data.policyItemId)
+      problem(
+        `job ${a.id}: TaskId ${r.taskId} was issued for policy item ${call.policyItemId}, not ${data.policyItemId}`,
+      );
+    if (!sameType(call, data))
+      problem(`job ${a.id}: TaskId ${r.taskId} was issued for asset type ${call.assetType}, not ${data.assetType}`);
     const callAssets = new Set(call.assetIds ?? []);
     const missingAssets = data.assetIds.filter((id) => !callAssets.has(id));
-    if (missingAssets.length > 0) problem(`job ${a.id}: the call of TaskId ${r.taskId} did not contain asset(s) ${missingAssets.join(', ')}`);
-    if (call.requestId !== r.requestId) problem(`job ${a.id}: RequestId ${r.requestId} is not the call's ${call.requestId}`);
-    if (!r.jobIds.includes(a.id)) problem(`job ${a.id}: its record's jobIds ${JSON.stringify(r.jobIds)} do not name it`);
+    if (missingAssets.length > 0)
+      problem(`job ${a.id}: the call of TaskId ${r.taskId} did not contain asset(s) ${missingAssets.join(', ')}`);
+    if (call.requestId !== r.requestId)
+      problem(`job ${a.id}: RequestId ${r.requestId} is not the call's ${call.requestId}`);
+    if (!r.jobIds.includes(a.id))
+      problem(`job ${a.id}: its record's jobIds ${JSON.stringify(r.jobIds)} do not name it`);
     const perJob = await store.forJob({ id: a.id, timestamp: job.timestamp });
     if (!perJob) problem(`job ${a.id}: no per-job record`);
-    else if (perJob.taskId !== r.taskId) problem(`job ${a.id}: per-job record has TaskId ${perJob.taskId}, the job ${r.taskId}`);
+    else if (perJob.taskId !== r.taskId)
+      problem(`job ${a.id}: per-job record has TaskId ${perJob.taskId}, the job ${r.taskId}`);
     if (!streamByTaskId.has(r.taskId)) problem(`job ${a.id}: TaskId ${r.taskId} is not in the stream`);
   }
 
@@ -194,7 +206,8 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
   let unrecorded = 0;
   for (const c of answerLost) if (!c.hung && c.seq > (o.recordedFromSeq ?? 0)) unrecorded++;
   if (unrecorded > 0 && !o.unrecordedExpected) problem(`${unrecorded} TaskId(s) answered to us are not in the records`);
-  for (const r of stream) if (!byTaskId.has(r.taskId)) problem(`recorded TaskId ${r.taskId} was never issued by the simulator`);
+  for (const r of stream)
+    if (!byTaskId.has(r.taskId)) problem(`recorded TaskId ${r.taskId} was never issued by the simulator`);
 
   // 6: duplicates. Every successful call, including answers that were lost, against every job.
   const jobsByAsset = new Map<number, AcceptedJob>();
@@ -209,7 +222,10 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
     for (const id of c.assetIds ?? []) {
       const a = jobsByAsset.get(id);
       if (!a) foreign++;
-      else if (a.data.policyItemId !== c.policyItemId || !sameType(c, a.data)) problem(`call ${c.seq} sent asset ${id} with policy item ${c.policyItemId}/${c.assetType}, its job has ${a.data.policyItemId}/${a.data.assetType}`);
+      else if (a.data.policyItemId !== c.policyItemId || !sameType(c, a.data))
+        problem(
+          `call ${c.seq} sent asset ${id} with policy item ${c.policyItemId}/${c.assetType}, its job has ${a.data.policyItemId}/${a.data.assetType}`,
+        );
       else jobs.add(a);
     }
     for (const a of jobs) {
@@ -223,20 +239,32 @@ export async function checkFaultInvariant(o: InvariantOptions): Promise<Invarian
   if (foreign > 0) problem(`${foreign} asset(s) were sent that belong to no accepted job`);
   const duplicated = [...coveredBy.entries()].filter(([a, n]) => n > 1 && !(o.lost ?? []).includes(a)).map(([a]) => a);
   const duplicateJobs = duplicated.length;
-  if (duplicateJobs > 0 && !o.duplicatesExpected) problem(`${duplicateJobs} job(s) were sent in more than one successful call (${duplicateCalls} repeated call(s))`);
+  if (duplicateJobs > 0 && !o.duplicatesExpected)
+    problem(`${duplicateJobs} job(s) were sent in more than one successful call (${duplicateCalls} repeated call(s))`);
   // Even where duplicates are expected, each must follow a lost answer: a recorded call is never repeated.
   const unexplained = duplicated.filter((a) => !explained.has(a));
-  if (unexplained.length > 0) problem(`${unexplained.length} job(s) were called again although their earlier call's TaskId was recorded: ${unexplained.slice(0, 5).map((a) => a.id).join(', ')}`);
+  if (unexplained.length > 0)
+    problem(
+      `${unexplained.length} job(s) were called again although their earlier call's TaskId was recorded: ${unexplained
+        .slice(0, 5)
+        .map((a) => a.id)
+        .join(', ')}`,
+    );
 
   // 5: the budget, by arrival at the API.
-  const worstWindow = maxInWindow(calls.map((c) => c.arrivalMs), 1000);
+  const worstWindow = maxInWindow(
+    calls.map((c) => c.arrivalMs),
+    1000,
+  );
   const worst = worstWindowOf(calls, 1000);
   const stats = o.sim.stats();
   const allowed = limit + (o.windowAllowance?.extra ?? 0);
   if (worstWindow > allowed) {
     const t0 = calls[0]?.arrivalMs ?? 0;
     const detail = worst.map((c) => `+${(c.arrivalMs - t0).toFixed(0)}ms ${c.code}`).join(', ');
-    problem(`${worstWindow} of our calls arrived within 1000 ms (limit ${limit}${o.windowAllowance ? ` + ${o.windowAllowance.extra} tolerated: ${o.windowAllowance.why}` : ''}): ${detail}`);
+    problem(
+      `${worstWindow} of our calls arrived within 1000 ms (limit ${limit}${o.windowAllowance ? ` + ${o.windowAllowance.extra} tolerated: ${o.windowAllowance.why}` : ''}): ${detail}`,
+    );
   }
 
   let lostJobs: InvariantReport['lostJobs'];
@@ -284,7 +312,10 @@ function seconds(ms: number): string {
 }
 
 /** One line per scenario, for the README's "Guarantees" section. */
-export function summaryLine(r: InvariantReport, o: Pick<InvariantOptions, 'recoveryWhat' | 'notes' | 'duplicatesExpected' | 'windowAllowance'> = {}): string {
+export function summaryLine(
+  r: InvariantReport,
+  o: Pick<InvariantOptions, 'recoveryWhat' | 'notes' | 'duplicatesExpected' | 'windowAllowance'> = {},
+): string {
   const parts = [
     `jobs ${r.jobs}`,
     `completed ${r.completed}`,
@@ -296,7 +327,8 @@ export function summaryLine(r: InvariantReport, o: Pick<InvariantOptions, 'recov
   ];
   if (r.fromRecord) parts.push(`from record ${r.fromRecord}`);
   if (r.unrecorded) parts.push(`answers lost ${r.unrecorded}`);
-  if (r.lostJobs) parts.push(`lost with the queue ${r.lostJobs.total} (${r.lostJobs.calledBeforeLoss} had been called)`);
+  if (r.lostJobs)
+    parts.push(`lost with the queue ${r.lostJobs.total} (${r.lostJobs.calledBeforeLoss} had been called)`);
   for (const n of o.notes ?? []) parts.push(n);
   return `${r.problems.length === 0 ? 'PASS' : 'FAIL'} ${r.scenario}: ${parts.join(', ')}`;
 }
@@ -311,5 +343,6 @@ export function recordSummary(r: InvariantReport): void {
 
 /** Fails the test with every problem listed (one expect, readable output). */
 export function expectInvariant(r: InvariantReport): void {
-  if (r.problems.length > 0) throw new Error(`${r.scenario}: the invariant does not hold:\n  - ${r.problems.join('\n  - ')}\n${r.line}`);
+  if (r.problems.length > 0)
+    throw new Error(`${r.scenario}: the invariant does not hold:\n  - ${r.problems.join('\n  - ')}\n${r.line}`);
 }

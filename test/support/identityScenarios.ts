@@ -9,11 +9,22 @@ import { maxInWindow } from '../../src/simulator';
 import { FaultEnv, JITTER_ALLOWANCE, workload } from './faultHarness';
 import { expectInvariant } from './faultInvariant';
 
-export const KEY_A = { secretId: 'AKIDe2eSubAccountKeyA000000000000000', secretKey: 'e2eKeyA-secret-00000000000000000', uin: '100000000021' };
-export const KEY_B = { secretId: 'AKIDe2eSubAccountKeyB000000000000000', secretKey: 'e2eKeyB-secret-00000000000000000', uin: '100000000021' };
+export const KEY_A = {
+  secretId: 'AKIDe2eSubAccountKeyA000000000000000',
+  secretKey: 'e2eKeyA-secret-00000000000000000',
+  uin: '100000000021',
+};
+export const KEY_B = {
+  secretId: 'AKIDe2eSubAccountKeyB000000000000000',
+  secretKey: 'e2eKeyB-secret-00000000000000000',
+  uin: '100000000021',
+};
 export const ROLE_ARN = 'qcs::cam::uin/100000000001:roleName/tcss-rescan';
 
-const keyEnv = (k: { secretId: string; secretKey: string }) => ({ TENCENTCLOUD_SECRET_ID: k.secretId, TENCENTCLOUD_SECRET_KEY: k.secretKey });
+const keyEnv = (k: { secretId: string; secretKey: string }) => ({
+  TENCENTCLOUD_SECRET_ID: k.secretId,
+  TENCENTCLOUD_SECRET_KEY: k.secretKey,
+});
 
 export interface ArrivalReport {
   arrivals: number;
@@ -26,14 +37,20 @@ export function arrivals(env: FaultEnv): ArrivalReport {
   const calls = env.sim.calls();
   return {
     arrivals: calls.length,
-    worstArrivalWindow: maxInWindow(calls.map((c) => c.arrivalMs), 1000),
+    worstArrivalWindow: maxInWindow(
+      calls.map((c) => c.arrivalMs),
+      1000,
+    ),
     throttled: calls.filter((c) => c.code.startsWith('RequestLimitExceeded')).length,
   };
 }
 
 /** `keys`: one per worker group (the control experiment passes one key twice). */
 export async function twoKeysOfOneUser(jobs: number, timeoutMs: number, keys = [KEY_A, KEY_B]): Promise<void> {
-  const env = await FaultEnv.start({ scenario: `${new Set(keys).size} key(s) of one CAM user (${jobs} jobs)`, sim: { credentials: [KEY_A, KEY_B] } });
+  const env = await FaultEnv.start({
+    scenario: `${new Set(keys).size} key(s) of one CAM user (${jobs} jobs)`,
+    sim: { credentials: [KEY_A, KEY_B] },
+  });
   try {
     await env.enqueue(workload(jobs));
     // Two groups of one process each (as the other two-worker scenarios: this machine has 2 cores).
@@ -49,7 +66,11 @@ export async function twoKeysOfOneUser(jobs: number, timeoutMs: number, keys = [
     expect(report.failed).toBe(0);
     // Both keys were used, and every worker keyed its budget by the one UIN.
     expect(new Set(env.sim.calls().map((c) => c.secretId))).toEqual(new Set(keys.map((k) => k.secretId)));
-    for (const w of env.workers) expect(w.logs.find((l) => l.msg === 'worker started')).toMatchObject({ budgetIdentity: `uin:${KEY_A.uin}`, budgetIdentitySource: 'sts' });
+    for (const w of env.workers)
+      expect(w.logs.find((l) => l.msg === 'worker started')).toMatchObject({
+        budgetIdentity: `uin:${KEY_A.uin}`,
+        budgetIdentitySource: 'sts',
+      });
     // Keyed by SecretId, each key would send 20/s: 40/s against a limit of 20, about half refused.
     // Here: at most the one early arrival per window the fault suite tolerates everywhere (jitter on
     // this loaded 2-core machine). The simulator counts refused arrivals (as Tencent does), so one
@@ -61,11 +82,22 @@ export async function twoKeysOfOneUser(jobs: number, timeoutMs: number, keys = [
   }
 }
 
-export async function temporaryCredentials(o: { jobs: number; ttlMs: number; rateLimit: number; minRunMs: number; timeoutMs: number }): Promise<void> {
+export async function temporaryCredentials(o: {
+  jobs: number;
+  ttlMs: number;
+  rateLimit: number;
+  minRunMs: number;
+  timeoutMs: number;
+}): Promise<void> {
   const env = await FaultEnv.start({
     scenario: `temporary credentials expiring every ${o.ttlMs / 1000} s (${o.jobs} jobs)`,
     sim: { credentials: [KEY_A], temporaryCredentialsTtlMs: o.ttlMs, rateLimit: o.rateLimit },
-    workerEnv: { ...keyEnv(KEY_A), TENCENTCLOUD_ROLE_ARN: ROLE_ARN, TCSS_RATE_LIMIT: String(o.rateLimit), TCSS_COALESCE: 'false' },
+    workerEnv: {
+      ...keyEnv(KEY_A),
+      TENCENTCLOUD_ROLE_ARN: ROLE_ARN,
+      TCSS_RATE_LIMIT: String(o.rateLimit),
+      TCSS_COALESCE: 'false',
+    },
   });
   try {
     await env.enqueue(workload(o.jobs));
@@ -79,7 +111,9 @@ export async function temporaryCredentials(o: { jobs: number; ttlMs: number; rat
       rateLimit: o.rateLimit,
       recoveryMs: drainMs,
       recoveryWhat: 'time to drain',
-      notes: [`AssumeRole ${renewals}, refused calls ${refused.length} (${[...new Set(refused.map((c) => c.code))].join(', ') || 'none'})`],
+      notes: [
+        `AssumeRole ${renewals}, refused calls ${refused.length} (${[...new Set(refused.map((c) => c.code))].join(', ') || 'none'})`,
+      ],
     });
     expectInvariant(report);
     expect(drainMs).toBeGreaterThan(o.minRunMs);

@@ -1,10 +1,12 @@
 // Validates Kubernetes objects (a JSON array on stdin) against the Kubernetes OpenAPI schemas bundled
 // in the `kubernetes-models` npm package (offline). Prints a JSON array of problems on stdout.
 // An ES module run as its own process: kubernetes-models ships ES modules only, which jest cannot load.
-const input = JSON.parse(await new Promise((resolve) => {
-  let s = '';
-  process.stdin.on('data', (d) => (s += d)).on('end', () => resolve(s));
-}));
+const input = JSON.parse(
+  await new Promise((resolve) => {
+    let s = '';
+    process.stdin.on('data', (d) => (s += d)).on('end', () => resolve(s));
+  }),
+);
 const problems = [];
 for (const obj of input) {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];

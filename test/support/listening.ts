@@ -11,7 +11,8 @@ import { networkInterfaces } from 'node:os';
 function procAddress(hex: string): string {
   if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.');
   const bytes: number[] = [];
-  for (let w = 0; w < 4; w++) for (const i of [3, 2, 1, 0]) bytes.push(parseInt(hex.slice(w * 8 + i * 2, w * 8 + i * 2 + 2), 16));
+  for (let w = 0; w < 4; w++)
+    for (const i of [3, 2, 1, 0]) bytes.push(parseInt(hex.slice(w * 8 + i * 2, w * 8 + i * 2 + 2), 16));
   const groups = Array.from({ length: 8 }, (_, g) => ((bytes[2 * g]! << 8) | bytes[2 * g + 1]!).toString(16));
   // SocketAddress prints the canonical (compressed) form: '::1', '::'.
   return new net.SocketAddress({ address: groups.join(':'), family: 'ipv6' }).address;
@@ -45,7 +46,11 @@ export function nonLoopbackAddresses(): string[] {
 }
 
 /** Tries one TCP connection: 'connected', 'refused', or 'no answer' after `timeoutMs`. */
-export function tryConnect(host: string, port: number, timeoutMs = 2000): Promise<'connected' | 'refused' | 'no answer'> {
+export function tryConnect(
+  host: string,
+  port: number,
+  timeoutMs = 2000,
+): Promise<'connected' | 'refused' | 'no answer'> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     const done = (result: 'connected' | 'refused' | 'no answer') => {

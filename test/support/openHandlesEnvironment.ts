@@ -29,7 +29,9 @@ function count(types: string[]): Counts {
 
 /** Resource types (with how many) now alive beyond the baseline. */
 function extra(baseline: Counts): [string, number][] {
-  return [...count(process.getActiveResourcesInfo())].map(([t, n]): [string, number] => [t, n - (baseline.get(t) ?? 0)]).filter(([, n]) => n > 0);
+  return [...count(process.getActiveResourcesInfo())]
+    .map(([t, n]): [string, number] => [t, n - (baseline.get(t) ?? 0)])
+    .filter(([, n]) => n > 0);
 }
 
 /** process._getActiveHandles(): undocumented but stable since Node 0.x; the only way to name a leaked socket. */
@@ -48,10 +50,13 @@ function describeHandle(h: object): string {
     return `server listening on ${typeof a === 'string' ? a : a ? `${a.address}:${a.port}` : '?'}`;
   }
   if (h instanceof net.Socket) {
-    return h.remotePort !== undefined ? `socket ${h.localAddress}:${h.localPort} -> ${h.remoteAddress}:${h.remotePort}` : 'pipe or stdio stream';
+    return h.remotePort !== undefined
+      ? `socket ${h.localAddress}:${h.localPort} -> ${h.remoteAddress}:${h.remotePort}`
+      : 'pipe or stdio stream';
   }
   const child = h as Partial<ChildProcess>;
-  if (typeof child.pid === 'number' && Array.isArray(child.spawnargs)) return `child process ${child.pid}: ${child.spawnargs.join(' ').slice(0, 160)}`;
+  if (typeof child.pid === 'number' && Array.isArray(child.spawnargs))
+    return `child process ${child.pid}: ${child.spawnargs.join(' ').slice(0, 160)}`;
   return h.constructor.name;
 }
 
@@ -77,7 +82,10 @@ export default class OpenHandlesEnvironment extends TestEnvironment {
         init(id, type, _trigger, resource) {
           if (type !== 'Timeout') return;
           // Node's own frames (async_hooks, timers) say nothing; the grace period's own timers are not the file's.
-          const frames = (new Error().stack ?? '').split('\n').slice(2).filter((f) => !/\(node:|at node:/.test(f));
+          const frames = (new Error().stack ?? '')
+            .split('\n')
+            .slice(2)
+            .filter((f) => !/\(node:|at node:/.test(f));
           if (frames[0]?.includes('openHandlesEnvironment')) return;
           stacks.set(id, { resource: resource, stack: frames.slice(0, 6).join('\n') });
         },
@@ -101,12 +109,16 @@ export default class OpenHandlesEnvironment extends TestEnvironment {
     const named = activeHandles()
       .filter((h) => !this.baselineHandles.has(h) && hasRef(h))
       .map(describeHandle);
-    const timers = [...this.timerStacks.values()].filter((t) => t.resource.hasRef?.() !== false).map((t) => `timer created at\n${t.stack}`);
+    const timers = [...this.timerStacks.values()]
+      .filter((t) => t.resource.hasRef?.() !== false)
+      .map((t) => `timer created at\n${t.stack}`);
     const lines = [...named, ...timers];
     const error = new Error(
       `${this.testPath} left open after its last test: ${left.map(([t, n]) => `${t} x${n}`).join(', ')}` +
         (lines.length > 0 ? `\n  - ${lines.join('\n  - ')}` : '') +
-        (left.some(([t]) => t === 'Timeout') && process.env.LEAK_TRACE !== '1' ? '\n(rerun with LEAK_TRACE=1 to see where timers were created)' : ''),
+        (left.some(([t]) => t === 'Timeout') && process.env.LEAK_TRACE !== '1'
+          ? '\n(rerun with LEAK_TRACE=1 to see where timers were created)'
+          : ''),
     );
     error.stack = '';
     state.unhandledErrors.push(error);

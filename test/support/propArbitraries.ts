@@ -12,8 +12,27 @@ export const FIELDS = ['policyItemId', 'assetIds', 'assetType'] as const;
 export const badId: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ max: 0 }),
   fc.double({ noNaN: false }).filter((d) => !(Number.isSafeInteger(d) && d > 0)),
-  fc.constantFrom(2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e21, 1e308, Number.MAX_VALUE, -1, 0, -0, 0.5, 1.5, -2.5, Number.NaN, Infinity, -Infinity),
-  fc.bigInt().map((b) => (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER) ? b + 2n ** 60n : b)).map((b) => b as unknown),
+  fc.constantFrom(
+    2 ** 53,
+    2 ** 53 + 2,
+    2 ** 64,
+    1e21,
+    1e308,
+    Number.MAX_VALUE,
+    -1,
+    0,
+    -0,
+    0.5,
+    1.5,
+    -2.5,
+    Number.NaN,
+    Infinity,
+    -Infinity,
+  ),
+  fc
+    .bigInt()
+    .map((b) => (b > 0n && b <= BigInt(Number.MAX_SAFE_INTEGER) ? b + 2n ** 60n : b))
+    .map((b) => b as unknown),
   fc.string({ maxLength: 30 }),
   fc.constantFrom('2798', '1e3', '0x10', '', ' ', '9007199254740993', '-1', 'NaN'),
   fc.constant(null),
@@ -23,7 +42,11 @@ export const badId: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** A valid id: a positive safe integer, often small, sometimes at the edge. */
-export const goodId: fc.Arbitrary<number> = fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.constantFrom(1, Number.MAX_SAFE_INTEGER, 2 ** 52), fc.maxSafeNat().filter((n) => n > 0));
+export const goodId: fc.Arbitrary<number> = fc.oneof(
+  fc.integer({ min: 1, max: 10_000 }),
+  fc.constantFrom(1, Number.MAX_SAFE_INTEGER, 2 ** 52),
+  fc.maxSafeNat().filter((n) => n > 0),
+);
 
 /** A value nested `depth` levels deep in arrays or objects. */
 export function nested(depth: number, leaf: unknown = 1, kind: 'array' | 'object' = 'array'): unknown {
@@ -34,7 +57,9 @@ export function nested(depth: number, leaf: unknown = 1, kind: 'array' | 'object
 
 /** The same, as JSON text built without recursion (JSON.stringify would overflow the stack). */
 export function nestedJson(depth: number, kind: 'array' | 'object' = 'array'): string {
-  return kind === 'array' ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return kind === 'array'
+    ? `${'['.repeat(depth)}1${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 export const deep: fc.Arbitrary<unknown> = fc
@@ -44,8 +69,16 @@ export const deep: fc.Arbitrary<unknown> = fc
 /** A bad assetIds value: not an array, empty, huge, or with bad elements at random places. */
 export const badAssetIds: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant([]),
-  fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.boolean(), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 3 })),
-  fc.tuple(fc.array(goodId, { maxLength: 20 }), fc.array(badId, { minLength: 1, maxLength: 5 })).chain(([good, bad]) => fc.shuffledSubarray([...good, ...bad], { minLength: good.length + bad.length })),
+  fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.constant(null),
+    fc.boolean(),
+    fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 3 }),
+  ),
+  fc
+    .tuple(fc.array(goodId, { maxLength: 20 }), fc.array(badId, { minLength: 1, maxLength: 5 }))
+    .chain(([good, bad]) => fc.shuffledSubarray([...good, ...bad], { minLength: good.length + bad.length })),
   // Huge: tens of thousands of elements, some bad.
   fc.tuple(fc.integer({ min: 20_000, max: 60_000 }), badId, fc.nat()).map(([n, bad, at]) => {
     const a: unknown[] = Array.from({ length: n }, (_, i) => i + 1);
@@ -58,18 +91,35 @@ export const badAssetIds: fc.Arbitrary<unknown> = fc.oneof(
 /** A string that is not one of the asset types (or not a string at all). */
 export const badAssetType: fc.Arbitrary<unknown> = fc.oneof(
   fc.string({ maxLength: 40 }).filter((s) => !(ASSET_TYPES as readonly string[]).includes(s)),
-  fc.constantFrom(...ASSET_TYPES.map((t) => t.toLowerCase()), ...ASSET_TYPES.map((t) => ` ${t}`), 'ASSET_', 'asset_container'),
+  fc.constantFrom(
+    ...ASSET_TYPES.map((t) => t.toLowerCase()),
+    ...ASSET_TYPES.map((t) => ` ${t}`),
+    'ASSET_',
+    'asset_container',
+  ),
   fc.integer(),
   fc.constant(null),
   fc.array(fc.constantFrom(...ASSET_TYPES), { minLength: 1, maxLength: 2 }),
 );
 
 /** A field name that is not part of the contract (including prototype-ish names). */
-export const unknownKey: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ minLength: 1, maxLength: 20 }),
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'policyItemID', 'assetIDs', 'asset_type', 'assets', ''),
-  // batchId is allowed in job data (set by us) and unknown in a request: tested on its own.
-).filter((k) => !(FIELDS as readonly string[]).includes(k) && k !== 'batchId');
+export const unknownKey: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.string({ minLength: 1, maxLength: 20 }),
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'policyItemID',
+      'assetIDs',
+      'asset_type',
+      'assets',
+      '',
+    ),
+    // batchId is allowed in job data (set by us) and unknown in a request: tested on its own.
+  )
+  .filter((k) => !(FIELDS as readonly string[]).includes(k) && k !== 'batchId');
 
 export interface ValidRescan {
   policyItemId: number;
@@ -122,7 +172,12 @@ export const corruptedRescan: fc.Arbitrary<Corrupted> = fc
     }
     if (r.extra !== null) {
       // defineProperty: `value.__proto__ = x` would set the prototype, not a field.
-      Object.defineProperty(value, r.extra[0], { value: r.extra[1], enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(value, r.extra[0], {
+        value: r.extra[1],
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
       mustName.push(JSON.stringify(r.extra[0]));
     }
     return { value, mustName };
@@ -130,5 +185,9 @@ export const corruptedRescan: fc.Arbitrary<Corrupted> = fc
 
 /** Whether a message looks like a crash: a stack trace, or a JS error name leaking out. */
 export function looksLikeCrash(text: string): boolean {
-  return /\n\s+at .+[:(]\d+/.test(text) || /\b(TypeError|ReferenceError|RangeError|SyntaxError: Unexpected)\b/.test(text) || /Maximum call stack/.test(text);
+  return (
+    /\n\s+at .+[:(]\d+/.test(text) ||
+    /\b(TypeError|ReferenceError|RangeError|SyntaxError: Unexpected)\b/.test(text) ||
+    /Maximum call stack/.test(text)
+  );
 }

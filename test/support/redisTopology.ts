@@ -53,7 +53,14 @@ export class RedisProc {
 export async function waitForRedis(port: number, password?: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const c = new IORedis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
+    const c = new IORedis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...(password ? { password } : {}),
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -68,7 +75,18 @@ export async function waitForRedis(port: number, password?: string, timeoutMs = 
   }
 }
 
-const BASE_ARGS = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--protected-mode', 'no', '--loglevel', 'warning'];
+const BASE_ARGS = (port: number, dir: string) => [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--dir',
+  dir,
+  '--protected-mode',
+  'no',
+  '--loglevel',
+  'warning',
+];
 
 // --- TLS and ACL ---------------------------------------------------------------------------------
 
@@ -87,10 +105,51 @@ export interface TlsRedis {
 export function makeCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
   const f = (n: string) => path.join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=tcss-rescan test CA', '-keyout', f('ca.key'), '-out', f('ca.crt'));
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('redis.key'), '-out', f('redis.csr'));
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=tcss-rescan test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    f('redis.key'),
+    '-out',
+    f('redis.csr'),
+  );
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('x509', '-req', '-in', f('redis.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('redis.crt'));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('redis.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('redis.crt'),
+  );
   return { caFile: f('ca.crt'), certFile: f('redis.crt'), keyFile: f('redis.key') };
 }
 
@@ -119,7 +178,12 @@ export async function startTlsRedis(users: string[]): Promise<TlsRedis> {
   );
   const proc = new RedisProc(adminPort, [conf, ...BASE_ARGS(adminPort, dir)]);
   await waitForRedis(adminPort, adminPassword);
-  const admin = new IORedis({ host: '127.0.0.1', port: adminPort, password: adminPassword, maxRetriesPerRequest: null });
+  const admin = new IORedis({
+    host: '127.0.0.1',
+    port: adminPort,
+    password: adminPassword,
+    maxRetriesPerRequest: null,
+  });
   return {
     tlsPort,
     adminPort,
@@ -256,12 +320,18 @@ export async function startCluster(primaries = 3, replicas = 0): Promise<Cluster
     nodes.push(
       new RedisProc(port, [
         ...BASE_ARGS(port, d),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', path.join(d, 'nodes.conf'),
-        '--cluster-node-timeout', '1000',
-        '--save', '',
-        '--appendonly', 'no',
-        '--maxmemory-policy', 'noeviction',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(d, 'nodes.conf'),
+        '--cluster-node-timeout',
+        '1000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
       ]),
     );
   }
@@ -271,7 +341,18 @@ export async function startCluster(primaries = 3, replicas = 0): Promise<Cluster
   };
   try {
     for (const n of nodes) await waitForRedis(n.port);
-    execFileSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { stdio: 'pipe' });
+    execFileSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        String(replicas),
+        '--cluster-yes',
+      ],
+      { stdio: 'pipe' },
+    );
     const deadline = Date.now() + 30_000;
     for (;;) {
       const states = await Promise.all(

@@ -18,7 +18,8 @@ export function watchSendLog(redis: Redis, key: string, everyMs = 100): SendLogW
     while (running) {
       try {
         const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
-        for (let i = 0; i + 1 < flat.length; i += 2) if (!flat[i]!.startsWith('assumed:')) seen.set(flat[i]!, Number(flat[i + 1]));
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          if (!flat[i]!.startsWith('assumed:')) seen.set(flat[i]!, Number(flat[i + 1]));
       } catch {
         // Redis away (the failover): the entries it had are either replicated or lost with it.
       }

@@ -19,7 +19,11 @@ export interface WorkerProcess {
 }
 
 export function startWorkerProcess(env: Record<string, string>, args: string[] = []): WorkerProcess {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TENCENTCLOUD_') && !k.startsWith('TCSS_') && !k.startsWith('SIM_')));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('TENCENTCLOUD_') && !k.startsWith('TCSS_') && !k.startsWith('SIM_'),
+    ),
+  );
   const child = spawn(process.execPath, [CLI, 'worker', ...args], {
     env: { ...clean, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -27,7 +31,8 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
   const logs: Record<string, unknown>[] = [];
   let text = '';
   let buffered = '';
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] =
+    [];
   child.stdout.on('data', (d: Buffer) => {
     text += d.toString();
     buffered += d.toString();
@@ -52,7 +57,9 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
   child.stderr.on('data', (d: Buffer) => {
     text += d.toString();
   });
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return {
     child,
     logs,
@@ -66,7 +73,10 @@ export function startWorkerProcess(env: Record<string, string>, args: string[] =
       const found = logs.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${text.slice(-3000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${text.slice(-3000)}`)),
+          timeoutMs,
+        );
         waiters.push({
           match,
           resolve: (l) => {

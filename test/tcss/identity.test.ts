@@ -11,13 +11,24 @@ import { createCredentials } from '../../src/tcss/credentials';
 import { IdentityWatcher, learnBudgetIdentity } from '../../src/tcss/identity';
 import { stsEndpoint } from '../../src/tcss/sts';
 
-const KEY_A = { secretId: 'AKIDidentityKeyA00000000000000000000', secretKey: 'identityKeyA-secret-000000000000', uin: '100000000021' };
-const KEY_B = { secretId: 'AKIDidentityKeyB00000000000000000000', secretKey: 'identityKeyB-secret-000000000000', uin: '100000000021' };
+const KEY_A = {
+  secretId: 'AKIDidentityKeyA00000000000000000000',
+  secretKey: 'identityKeyA-secret-000000000000',
+  uin: '100000000021',
+};
+const KEY_B = {
+  secretId: 'AKIDidentityKeyB00000000000000000000',
+  secretKey: 'identityKeyB-secret-000000000000',
+  uin: '100000000021',
+};
 const ROLE = 'qcs::cam::uin/100000000001:roleName/tcss-rescan';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -27,7 +38,8 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const cfgFor = (env: Record<string, string>) => loadConfig({ TCSS_ENDPOINT: sim.url, TCSS_TIMEOUT_MS: '2000', ...env }).tcss;
+const cfgFor = (env: Record<string, string>) =>
+  loadConfig({ TCSS_ENDPOINT: sim.url, TCSS_TIMEOUT_MS: '2000', ...env }).tcss;
 
 describe('caller identity', () => {
   it('two keys of one CAM user have one identity: its UIN', async () => {
@@ -42,21 +54,35 @@ describe('caller identity', () => {
       { key: 'uin:100000000021', source: 'sts' },
       { key: 'uin:100000000021', source: 'sts' },
     ]);
-    expect(sim.stsCalls().filter((c) => c.action === 'GetCallerIdentity' && c.code === 'OK').length).toBeGreaterThanOrEqual(2);
+    expect(
+      sim.stsCalls().filter((c) => c.action === 'GetCallerIdentity' && c.code === 'OK').length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('the STS endpoint: the simulator on loopback, the right site otherwise, TENCENTCLOUD_STS_ENDPOINT first', () => {
     expect(stsEndpoint(cfgFor({})).origin).toBe(sim.url);
-    expect(stsEndpoint(loadConfig({ TCSS_ENDPOINT: 'https://tcss.intl.tencentcloudapi.com' }).tcss).origin).toBe('https://sts.intl.tencentcloudapi.com');
-    expect(stsEndpoint(loadConfig({ TCSS_ENDPOINT: 'https://tcss.tencentcloudapi.com' }).tcss).origin).toBe('https://sts.tencentcloudapi.com');
+    expect(stsEndpoint(loadConfig({ TCSS_ENDPOINT: 'https://tcss.intl.tencentcloudapi.com' }).tcss).origin).toBe(
+      'https://sts.intl.tencentcloudapi.com',
+    );
+    expect(stsEndpoint(loadConfig({ TCSS_ENDPOINT: 'https://tcss.tencentcloudapi.com' }).tcss).origin).toBe(
+      'https://sts.tencentcloudapi.com',
+    );
     expect(stsEndpoint(cfgFor({ TENCENTCLOUD_STS_ENDPOINT: 'http://127.0.0.1:9' })).origin).toBe('http://127.0.0.1:9');
-    expect(() => loadConfig({ TENCENTCLOUD_STS_ENDPOINT: 'ftp://x' })).toThrow(/TENCENTCLOUD_STS_ENDPOINT: expected a URL/);
-    expect(() => loadConfig({ TENCENTCLOUD_STS_ENDPOINT: 'https://sts.example.com/path' })).toThrow(/TENCENTCLOUD_STS_ENDPOINT: expected a URL without a path/);
+    expect(() => loadConfig({ TENCENTCLOUD_STS_ENDPOINT: 'ftp://x' })).toThrow(
+      /TENCENTCLOUD_STS_ENDPOINT: expected a URL/,
+    );
+    expect(() => loadConfig({ TENCENTCLOUD_STS_ENDPOINT: 'https://sts.example.com/path' })).toThrow(
+      /TENCENTCLOUD_STS_ENDPOINT: expected a URL without a path/,
+    );
   });
 
   it('STS unreachable: says so loudly and keys the budget by the SecretId, never by nothing', async () => {
     const { logger, lines } = capture();
-    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_STS_ENDPOINT: 'http://127.0.0.1:9' });
+    const tcss = cfgFor({
+      TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+      TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+      TENCENTCLOUD_STS_ENDPOINT: 'http://127.0.0.1:9',
+    });
     const id = await learnBudgetIdentity(tcss, createCredentials(tcss), logger);
     expect(id).toEqual({ key: `secretId:${KEY_A.secretId}`, source: 'fallback' });
     const loud = lines.find((l) => l.level === 50 && String(l.msg).startsWith('STS UNREACHABLE'));
@@ -66,7 +92,11 @@ describe('caller identity', () => {
 
   it('one lost STS answer is asked again, not turned into a budget apart from its peers', async () => {
     const { logger, lines } = capture();
-    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TCSS_TIMEOUT_MS: '400' });
+    const tcss = cfgFor({
+      TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+      TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+      TCSS_TIMEOUT_MS: '400',
+    });
     // The first GetCallerIdentity is never answered (it times out after 400 ms); the next one is.
     sim.setFaults({ hangRate: 1 });
     const learning = learnBudgetIdentity(tcss, createCredentials(tcss), logger);
@@ -79,8 +109,15 @@ describe('caller identity', () => {
   it('TCSS_BUDGET_KEY overrides the identity without calling STS', async () => {
     const { logger } = capture();
     const before = sim.stsCalls().length;
-    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TCSS_BUDGET_KEY: 'team-shared' });
-    expect(await learnBudgetIdentity(tcss, createCredentials(tcss), logger)).toEqual({ key: 'custom:team-shared', source: 'TCSS_BUDGET_KEY' });
+    const tcss = cfgFor({
+      TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+      TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+      TCSS_BUDGET_KEY: 'team-shared',
+    });
+    expect(await learnBudgetIdentity(tcss, createCredentials(tcss), logger)).toEqual({
+      key: 'custom:team-shared',
+      source: 'TCSS_BUDGET_KEY',
+    });
     expect(sim.stsCalls().length).toBe(before);
   });
 
@@ -104,15 +141,28 @@ describe('credential providers', () => {
     expect(cfgFor(keys).credentialSource).toBe('env');
     expect(cfgFor({ ...keys, TENCENTCLOUD_ROLE_ARN: ROLE }).credentialSource).toBe('role');
     expect(cfgFor({ TENCENTCLOUD_CREDENTIALS: 'cvm' }).credentialSource).toBe('cvm');
-    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'role', ...keys })).toThrow(/TENCENTCLOUD_ROLE_ARN: expected a role ARN/);
-    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'role', TENCENTCLOUD_ROLE_ARN: ROLE })).toThrow(/TENCENTCLOUD_SECRET_ID: expected the keys that assume the role/);
-    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'magic' })).toThrow(/TENCENTCLOUD_CREDENTIALS: expected one of auto, env, profile, role, cvm, oidc/);
-    expect(() => cfgFor({ ...keys, TENCENTCLOUD_ROLE_ARN: 'arn:aws:iam::1:role/x' })).toThrow(/TENCENTCLOUD_ROLE_ARN: expected a role ARN/);
+    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'role', ...keys })).toThrow(
+      /TENCENTCLOUD_ROLE_ARN: expected a role ARN/,
+    );
+    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'role', TENCENTCLOUD_ROLE_ARN: ROLE })).toThrow(
+      /TENCENTCLOUD_SECRET_ID: expected the keys that assume the role/,
+    );
+    expect(() => cfgFor({ TENCENTCLOUD_CREDENTIALS: 'magic' })).toThrow(
+      /TENCENTCLOUD_CREDENTIALS: expected one of auto, env, profile, role, cvm, oidc/,
+    );
+    expect(() => cfgFor({ ...keys, TENCENTCLOUD_ROLE_ARN: 'arn:aws:iam::1:role/x' })).toThrow(
+      /TENCENTCLOUD_ROLE_ARN: expected a role ARN/,
+    );
   });
 
   it('role: AssumeRole through the simulator, renewed 30 s before expiry, the identity learned again and unchanged', async () => {
     const { logger } = capture();
-    const tcss = cfgFor({ TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE, TENCENTCLOUD_ROLE_SESSION_NAME: 'test-session' });
+    const tcss = cfgFor({
+      TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+      TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+      TENCENTCLOUD_ROLE_ARN: ROLE,
+      TENCENTCLOUD_ROLE_SESSION_NAME: 'test-session',
+    });
     const creds = createCredentials(tcss);
     const changes: string[] = [];
     const watcher = await IdentityWatcher.start(tcss, creds, logger, (next) => void changes.push(next.key));
@@ -121,7 +171,8 @@ describe('credential providers', () => {
     expect(first.secretId).toMatch(/^AKIDtmp/);
     expect(first.token).toBeDefined();
     expect((await creds.getCredential()).secretId).toBe(first.secretId); // cached while fresh
-    const identityCalls = () => sim.stsCalls().filter((c) => c.action === 'GetCallerIdentity' && c.secretId.startsWith('AKIDtmp')).length;
+    const identityCalls = () =>
+      sim.stsCalls().filter((c) => c.action === 'GetCallerIdentity' && c.secretId.startsWith('AKIDtmp')).length;
     const before = identityCalls();
     // TTL 32 s, renewed 30 s ahead: new keys after 2 s.
     await new Promise((r) => setTimeout(r, 2300));
@@ -136,7 +187,12 @@ describe('credential providers', () => {
     // TTL 40 s: usable 10 s (the SDK's 30 s margin), renewed in the background from 7.5 s.
     const slowSim = await startSimulator({ credentials: [KEY_A], temporaryCredentialsTtlMs: 40_000 });
     try {
-      const tcss = loadConfig({ TCSS_ENDPOINT: slowSim.url, TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE }).tcss;
+      const tcss = loadConfig({
+        TCSS_ENDPOINT: slowSim.url,
+        TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+        TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+        TENCENTCLOUD_ROLE_ARN: ROLE,
+      }).tcss;
       const creds = createCredentials(tcss);
       const first = await creds.getCredential();
       const assumeRoles = () => slowSim.stsCalls().filter((c) => c.action === 'AssumeRole').length;
@@ -158,7 +214,13 @@ describe('credential providers', () => {
   it('a failed renewal is forgotten: the next call asks STS again', async () => {
     const failing = await startSimulator({ credentials: [KEY_A], unreachable: true });
     try {
-      const tcss = loadConfig({ TCSS_ENDPOINT: failing.url, TCSS_TIMEOUT_MS: '2000', TENCENTCLOUD_SECRET_ID: KEY_A.secretId, TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey, TENCENTCLOUD_ROLE_ARN: ROLE }).tcss;
+      const tcss = loadConfig({
+        TCSS_ENDPOINT: failing.url,
+        TCSS_TIMEOUT_MS: '2000',
+        TENCENTCLOUD_SECRET_ID: KEY_A.secretId,
+        TENCENTCLOUD_SECRET_KEY: KEY_A.secretKey,
+        TENCENTCLOUD_ROLE_ARN: ROLE,
+      }).tcss;
       const creds = createCredentials(tcss);
       await expect(creds.getCredential()).rejects.toMatchObject({ code: 'CredentialsUnavailable' });
       failing.setFaults({ unreachable: false });

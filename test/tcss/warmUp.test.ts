@@ -36,7 +36,13 @@ describe('warm-up', () => {
   test('an unreachable endpoint is reported, not thrown', async () => {
     const agent = new http.Agent({ keepAlive: true });
     try {
-      const r = await warmUp({ origin: 'http://127.0.0.1:9', agent, service: 'tcss', version: '2020-11-01', timeoutMs: 2000 });
+      const r = await warmUp({
+        origin: 'http://127.0.0.1:9',
+        agent,
+        service: 'tcss',
+        version: '2020-11-01',
+        timeoutMs: 2000,
+      });
       expect(r.status).toBeUndefined();
       expect(r.error).toMatch(/ECONNREFUSED|connect/);
     } finally {

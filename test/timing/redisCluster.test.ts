@@ -39,7 +39,15 @@ interface Run {
 async function drain(redisEnv: Record<string, string>): Promise<Run> {
   const queueName = uniqueName('cl');
   const sim = await startSimulator({ port: 0 });
-  const env = { ...redisEnv, QUEUE_NAME: queueName, TCSS_ENDPOINT: sim.url, WORKER_CONCURRENCY: '32', TCSS_COALESCE: 'false', SERVER_PORT: '0', SERVER_API_TOKEN: 't'.repeat(32) };
+  const env = {
+    ...redisEnv,
+    QUEUE_NAME: queueName,
+    TCSS_ENDPOINT: sim.url,
+    WORKER_CONCURRENCY: '32',
+    TCSS_COALESCE: 'false',
+    SERVER_PORT: '0',
+    SERVER_API_TOKEN: 't'.repeat(32),
+  };
   const cfg = loadConfig(env);
   const producer = new RescanProducer({ redis: cfg.redis, queueName });
   const redis = createRedis(cfg.redis, { maxRetriesPerRequest: 1 });
@@ -47,23 +55,41 @@ async function drain(redisEnv: Record<string, string>): Promise<Run> {
   const workers: WorkerProcess[] = [];
   try {
     // Half through the producer, half through the HTTP API (the server's own producer).
-    await producer.enqueueMany(Array.from({ length: JOBS / 2 }, (_, i) => ({ policyItemId: 300 + (i % 5), assetIds: [i + 1] })));
+    await producer.enqueueMany(
+      Array.from({ length: JOBS / 2 }, (_, i) => ({ policyItemId: 300 + (i % 5), assetIds: [i + 1] })),
+    );
     const res = await fetch(`${server.url}/v1/rescans`, {
       method: 'POST',
       headers: { authorization: `Bearer ${'t'.repeat(32)}`, 'content-type': 'application/json' },
-      body: JSON.stringify(Array.from({ length: JOBS / 2 }, (_, i) => ({ policyItemId: 400 + (i % 5), assetIds: [1000 + i] }))),
+      body: JSON.stringify(
+        Array.from({ length: JOBS / 2 }, (_, i) => ({ policyItemId: 400 + (i % 5), assetIds: [1000 + i] })),
+      ),
     });
     expect(res.status).toBeLessThan(300);
     workers.push(startWorkerProcess(env), startWorkerProcess(env));
     const output = () => workers.map((w) => w.output()).join('\n');
-    await waitFor(async () => (await producer.queue.getJobCounts('completed')).completed === JOBS, 90_000, 250, `${JOBS} completed\n${output().slice(-3000)}`);
+    await waitFor(
+      async () => (await producer.queue.getJobCounts('completed')).completed === JOBS,
+      90_000,
+      250,
+      `${JOBS} completed\n${output().slice(-3000)}`,
+    );
     const calls = sim.calls().filter((c) => c.code === 'OK');
     const arrivals = calls.map((c) => c.arrivalMs).sort((a, b) => a - b);
     const store = new RecordStore(redis, { queueName, maxLen: 10_000, ttlSeconds: 60 });
     const recorded = (await store.list({ limit: 10_000 })).records.flatMap((r) => r.jobIds);
     const readyz = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string };
     expect(readyz.status).toBe('ready');
-    return { ms: arrivals[arrivals.length - 1]! - arrivals[0]!, calls: calls.length, recordedJobs: new Set(recorded).size, maxIn1s: maxInWindow(sim.calls().map((c) => c.arrivalMs), 1000), output: output() };
+    return {
+      ms: arrivals[arrivals.length - 1]! - arrivals[0]!,
+      calls: calls.length,
+      recordedJobs: new Set(recorded).size,
+      maxIn1s: maxInWindow(
+        sim.calls().map((c) => c.arrivalMs),
+        1000,
+      ),
+      output: output(),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
     await server.close();

@@ -86,7 +86,9 @@ test('200 jobs through 2 worker processes: every TaskId issued for exactly its a
   await waitFor(async () => (await counts()).completed === 200, 60_000, 250, `200 completed\n${dump()}`);
 
   const calls = ctx.sim.calls();
-  const issued = new Map<number | string, (typeof calls)[number]>(calls.filter((c) => c.code === 'OK').map((c) => [c.taskId!, c]));
+  const issued = new Map<number | string, (typeof calls)[number]>(
+    calls.filter((c) => c.code === 'OK').map((c) => [c.taskId!, c]),
+  );
   const jobs = await allJobs();
   expect(jobs).toHaveLength(200);
   const taskIds = new Set<number | string>();
@@ -110,7 +112,12 @@ test('200 jobs through 2 worker processes: every TaskId issued for exactly its a
   // for jitter (TCSS_PACING_MARGIN_MS, TCSS_WINDOW_GUARD_MS). On a loaded 2-core machine a process can
   // be descheduled for tens of ms between the budget's yes and the send, so one extra arrival is
   // tolerated here; `npm run bench` measures how often that happens.
-  expect(maxInWindow(calls.map((c) => c.arrivalMs), 1000)).toBeLessThanOrEqual(21);
+  expect(
+    maxInWindow(
+      calls.map((c) => c.arrivalMs),
+      1000,
+    ),
+  ).toBeLessThanOrEqual(21);
   expect(stats.throttled).toBeLessThanOrEqual(2);
   // Every TaskId is recorded durably too.
   const store = new RecordStore(ctx.redis, { queueName: ctx.queueName, maxLen: 10_000, ttlSeconds: 60 });
@@ -170,12 +177,19 @@ test('a malformed job written by another client fails alone, at once, with its r
     const bad1 = await raw.add('rescan', { policyItemId: 'abc', assetIds: [1, -2] }, opts);
     const bad2 = await raw.add('rescan', { assets: [1] }, opts);
     const bad3 = await raw.add('something-else', { policyItemId: 1, assetIds: [1] }, opts);
-    const { jobIds } = await ctx.producer.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ policyItemId: 3, assetIds: [i + 1] })));
+    const { jobIds } = await ctx.producer.enqueueMany(
+      Array.from({ length: 5 }, (_, i) => ({ policyItemId: 3, assetIds: [i + 1] })),
+    );
     const w = worker();
-    await waitFor(async () => {
-      const c = await counts();
-      return c.completed === 5 && c.failed === 3;
-    }, 30_000, 200, `5 completed, 3 failed\n${dump()}`);
+    await waitFor(
+      async () => {
+        const c = await counts();
+        return c.completed === 5 && c.failed === 3;
+      },
+      30_000,
+      200,
+      `5 completed, 3 failed\n${dump()}`,
+    );
     const f1 = (await raw.getJob(bad1.id!))!;
     expect(f1.failedReason).toContain('invalid job');
     expect(f1.failedReason).toContain('policyItemId must be a positive whole number');
@@ -214,13 +228,20 @@ test('SIGTERM in the middle of a run: calls in flight finish, exit 0, nothing lo
 
 test('permanent errors fail the job at once with code and RequestId; transient ones are retried', async () => {
   await setUp({ forcedErrors: { '404': 'ResourceNotFound' }, errorRate: 0.3 });
-  const { jobIds: [permanent] } = await ctx.producer.enqueue({ policyItemId: 404, assetIds: [1] });
+  const {
+    jobIds: [permanent],
+  } = await ctx.producer.enqueue({ policyItemId: 404, assetIds: [1] });
   await ctx.producer.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ policyItemId: 8, assetIds: [i + 1] })));
   worker();
-  await waitFor(async () => {
-    const c = await counts();
-    return c.completed === 30 && c.failed === 1;
-  }, 60_000, 250, `30 completed, 1 failed\n${dump()}`);
+  await waitFor(
+    async () => {
+      const c = await counts();
+      return c.completed === 30 && c.failed === 1;
+    },
+    60_000,
+    250,
+    `30 completed, 1 failed\n${dump()}`,
+  );
   const job = (await ctx.producer.queue.getJob(permanent!))!;
   expect(job.failedReason).toMatch(/^ResourceNotFound: .* \(RequestId [0-9a-f-]{36}\)$/);
   expect(job.attemptsMade).toBe(1);
@@ -232,11 +253,23 @@ test('permanent errors fail the job at once with code and RequestId; transient o
 
 test('a job whose call was already recorded is not sent again', async () => {
   await setUp();
-  const { jobIds: [id] } = await ctx.producer.enqueue({ policyItemId: 11, assetIds: [5] });
+  const {
+    jobIds: [id],
+  } = await ctx.producer.enqueue({ policyItemId: 11, assetIds: [5] });
   const job = (await ctx.producer.queue.getJob(id!))!;
   const store = new RecordStore(ctx.redis, { queueName: ctx.queueName, maxLen: 1000, ttlSeconds: 60 });
   // As if a worker had called the API and died before completing the job.
-  await store.save({ taskId: 777, requestId: 'r-777', policyItemId: 11, assetIds: [5], jobIds: [id!], calledAt: new Date().toISOString() }, [{ id: id!, timestamp: job.timestamp }]);
+  await store.save(
+    {
+      taskId: 777,
+      requestId: 'r-777',
+      policyItemId: 11,
+      assetIds: [5],
+      jobIds: [id!],
+      calledAt: new Date().toISOString(),
+    },
+    [{ id: id!, timestamp: job.timestamp }],
+  );
   worker();
   await waitFor(async () => (await counts()).completed === 1, 20_000, 100, `1 completed\n${dump()}`);
   const done = (await ctx.producer.queue.getJob(id!))!;
@@ -249,12 +282,25 @@ test('the SecretKey and session token appear nowhere: not in logs, job data, res
   const secretKey = 'tEsT-SeCrEt-KeY-0123456789abcdef';
   const token = 'tEsT-SeSsIoN-ToKeN-0123456789';
   await setUp({ credentials: [{ secretId, secretKey }], forcedErrors: { '13': 'InvalidParameterValue' } });
-  await ctx.producer.enqueueMany([...Array.from({ length: 5 }, (_, i) => ({ policyItemId: 12, assetIds: [i + 1] })), { policyItemId: 13, assetIds: [1] }]);
-  const w = worker({ TENCENTCLOUD_SECRET_ID: secretId, TENCENTCLOUD_SECRET_KEY: secretKey, TENCENTCLOUD_SESSION_TOKEN: token, LOG_LEVEL: 'trace' });
-  await waitFor(async () => {
-    const c = await counts();
-    return c.completed === 5 && c.failed === 1;
-  }, 20_000, 100, `5 completed, 1 failed\n${dump()}`);
+  await ctx.producer.enqueueMany([
+    ...Array.from({ length: 5 }, (_, i) => ({ policyItemId: 12, assetIds: [i + 1] })),
+    { policyItemId: 13, assetIds: [1] },
+  ]);
+  const w = worker({
+    TENCENTCLOUD_SECRET_ID: secretId,
+    TENCENTCLOUD_SECRET_KEY: secretKey,
+    TENCENTCLOUD_SESSION_TOKEN: token,
+    LOG_LEVEL: 'trace',
+  });
+  await waitFor(
+    async () => {
+      const c = await counts();
+      return c.completed === 5 && c.failed === 1;
+    },
+    20_000,
+    100,
+    `5 completed, 1 failed\n${dump()}`,
+  );
   expect(await w.stop('SIGTERM')).toBe(0);
   // Everything this run wrote to Redis, and everything the process printed.
   const everything: string[] = [w.output()];
@@ -274,7 +320,10 @@ test('the SecretKey and session token appear nowhere: not in logs, job data, res
 
 test('coalescing: jobs waiting together for the same check item share calls; each records the TaskId that covered it', async () => {
   await setUp();
-  const requests = Array.from({ length: 300 }, (_, i) => ({ policyItemId: 100 + (i % 3), assetIds: [i + 1, (i % 7) + 1] }));
+  const requests = Array.from({ length: 300 }, (_, i) => ({
+    policyItemId: 100 + (i % 3),
+    assetIds: [i + 1, (i % 7) + 1],
+  }));
   await ctx.producer.enqueueMany(requests);
   worker({ TCSS_COALESCE: 'true', TCSS_MAX_ASSETS_PER_CALL: '40', WORKER_CONCURRENCY: '300' });
   await waitFor(async () => (await counts()).completed === 300, 60_000, 250, `300 completed\n${dump()}`);
@@ -310,7 +359,7 @@ test('coalescing: jobs waiting together for the same check item share calls; eac
   for (const job of await allJobs()) expect(job.returnvalue.callJobs).toBe(covered.get(job.returnvalue.taskId));
 });
 
-test('coalescing: a merged call refused for its check item is split down to single jobs; each fails with its own call\'s reason', async () => {
+test("coalescing: a merged call refused for its check item is split down to single jobs; each fails with its own call's reason", async () => {
   await setUp({ forcedErrors: { '404': 'ResourceNotFound' } });
   await ctx.producer.enqueueMany(Array.from({ length: 6 }, (_, i) => ({ policyItemId: 404, assetIds: [i + 1] })));
   worker({ TCSS_COALESCE: 'true', TCSS_COALESCE_WINDOW_MS: '200' });

@@ -13,11 +13,15 @@ export const metricsRoute: FastifyPluginAsync<ServerDeps> = (app, { config: cfg,
   const hasCredentials = cfg.tcss.credentials !== undefined || !['env', 'demo'].includes(cfg.tcss.credentialSource);
   let budgetKey: Promise<string> | undefined;
   const currentBudgetId = () =>
-    (budgetKey ??= learnBudgetIdentity(cfg.tcss, createCredentials(cfg.tcss), logger).then((id) => budgetIdFrom(cfg, id.key)));
+    (budgetKey ??= learnBudgetIdentity(cfg.tcss, createCredentials(cfg.tcss), logger).then((id) =>
+      budgetIdFrom(cfg, id.key),
+    ));
   const registry = createPromRegistry({
     queue: producer.queue,
     redis,
-    ...(hasCredentials ? { currentRate: async () => readBudgetRate(redis, await currentBudgetId(), cfg.tcss.rateLimit) } : {}),
+    ...(hasCredentials
+      ? { currentRate: async () => readBudgetRate(redis, await currentBudgetId(), cfg.tcss.rateLimit) }
+      : {}),
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('Content-Type', registry.contentType);

@@ -15,8 +15,18 @@ export const openProbes: FastifyPluginAsync<ServerDeps> = (app, deps) => {
     // Wrong Redis settings do not make us unready (the queue works), but the probe says what was found,
     // as short codes: the settings' names; their values, the fixes and notes are behind login.
     const s = deps.redisSettings;
-    const settings = s ? { redisSettings: { checked: s.checked, ...(s.persistence ? { persistence: s.persistence } : {}), problems: s.problems.map((p) => p.setting) } } : {};
-    return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, ...settings });
+    const settings = s
+      ? {
+          redisSettings: {
+            checked: s.checked,
+            ...(s.persistence ? { persistence: s.persistence } : {}),
+            problems: s.problems.map((p) => p.setting),
+          },
+        }
+      : {};
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, ...settings });
   });
   return Promise.resolve();
 };
@@ -27,7 +37,17 @@ export const detailedReadiness: FastifyPluginAsync<ServerDeps> = (app, deps) => 
   app.get('/v1/readiness', async (_req, reply) => {
     const r = await readiness(producer.queue, redis);
     const settings = deps.redisSettings ? { redisSettings: deps.redisSettings } : {};
-    return reply.code(r.ready ? 200 : 503).send(r.ready ? { status: 'ready', ...settings } : { status: 'not ready', reason: r.reason, detail: r.detail, ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}), ...settings });
+    return reply.code(r.ready ? 200 : 503).send(
+      r.ready
+        ? { status: 'ready', ...settings }
+        : {
+            status: 'not ready',
+            reason: r.reason,
+            detail: r.detail,
+            ...(r.pausedWorkers ? { pausedWorkers: r.pausedWorkers } : {}),
+            ...settings,
+          },
+    );
   });
   return Promise.resolve();
 };

@@ -17,12 +17,30 @@ import { taskRoutes } from './tasks';
 
 export const protectedArea: FastifyPluginAsync<ServerDeps> = async (scope, deps) => {
   const { config: cfg, producer, redis } = deps;
-  await protect(scope, cfg.server, new LoginLimiter(redis, cfg.queueName, deps.logger.child({ component: 'auth' }), cfg.server.loginMaxFailures, cfg.server.loginWindowSeconds));
+  await protect(
+    scope,
+    cfg.server,
+    new LoginLimiter(
+      redis,
+      cfg.queueName,
+      deps.logger.child({ component: 'auth' }),
+      cfg.server.loginMaxFailures,
+      cfg.server.loginWindowSeconds,
+    ),
+  );
   // A :jobId that we never issue could name one of BullMQ's own keys (jobIds.ts): 404 before any route.
   guardJobIds(scope);
   // Everything here reads or writes Redis: when it is unavailable, answer 503 at once (bounded by
   // PRODUCER_TIMEOUT_MS) rather than holding the request until it returns.
-  scope.addHook('preHandler', async (req) => producer.ready(req.method === 'GET' || req.method === 'HEAD' ? 'nothing was read' : req.url.startsWith('/v1/rescans') ? 'nothing was enqueued' : 'nothing was changed'));
+  scope.addHook('preHandler', async (req) =>
+    producer.ready(
+      req.method === 'GET' || req.method === 'HEAD'
+        ? 'nothing was read'
+        : req.url.startsWith('/v1/rescans')
+          ? 'nothing was enqueued'
+          : 'nothing was changed',
+    ),
+  );
   await registerApiDocs(scope);
 
   // In this order: the OpenAPI document lists the routes as they are added.

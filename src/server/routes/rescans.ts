@@ -19,9 +19,13 @@ export const rescanRoutes: FastifyPluginAsync<ServerDeps> = (app, { config: cfg,
   app.post('/v1/rescans', intake.hooks(), async (req, reply) => {
     const body = req.body;
     const requests = Array.isArray(body) ? body : [body];
-    if (requests.length === 0) return reply.code(400).send({ error: 'no rescans in the request', problems: ['the array is empty'] });
+    if (requests.length === 0)
+      return reply.code(400).send({ error: 'no rescans in the request', problems: ['the array is empty'] });
     if (requests.length > MAX_RESCANS_PER_REQUEST) {
-      return reply.code(400).send({ error: 'too many rescans', problems: [`at most ${MAX_RESCANS_PER_REQUEST} rescans per request, got ${requests.length}`] });
+      return reply.code(400).send({
+        error: 'too many rescans',
+        problems: [`at most ${MAX_RESCANS_PER_REQUEST} rescans per request, got ${requests.length}`],
+      });
     }
     // Numbers that JSON.parse would have rounded to another id (exactBody.ts): named, never enqueued.
     const inexact = inexactProblems(body);
@@ -31,7 +35,10 @@ export const rescanRoutes: FastifyPluginAsync<ServerDeps> = (app, { config: cfg,
       const res = await producer.enqueueMany(requests, typeof idempotencyKey === 'string' ? { idempotencyKey } : {});
       return reply.code(202).send({ jobIds: res.jobIds, batchIds: res.batchIds });
     } catch (err) {
-      if (err instanceof ValidationError) return reply.code(400).send({ error: 'invalid rescan request: nothing was enqueued', ...capProblems(err.problems) });
+      if (err instanceof ValidationError)
+        return reply
+          .code(400)
+          .send({ error: 'invalid rescan request: nothing was enqueued', ...capProblems(err.problems) });
       throw err;
     }
   });
