@@ -32,6 +32,7 @@ export interface ExactJsonOptions {
  * separate functions, every read would go through a property or a parameter; keeping them together
  * keeps the grammar readable in one place, in the order of RFC 8259.
  */
+// eslint-disable-next-line max-lines-per-function -- one recursive-descent parser sharing its cursor (above)
 export function parseExactJson(text: string, options: ExactJsonOptions = {}): JsonValue {
   let pos = 0;
   const maxDepth = options.maxDepth ?? MAX_DEPTH;
