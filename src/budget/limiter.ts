@@ -24,6 +24,9 @@ import { AdaptiveRate, type AdaptiveRateOptions, type RateDecision } from './ada
 import { connectionClient, createBottleneckConnection, updateSettings } from './bottleneckConnection';
 import { SendWindow } from './sendWindow';
 
+/** A process reports success to the controller at most this often: one Redis call a second, not one per call. */
+const SUCCESS_REPORT_INTERVAL_MS = 1000;
+
 export interface SharedBudgetOptions {
   redisUrl: string;
   /** How to reach Redis (TLS, ACL, Sentinel, Cluster); without it, plain `redisUrl`. */
@@ -167,7 +170,7 @@ export class SharedBudget {
   succeeded(): void {
     if (this.opts.adapt === false || this.closed) return;
     const now = Date.now();
-    if (now - this.lastSuccessReport < 1000) return;
+    if (now - this.lastSuccessReport < SUCCESS_REPORT_INTERVAL_MS) return;
     this.lastSuccessReport = now;
     this.controller.report('success').then(
       (d) => {
