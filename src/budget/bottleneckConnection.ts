@@ -1,6 +1,6 @@
 /**
  * Bottleneck's ioredis connection, with two fixes we depend on. Bottleneck 2.19.5 (2019, unmaintained)
- * was written for Redis 5 and one machine; test/budget/bottleneckConnection.test.ts shows each fault on the
+ * was written for Redis 5 and one machine; test/timing/bottleneckConnection.test.ts shows each fault on the
  * stock connection and its absence on this one, against a real Redis 7.
  *
  * 1. Redis 7 prefixes `ERR ` to errors raised with `redis.error_reply('...')` from a script. Bottleneck
