@@ -21,19 +21,24 @@ export interface QueueStatus {
  */
 export async function queueStatus(queue: Queue, redis: Redis): Promise<QueueStatus> {
   const [c, queuePaused, pausedWorkers] = await Promise.all([
-    queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'),
+    countJobs(queue),
     queue.isPaused(),
     readPausedWorkers(redis, queue.name),
   ]);
+  const counts: JobCounts = { ...c, paused: queuePaused ? c.waiting + c.prioritized : 0 };
+  return { queue: queue.name, counts, queuePaused, pausedWorkers };
+}
+
+/** The jobs in each BullMQ state (one round trip; no pause information). */
+export async function countJobs(queue: Queue): Promise<Omit<JobCounts, 'paused'>> {
+  const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
   const n = (k: string) => Number(c[k] ?? 0);
-  const counts: JobCounts = {
+  return {
     waiting: n('waiting'),
     active: n('active'),
     delayed: n('delayed'),
     prioritized: n('prioritized'),
     completed: n('completed'),
     failed: n('failed'),
-    paused: queuePaused ? n('waiting') + n('prioritized') : 0,
   };
-  return { queue: queue.name, counts, queuePaused, pausedWorkers };
 }

@@ -17,6 +17,7 @@ import type { RescanJobData } from '../../src/job';
 import { budgetId } from '../../src/budget';
 import { RescanProducer } from '../../src/producer';
 import { startRedisServer, type RedisServerHandle } from '../../src/redisServer';
+import { countJobs, type JobCounts } from '../../src/status';
 import {
   DEMO_SUB_ACCOUNT_UIN,
   SCAN_ACTION,
@@ -91,14 +92,8 @@ export const JITTER_ALLOWANCE = {
   why: 'send-to-arrival jitter on a loaded 2-core machine; the API refuses the extra call and it is called again',
 };
 
-export interface Counts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  prioritized: number;
-  completed: number;
-  failed: number;
-}
+/** Jobs per BullMQ state (src/status.ts). */
+export type Counts = Omit<JobCounts, 'paused'>;
 
 export class FaultEnv {
   readonly workers: WorkerProcess[] = [];
@@ -175,23 +170,7 @@ export class FaultEnv {
   }
 
   async counts(): Promise<Counts> {
-    const c = await this.producer.queue.getJobCounts(
-      'waiting',
-      'active',
-      'delayed',
-      'prioritized',
-      'completed',
-      'failed',
-    );
-    const n = (k: string) => Number(c[k] ?? 0);
-    return {
-      waiting: n('waiting'),
-      active: n('active'),
-      delayed: n('delayed'),
-      prioritized: n('prioritized'),
-      completed: n('completed'),
-      failed: n('failed'),
-    };
+    return countJobs(this.producer.queue);
   }
 
   /** Resolves when `n` jobs (default: every accepted one) are completed or failed; the time it took. */
