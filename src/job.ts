@@ -25,9 +25,9 @@ export type AssetType = (typeof ASSET_TYPES)[number];
 
 const id = (what: string) =>
   z
-    .number({ error: (iss) => `${what} must be a positive whole number, got ${describe(iss.input)}` })
+    .number({ error: (iss) => `${what} must be a positive whole number, got ${quoteValue(iss.input)}` })
     .refine((n) => Number.isSafeInteger(n) && n > 0, {
-      error: (iss) => `${what} must be a positive whole number no larger than 2^53-1, got ${describe(iss.input)}`,
+      error: (iss) => `${what} must be a positive whole number no larger than 2^53-1, got ${quoteValue(iss.input)}`,
     })
     // What the refinement checks, said in JSON Schema (z.toJSONSchema cannot read a refinement).
     .meta({ type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
@@ -38,18 +38,18 @@ export const rescanRequestSchema = z.strictObject(
     policyItemId: id('policyItemId'),
     assetIds: z
       .array(id('each asset id'), {
-        error: (iss) => `assetIds must be an array of asset ids, got ${describe(iss.input)}`,
+        error: (iss) => `assetIds must be an array of asset ids, got ${quoteValue(iss.input)}`,
       })
       .min(1, { error: 'assetIds must contain at least one asset id' }),
     assetType: z
       .enum(ASSET_TYPES, {
-        error: (iss) => `assetType must be one of ${ASSET_TYPES.join(', ')}, got ${describe(iss.input)}`,
+        error: (iss) => `assetType must be one of ${ASSET_TYPES.join(', ')}, got ${quoteValue(iss.input)}`,
       })
       .optional(),
   },
   {
     error: (iss) =>
-      iss.code === 'unrecognized_keys' ? undefined : `a rescan must be an object, got ${describe(iss.input)}`,
+      iss.code === 'unrecognized_keys' ? undefined : `a rescan must be an object, got ${quoteValue(iss.input)}`,
   },
 );
 export type RescanRequest = z.infer<typeof rescanRequestSchema>;
@@ -62,7 +62,7 @@ export const rescanJobDataSchema = rescanRequestSchema
       .meta({ uniqueItems: true }),
     /** Shared by the jobs one request was split into. */
     batchId: z
-      .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${describe(iss.input)}` })
+      .string({ error: (iss) => `batchId must be a string of 1 to 200 characters, got ${quoteValue(iss.input)}` })
       .min(1, { error: 'batchId must be a string of 1 to 200 characters, got ""' })
       .max(200, {
         error: (iss) =>
@@ -192,8 +192,6 @@ export class ValidationError extends ProblemsError {
   }
 }
 
-const describe = (v: unknown): string => quoteValue(v);
-
 const MAX_PROBLEMS = 20;
 
 /** One line per problem, naming the field; a huge bad array is summarised rather than listed whole. */
@@ -204,7 +202,7 @@ function formatIssues(error: z.ZodError, allowed: string): string[] {
       // A hostile key can be huge: quote each one shortened, like values.
       const keys = issue.keys
         .slice(0, MAX_PROBLEMS)
-        .map((k) => describe(k))
+        .map((k) => quoteValue(k))
         .join(', ');
       out.push(`unknown field${issue.keys.length > 1 ? 's' : ''} ${keys} (allowed: ${allowed})`);
     } else if (issue.path.length > 1) {

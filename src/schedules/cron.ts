@@ -1,7 +1,7 @@
 /** Cron patterns and time zones, checked the way BullMQ will read them. */
 import { getNextMillis } from 'bullmq';
-import { show } from './entry';
 import { errorMessage } from '../redact';
+import { quoteValue } from '../problems';
 
 export function isTimeZone(tz: string): boolean {
   try {
@@ -23,15 +23,15 @@ export function cronProblem(cron: string, timezone: string): string | undefined 
     .split(/\s+/)
     .filter((f) => f !== '').length;
   if (fields !== 5 && fields !== 6) {
-    return `cron must be a cron pattern of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), got ${show(cron)}`;
+    return `cron must be a cron pattern of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), got ${quoteValue(cron)}`;
   }
   let next: number | undefined;
   try {
     next = getNextMillis(Date.now(), { pattern: cron, tz: timezone });
   } catch (err) {
-    return `cron ${show(cron)} is not a valid cron pattern: ${errorMessage(err)}`;
+    return `cron ${quoteValue(cron)} is not a valid cron pattern: ${errorMessage(err)}`;
   }
-  if (next === undefined || !Number.isFinite(next)) return `cron ${show(cron)} never fires`;
+  if (next === undefined || !Number.isFinite(next)) return `cron ${quoteValue(cron)} never fires`;
   return undefined;
 }
 

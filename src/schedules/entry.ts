@@ -3,7 +3,7 @@
  * becomes, the error that lists what is wrong with a file, and how those problems quote values.
  */
 import type { AssetType, RescanJobData } from '../job';
-import { ProblemsError, quoteValue } from '../problems';
+import { ProblemsError } from '../problems';
 
 /** Time zone of an entry without `timezone`. Always stored explicitly: without `tz` BullMQ reads the
  *  pattern in the local zone of whichever process computes the next run. */
@@ -46,9 +46,6 @@ export class SchedulesError extends ProblemsError {
     super(problems, `Invalid schedules:\n  - ${problems.join('\n  - ')}`);
   }
 }
-
-/** A value as a problem quotes it (problems.ts). */
-export const show = (v: unknown): string => quoteValue(v);
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -12,10 +12,10 @@ import {
   SCHEDULE_BATCH_PREFIX,
   SchedulesError,
   isPlainObject,
-  show,
   type ScheduleEntry,
   type SchedulePart,
 } from './entry';
+import { quoteValue } from '../problems';
 import { errorMessage } from '../redact';
 
 const ENTRY_FIELDS = ['name', 'cron', 'timezone', 'policyItemId', 'assetIds', 'assetType'] as const;
@@ -37,26 +37,28 @@ const entrySchema = z.strictObject(
     name: z
       .string({
         error: (iss) =>
-          iss.input === undefined ? 'name is required' : `name must be a string, got ${show(iss.input)}`,
+          iss.input === undefined ? 'name is required' : `name must be a string, got ${quoteValue(iss.input)}`,
       })
       .regex(NAME_RE, {
-        error: (iss) => `name must be 1 to 100 letters, digits, _ . or -, got ${show(iss.input)}`,
+        error: (iss) => `name must be 1 to 100 letters, digits, _ . or -, got ${quoteValue(iss.input)}`,
       }),
     cron: z
       .string({
         error: (iss) =>
           iss.input === undefined
             ? 'cron is required'
-            : `cron must be a quoted string such as "0 2 * * *", got ${show(iss.input)}`,
+            : `cron must be a quoted string such as "0 2 * * *", got ${quoteValue(iss.input)}`,
       })
       .superRefine((cron, ctx) => {
         const p = cronProblem(cron, DEFAULT_TIMEZONE);
         if (p) ctx.addIssue({ code: 'custom', message: p });
       }),
     timezone: z
-      .string({ error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${show(iss.input)}` })
+      .string({
+        error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${quoteValue(iss.input)}`,
+      })
       .refine(isTimeZone, {
-        error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${show(iss.input)}`,
+        error: (iss) => `timezone must be an IANA time zone such as Asia/Shanghai, got ${quoteValue(iss.input)}`,
       })
       .optional(),
     // Checked by the job contract (parseRescanRequest), so the messages are the ones enqueue gives.
@@ -76,7 +78,7 @@ function parseEntry(
   if (!isPlainObject(raw)) {
     return {
       problems: [
-        `an entry must be a mapping with name, cron, policyItemId, assetIds (and optionally timezone, assetType), got ${show(raw)}`,
+        `an entry must be a mapping with name, cron, policyItemId, assetIds (and optionally timezone, assetType), got ${quoteValue(raw)}`,
       ],
     };
   }
@@ -96,7 +98,7 @@ function parseEntry(
   // The pattern was checked in UTC; a zone Intl knows but cron-parser does not is caught here.
   if (timezone !== undefined && typeof raw.cron === 'string' && cronProblem(raw.cron, DEFAULT_TIMEZONE) === undefined) {
     const p = cronProblem(raw.cron, timezone);
-    if (p) problems.push(`timezone ${show(timezone)} cannot be used with cron ${show(raw.cron)}: ${p}`);
+    if (p) problems.push(`timezone ${quoteValue(timezone)} cannot be used with cron ${quoteValue(raw.cron)}: ${p}`);
   }
 
   const rescan: Record<string, unknown> = {};
@@ -114,7 +116,7 @@ function parseEntry(
   if (!allowSubMinute && firesMoreThanOncePerMinute(cron, timezone ?? DEFAULT_TIMEZONE)) {
     return {
       problems: [
-        `cron ${show(cron)} fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant`,
+        `cron ${quoteValue(cron)} fires more than once a minute; allow it with --allow-sub-minute (option allowSubMinute) if that is really meant`,
       ],
     };
   }
@@ -184,7 +186,7 @@ function deepestNesting(text: string): { line: number } | undefined {
 export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): ScheduleEntry[] {
   const max = opts.maxAssetsPerCall;
   if (!Number.isSafeInteger(max) || max < 1) {
-    throw new RangeError(`Expected \`maxAssetsPerCall\` to be a whole number from 1 and up, got ${show(max)}`);
+    throw new RangeError(`Expected \`maxAssetsPerCall\` to be a whole number from 1 and up, got ${quoteValue(max)}`);
   }
   // The YAML parser recurses: a hostile file (huge, or nested thousands deep) must be refused before it.
   const tooDeep = deepestNesting(text);
@@ -215,7 +217,7 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
   }
 
   if (!isPlainObject(root)) {
-    throw new SchedulesError([`the file must be a mapping with a "schedules" list, got ${show(root)}`]);
+    throw new SchedulesError([`the file must be a mapping with a "schedules" list, got ${quoteValue(root)}`]);
   }
   const problems: string[] = [];
   const extra = Object.keys(root).filter((k) => k !== 'schedules');
@@ -228,7 +230,7 @@ export function parseSchedulesFile(text: string, opts: ParseSchedulesOptions): S
     problems.push(
       list === undefined
         ? 'schedules is required: a list of entries'
-        : `schedules must be a list of entries, got ${show(list)}`,
+        : `schedules must be a list of entries, got ${quoteValue(list)}`,
     );
     throw new SchedulesError(problems);
   }

@@ -9,7 +9,8 @@
 import type { JobSchedulerJson, JobSchedulerTemplateOptions, JobsOptions, Queue } from 'bullmq';
 import { JOB_NAME, ValidationError, parseRescanJobData } from '../job';
 import { cronProblem, isTimeZone } from './cron';
-import { NAME_RE, SchedulesError, isPlainObject, show, type ScheduleEntry, type SchedulePart } from './entry';
+import { NAME_RE, SchedulesError, isPlainObject, type ScheduleEntry, type SchedulePart } from './entry';
+import { quoteValue } from '../problems';
 
 /**
  * The BullMQ priority of every scheduled rescan.
@@ -47,12 +48,16 @@ function checkEntries(entries: ScheduleEntry[]): void {
   entries.forEach((e, i) => {
     const named = typeof e.name === 'string' && NAME_RE.test(e.name);
     const label = named ? e.name : `entry #${i + 1}`;
-    if (!named) problems.push(`${label}: name must be 1 to 100 letters, digits, _ . or -, got ${show(e.name)}`);
+    if (!named) problems.push(`${label}: name must be 1 to 100 letters, digits, _ . or -, got ${quoteValue(e.name)}`);
     if (typeof e.timezone !== 'string' || !isTimeZone(e.timezone)) {
-      problems.push(`${label}: timezone must be an IANA time zone such as Asia/Shanghai, got ${show(e.timezone)}`);
+      problems.push(
+        `${label}: timezone must be an IANA time zone such as Asia/Shanghai, got ${quoteValue(e.timezone)}`,
+      );
     } else {
       const p =
-        typeof e.cron === 'string' ? cronProblem(e.cron, e.timezone) : `cron must be a string, got ${show(e.cron)}`;
+        typeof e.cron === 'string'
+          ? cronProblem(e.cron, e.timezone)
+          : `cron must be a string, got ${quoteValue(e.cron)}`;
       if (p) problems.push(`${label}: ${p}`);
     }
     if (!Array.isArray(e.parts) || e.parts.length === 0)
@@ -60,8 +65,8 @@ function checkEntries(entries: ScheduleEntry[]): void {
     for (const [k, part] of (e.parts ?? []).entries()) {
       const expected = e.parts.length === 1 ? e.name : `${e.name}#${k + 1}`;
       if (part.id !== expected)
-        problems.push(`${label}: part ${k + 1} must have id ${show(expected)}, got ${show(part.id)}`);
-      if (seen.has(part.id)) problems.push(`${label}: duplicate scheduler id ${show(part.id)}`);
+        problems.push(`${label}: part ${k + 1} must have id ${quoteValue(expected)}, got ${quoteValue(part.id)}`);
+      if (seen.has(part.id)) problems.push(`${label}: duplicate scheduler id ${quoteValue(part.id)}`);
       seen.add(part.id);
       try {
         parseRescanJobData(part.data);
