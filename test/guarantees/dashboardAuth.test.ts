@@ -12,18 +12,18 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { RescanProducer } from '../../src/producer';
 import { startServer, type RunningServer } from '../../src/server/run';
+import { basicAuth } from '../support/http';
 import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
 
 const PASSWORD = 'dashboard-password-0123';
 const TOKEN = 'dashboard-token-0123456789-abcdef';
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const AUTH = { authorization: basic('admin', PASSWORD) };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 const WRONG: Record<string, Record<string, string>> = {
   none: {},
-  'a wrong password': { authorization: basic('admin', 'not-the-password-0123') },
-  'a wrong user': { authorization: basic('root', PASSWORD) },
+  'a wrong password': { authorization: basicAuth('admin', 'not-the-password-0123') },
+  'a wrong user': { authorization: basicAuth('root', PASSWORD) },
   'a wrong bearer token': { authorization: 'Bearer not-the-token-0123456789-abcdef' },
 };
 

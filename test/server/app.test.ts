@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../src/server/run';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { RescanWorker } from '../../src/worker';
 import { listeningAddresses, nonLoopbackAddresses, tryConnect, withOpenListener } from '../support/listening';
+import { basicAuth, fetchAnswer } from '../support/http';
 import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
@@ -25,23 +26,9 @@ let producer: RescanProducer;
 let redis: Redis;
 const logger = createLogger('silent');
 
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const AUTH = { authorization: basic('admin', PASSWORD) };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 
-async function http(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const res = await fetch(server.url + path, init);
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body, text, headers: res.headers };
-}
+const http = (path: string, init: RequestInit = {}) => fetchAnswer(server.url + path, init);
 
 /** Every job the queue holds, in any state (jobs only move between states while the worker runs). */
 const totalJobs = async () => Object.values(await producer.queue.getJobCounts()).reduce((a, b) => a + b, 0);
@@ -87,10 +74,10 @@ describe('access', () => {
     '%s needs credentials (401 without, 401 with wrong ones)',
     async (path) => {
       expect((await http(path)).status).toBe(401);
-      expect((await http(path, { headers: { authorization: basic('admin', 'wrong-password-here') } })).status).toBe(
+      expect((await http(path, { headers: { authorization: basicAuth('admin', 'wrong-password-here') } })).status).toBe(
         401,
       );
-      expect((await http(path, { headers: { authorization: basic('root', PASSWORD) } })).status).toBe(401);
+      expect((await http(path, { headers: { authorization: basicAuth('root', PASSWORD) } })).status).toBe(401);
       expect((await http(path, { headers: { authorization: 'Bearer not-the-token-not-the-token' } })).status).toBe(401);
     },
   );

@@ -3,23 +3,21 @@
  * calling the simulator: titles name the check item and asset count, a permanent API error shows its
  * code, message and RequestId with no stack trace, and the queue offers no retry.
  */
-import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { RescanProducer } from '../../src/producer';
+import type { Config } from '../../src/config';
+import type { RescanProducer } from '../../src/producer';
 import { jobTitle } from '../../src/server/dashboardJobs';
-import { startServer, type RunningServer } from '../../src/server/run';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { RescanWorker } from '../../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import type { RunningServer } from '../../src/server/run';
+import { basicAuth } from '../support/http';
+import { waitFor } from '../support/redis';
+import { startServerStack, type ServerStack } from '../support/serverStack';
 
 const PASSWORD = 'dashboard-password-0123';
-const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 const FAILING_ITEM = 668;
 
-let sim: Simulator;
+let stack: ServerStack;
 let cfg: Config;
 let server: RunningServer;
-let worker: RescanWorker;
 let producer: RescanProducer;
 
 const board = async (status: string) => {
@@ -39,30 +37,12 @@ const board = async (status: string) => {
 };
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({
-    REDIS_URL: testRedisUrl(),
-    QUEUE_NAME: uniqueName('board'),
-    TCSS_ENDPOINT: sim.url,
-    SERVER_PORT: '0',
-    SERVER_PASSWORD: PASSWORD,
-  });
-  server = await startServer(cfg, createLogger('silent'));
-  worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
-  producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
+  stack = await startServerStack({ queuePrefix: 'board', password: PASSWORD, failingItem: FAILING_ITEM, worker: true });
+  ({ cfg, producer } = stack);
+  server = stack.servers[0]!;
 });
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.close();
-  await producer.queue.obliterate({ force: true });
-  await producer.close();
-  const redis = redisClient();
-  await deleteQueueKeys(redis, cfg.queueName);
-  await redis.quit();
-  await sim.close();
-});
+afterAll(() => stack?.close());
 
 test('titles, a permanent error without a stack, and no retry', async () => {
   const { jobIds } = await producer.enqueueMany([

@@ -18,14 +18,14 @@ import { keys } from '../../src/keys';
 import { createLogger, type Logger } from '../../src/logger';
 import { RescanProducer } from '../../src/producer';
 import { startServer, type RunningServer } from '../../src/server/run';
+import { basicAuth, fetchAnswer } from '../support/http';
 import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
 
 jest.setTimeout(60_000);
 
 const PASSWORD = 'hardening-password-1234';
 const TOKEN = 'hardening-token-0123456789-abcdef';
-const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-const AUTH = { authorization: basic('admin', PASSWORD) };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 const MAX_LOGIN_FAILURES = 4;
 
 /** BullMQ's own key names under `bull:<queue>:`, which a job id must never reach. */
@@ -67,21 +67,7 @@ function config(extra: Record<string, string> = {}, queueName = uniqueName('hard
   });
 }
 
-async function http(
-  base: string,
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const res = await fetch(base + path, init);
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body, text, headers: res.headers };
-}
+const http = (base: string, path: string, init: RequestInit = {}) => fetchAnswer(base + path, init);
 const get = (path: string, headers: Record<string, string> = AUTH) => http(server.url, path, { headers });
 const post = (payload: string, headers: Record<string, string> = AUTH) =>
   http(server.url, '/v1/rescans', {
@@ -278,12 +264,16 @@ describe('logins', () => {
       // Requests without credentials (a browser's first try) are no failures.
       for (let i = 0; i < MAX_LOGIN_FAILURES + 2; i++) expect((await http(own.url, '/v1/tasks')).status).toBe(401);
       for (let i = 0; i < MAX_LOGIN_FAILURES - 1; i++) {
-        expect((await http(own.url, '/v1/tasks', { headers: { authorization: basic('admin', wrong) } })).status).toBe(
-          401,
-        );
+        expect(
+          (await http(own.url, '/v1/tasks', { headers: { authorization: basicAuth('admin', wrong) } })).status,
+        ).toBe(401);
       }
       expect((await http(own.url, '/v1/tasks', { headers: { authorization: `Bearer ${wrong}` } })).status).toBe(401);
-      for (const headers of [{ authorization: basic('admin', wrong) }, AUTH, { authorization: `Bearer ${TOKEN}` }]) {
+      for (const headers of [
+        { authorization: basicAuth('admin', wrong) },
+        AUTH,
+        { authorization: `Bearer ${TOKEN}` },
+      ]) {
         const res = await http(own.url, '/v1/tasks', { headers });
         expect(res.status).toBe(429);
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);

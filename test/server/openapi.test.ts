@@ -6,23 +6,19 @@
  */
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { RescanProducer } from '../../src/producer';
-import { startServer, type RunningServer } from '../../src/server/run';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { RescanWorker } from '../../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import type { RescanProducer } from '../../src/producer';
+import type { RunningServer } from '../../src/server/run';
+import { basicAuth } from '../support/http';
+import { waitFor } from '../support/redis';
+import { startServerStack, type ServerStack } from '../support/serverStack';
 
 const PASSWORD = 'openapi-password-0123';
 const TOKEN = 'openapi-token-0123456789-abcdef';
-const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 const FAILING_ITEM = 667;
 
-let sim: Simulator;
-let cfg: Config;
+let stack: ServerStack;
 let server: RunningServer;
-let worker: RescanWorker;
 let producer: RescanProducer;
 let doc: any;
 
@@ -68,32 +64,19 @@ function expectDocumented(template: string, method: string, answer: { status: nu
 }
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({
-    REDIS_URL: testRedisUrl(),
-    QUEUE_NAME: uniqueName('oapi'),
-    TCSS_ENDPOINT: sim.url,
-    SERVER_PORT: '0',
-    SERVER_PASSWORD: PASSWORD,
-    SERVER_API_TOKEN: TOKEN,
+  stack = await startServerStack({
+    queuePrefix: 'oapi',
+    password: PASSWORD,
+    failingItem: FAILING_ITEM,
+    env: { SERVER_API_TOKEN: TOKEN },
+    worker: true,
   });
-  server = await startServer(cfg, createLogger('silent'));
-  worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
-  producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
+  ({ producer } = stack);
+  server = stack.servers[0]!;
   doc = (await call('GET', '/v1/openapi.json')).body;
 });
 
-afterAll(async () => {
-  await server?.close();
-  await worker?.close();
-  await producer.queue.obliterate({ force: true });
-  await producer.close();
-  const redis = redisClient();
-  await deleteQueueKeys(redis, cfg.queueName);
-  await redis.quit();
-  await sim.close();
-});
+afterAll(() => stack?.close());
 
 test('the document and the page need the same credentials as the API', async () => {
   expect((await call('GET', '/v1/openapi.json', undefined, {})).status).toBe(401);

@@ -6,22 +6,20 @@
  * sum: see docs/prometheus.md and the recording rules tested in test/deploy/prometheus.test.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { RescanProducer } from '../../src/producer';
-import { startServer, type RunningServer } from '../../src/server/run';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { RescanWorker } from '../../src/worker';
-import { deleteQueueKeys, redisClient, testRedisUrl, uniqueName, waitFor } from '../support/redis';
+import type { Config } from '../../src/config';
+import type { RescanProducer } from '../../src/producer';
+import type { RunningServer } from '../../src/server/run';
+import { basicAuth } from '../support/http';
+import { waitFor } from '../support/redis';
+import { startServerStack, type ServerStack } from '../support/serverStack';
 
 const PASSWORD = 'metrics-password-0123';
-const AUTH = { authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+const AUTH = { authorization: basicAuth('admin', PASSWORD) };
 const FAILING_ITEM = 666;
 
-let sim: Simulator;
+let stack: ServerStack;
 let cfg: Config;
 let servers: RunningServer[];
-let worker: RescanWorker;
 let producer: RescanProducer;
 
 const scrape = async (s: RunningServer) => {
@@ -38,29 +36,11 @@ const clusterSeries = (text: string) =>
     .sort();
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  sim.setFaults({ forcedErrors: { [String(FAILING_ITEM)]: 'InvalidParameterValue' } });
-  cfg = loadConfig({
-    REDIS_URL: testRedisUrl(),
-    QUEUE_NAME: uniqueName('prom'),
-    TCSS_ENDPOINT: sim.url,
-    SERVER_PORT: '0',
-    SERVER_PASSWORD: PASSWORD,
-  });
-  servers = [await startServer(cfg, createLogger('silent')), await startServer(cfg, createLogger('silent'))];
-  producer = new RescanProducer({ redisUrl: cfg.redisUrl, queueName: cfg.queueName });
+  stack = await startServerStack({ queuePrefix: 'prom', password: PASSWORD, failingItem: FAILING_ITEM, servers: 2 });
+  ({ cfg, producer, servers } = stack);
 });
 
-afterAll(async () => {
-  for (const s of servers ?? []) await s.close();
-  await worker?.close();
-  await producer.queue.obliterate({ force: true });
-  await producer.close();
-  const redis = redisClient();
-  await deleteQueueKeys(redis, cfg.queueName);
-  await redis.quit();
-  await sim.close();
-});
+afterAll(() => stack?.close());
 
 test('promtool is installed (.ci/run installs Debian prometheus)', () => {
   const r = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
@@ -80,7 +60,7 @@ test('the oldest waiting job is reported by age while no worker runs', async () 
 });
 
 test('a live scrape is clean for promtool, with standard process names, queue labels and the new series', async () => {
-  worker = await RescanWorker.start({ config: cfg, logger: createLogger('silent') });
+  await stack.startWorker();
   await producer.enqueueMany([
     { policyItemId: 2, assetIds: [1, 2] },
     { policyItemId: 3, assetIds: [3] },
