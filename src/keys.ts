@@ -19,6 +19,8 @@ export const keys = {
   budgetSends: (budgetId: string) => `${budgetId}:sends`,
   /** Never expires: "this Redis has kept the send log" (budget/sendWindow.ts). */
   budgetSendsMarker: (budgetId: string) => `${budgetId}:sends:marker`,
+  /** When the next send is on the smooth pace (Redis ms; budget/sendWindow.ts). */
+  budgetSendsPace: (budgetId: string) => `${budgetId}:sends:pace`,
   /** Bottleneck's settings hash for a budget (its own naming: `b_<id>_settings`). */
   bottleneckSettings: (budgetId: string) => `b_${budgetId}_settings`,
   /** Stream of TaskId records (see records.ts). */

@@ -109,7 +109,12 @@ export class SharedBudget {
     const synced = await controller.report('sync');
     const window = new SendWindow(
       client,
-      { sends: keys.budgetSends(opts.id), state: keys.budgetRate(opts.id), marker: keys.budgetSendsMarker(opts.id) },
+      {
+        sends: keys.budgetSends(opts.id),
+        state: keys.budgetRate(opts.id),
+        marker: keys.budgetSendsMarker(opts.id),
+        pace: keys.budgetSendsPace(opts.id),
+      },
       opts.rateLimit,
       opts.windowGuardMs,
       randomUUID(),

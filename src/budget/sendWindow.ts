@@ -28,6 +28,16 @@
  * the log was last seeded, and a quiet log is seeded again only two windows later: at a limit of 1,
  * the one send that waited for its seeded window to pass would otherwise find it empty again, be
  * seeded again, and wait forever.
+ *
+ * A window with room is not a licence to spend the room at once. When sends bunch up before they reach
+ * this script (the client's commands held while a Redis Cluster refreshed its slots, a process that was
+ * descheduled), a log with 15 sends in the last window would let the next 5 go in the same
+ * millisecond; the window still holds 20 by Redis's clock, but calls that leave together sit at the edge
+ * of the server's window, and a few ms of jitter then counts 21 or 22 there (seen in
+ * test/faults/clusterFailover.fault.ts: sends at the same ms, 22 arrivals in one second). So the log
+ * also keeps the smooth pace (a generic cell rate algorithm): every send moves the pace key on by
+ * `window / limit` ms, and a send may go at most half of that before it. On-time sends never wait for
+ * it (Bottleneck spaces them by at least that already); a bunch leaves spread out at the pace.
  */
 import type { Redis } from 'ioredis';
 import { SEND_LOG_RETAIN_MS } from './adaptiveRate';
@@ -40,11 +50,14 @@ import { defineScript, replyNumbers } from './script';
  */
 export const SEND_LOG_TTL_MS = 2 * SEND_LOG_RETAIN_MS;
 
+/** How far ahead of the smooth pace a send may go, as a fraction of the pace (see the file comment). */
+export const PACE_TOLERANCE = 0.5;
+
 // Returns {0, now} when the send may go now (and logs it at `now`), else {ms to wait, now}.
 // peek = 1: the same answer without logging anything (warm-up).
 const script = defineScript({
   name: 'acquireSend',
-  keys: ['sends', 'state', 'marker'] as const,
+  keys: ['sends', 'state', 'marker', 'pace'] as const,
   args: ['limit', 'guard', 'member', 'retain', 'peek'] as const,
   lua: `
 local t = redis.call('time')
@@ -73,9 +86,17 @@ end
 redis.call('zremrangebyscore', K.sends, '-inf', now - retain)
 local n = redis.call('zcount', K.sends, '(' .. (now - window), '+inf')
 if n < limit then
+  -- The smooth pace: the next send is due at 'pace'; it may go up to 'early' ms before.
+  local step = window / limit
+  local early = step * ${PACE_TOLERANCE}
+  local pace = tonumber(redis.call('get', K.pace)) or 0
+  if pace - early > now then
+    return {math.ceil(pace - early - now), now}
+  end
   if A.peek ~= '1' then
     redis.call('zadd', K.sends, now, A.member .. ':' .. now)
     redis.call('pexpire', K.sends, ${SEND_LOG_TTL_MS})
+    redis.call('set', K.pace, tostring(math.max(pace, now) + step), 'PX', ${SEND_LOG_TTL_MS})
   end
   return {0, now}
 end
@@ -99,6 +120,8 @@ export interface SendWindowKeys {
   state: string;
   /** keys.budgetSendsMarker */
   marker: string;
+  /** keys.budgetSendsPace */
+  pace: string;
 }
 
 export class SendWindow {

@@ -1,12 +1,17 @@
 import type { Redis } from 'ioredis';
 import { SEND_LOG_RETAIN_MS } from '../../src/budget/adaptiveRate';
-import { SendWindow } from '../../src/budget/sendWindow';
+import { PACE_TOLERANCE, SendWindow } from '../../src/budget/sendWindow';
 import { maxInWindow } from '../../src/simulator';
 import { redisClient, uniqueName } from '../support/redis';
 
 // The window is 1000 + guard ms; a guard of -700 makes it 300 ms, so that the tests run fast.
 const W300 = -700;
-const keysOf = (key: string, state = `${key}:no-state`) => ({ sends: key, state, marker: `${key}:marker` });
+const keysOf = (key: string, state = `${key}:no-state`) => ({
+  sends: key,
+  state,
+  marker: `${key}:marker`,
+  pace: `${key}:pace`,
+});
 
 /** Every entry of a send log (ours and `assumed:` ones), by Redis's clock. Entries are kept 6 s, longer than any test here. */
 async function logTimes(redis: Redis, key: string): Promise<number[]> {
@@ -161,11 +166,33 @@ describe('SendWindow (the hard ceiling at send time)', () => {
     await redis.del(key, rateKey, `${key}:marker`);
   });
 
+  test('a window with room does not let sends that bunched up go at once: they leave at the smooth pace', async () => {
+    const key = uniqueName('sends');
+    // 10 per 300 ms (pace 30 ms). A running log (marker set now, so it is not seeded) with 2 sends in the
+    // last window, then 8 sends that reach the script together (as commands a Cluster client held while
+    // it refreshed its slots): the window has room for all 8 by count.
+    const [s, us] = await redis.time();
+    const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    await redis.set(`${key}:marker`, String(now));
+    await redis.zadd(key, now - 100, 'earlier:1', now - 50, 'earlier:2');
+    const w = new SendWindow(redis, keysOf(key), 10, W300, 'a');
+    const sentAt = (await Promise.all(Array.from({ length: 8 }, () => w.acquire()))).sort((x, y) => x - y);
+    // Without the pace they would all carry the same millisecond; with it, consecutive sends are at
+    // least the pace apart but for the half-pace tolerance (Redis's clock, whole ms).
+    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30 * (1 - PACE_TOLERANCE) - 1);
+    expect(sentAt[7]! - sentAt[0]!).toBeGreaterThanOrEqual(7 * 30 - 30 * PACE_TOLERANCE - 1);
+    expect(maxInWindow(await logTimes(redis, key), 300)).toBeLessThanOrEqual(10);
+    await redis.del(key, `${key}:marker`, `${key}:pace`);
+  });
+
   test('keys expire on their own', async () => {
     const key = uniqueName('sends');
     await new SendWindow(redis, keysOf(key), 5, W300, 'a').acquire();
-    const ttl = await redis.pttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(2 * SEND_LOG_RETAIN_MS);
+    for (const k of [key, `${key}:pace`]) {
+      const ttl = await redis.pttl(k);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(2 * SEND_LOG_RETAIN_MS);
+    }
   });
 });
