@@ -114,6 +114,31 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
       return accepted.filter((_, i) => exists[i] === 0).map((a) => a.id);
     };
     let lost: string[] = [];
+    // On a timeout: every job not finished, with its lock and what the workers logged about it.
+    const diagnose = async () => {
+      const out: string[] = [];
+      for (const a of accepted) {
+        const job = await producer.queue.getJob(a.id).catch(() => undefined);
+        const state = job ? await job.getState().catch(() => 'unknown') : 'missing';
+        if (state === 'completed' || state === 'failed') continue;
+        const lockTtl = await redis.pttl(`${queuePrefix(cfg.redis)}:${queueName}:${a.id}:lock`).catch(() => NaN);
+        const said = workers.flatMap((w, i) =>
+          w.logs
+            .filter((l) => String(l.jobId) === a.id || JSON.stringify(l.err ?? '').includes(`job ${a.id}.`))
+            .map(
+              (l) => `w${i}: ${String(l.msg)} ${String((l.err as { message?: string } | undefined)?.message ?? '')}`,
+            ),
+        );
+        out.push(
+          `job ${a.id}: ${state}, attempts ${job?.attemptsMade ?? '?'}, lock ttl ${lockTtl}; ${said.slice(-4).join(' | ')}`,
+        );
+      }
+      const replication = await redis.info('replication').catch((e: Error) => e.message);
+      return [
+        ...out.slice(0, 20),
+        `${out.length} unfinished; new primary: ${replication.replace(/\s+/g, ' ').slice(0, 200)}`,
+      ].join('\n');
+    };
     await until(
       async () => {
         const c = await counts();
@@ -123,8 +148,10 @@ test('Sentinel: primary killed with workers busy; everyone follows the new prima
         return finished + lost.length >= accepted.length;
       },
       60_000,
-      `all ${accepted.length} jobs finished\n${workers.map((w) => w.output().slice(-2000)).join('\n')}`,
-    );
+      `all ${accepted.length} jobs finished`,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}\n${await diagnose()}`);
+    });
     expect(lost.length).toBeLessThanOrEqual(5);
     const kept = accepted.filter((a) => !lost.includes(a.id));
     const firstOk = sim.calls().find((c) => c.code === 'OK' && c.arrivalMs > killAt)!.arrivalMs;

@@ -86,7 +86,38 @@ const BASE_ARGS = (port: number, dir: string) => [
   'no',
   '--loglevel',
   'warning',
+  // A replica's first sync starts at once, not after Redis 7's default 5 s wait for more replicas.
+  '--repl-diskless-sync-delay',
+  '0',
 ];
+
+/**
+ * Polls until every replica on `ports` has finished its first sync and its link to the primary is up.
+ * Until then a failover would promote an empty replica: every job and record lost, not what a test of
+ * a failover means to measure (seen: a kill 4 s after start, the replica still in `wait_bgsave`).
+ */
+export async function waitForReplicasInSync(ports: number[], timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const states = await Promise.all(
+      ports.map(async (port) => {
+        const c = new IORedis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+        try {
+          const info = await c.info('replication');
+          return /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
+        } catch {
+          return false;
+        } finally {
+          c.disconnect();
+        }
+      }),
+    );
+    if (states.every(Boolean)) return;
+    if (Date.now() > deadline)
+      throw new Error(`replicas ${ports.join(', ')} did not finish their sync within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
 
 // --- TLS and ACL ---------------------------------------------------------------------------------
 
@@ -231,6 +262,7 @@ export async function startSentinelSet(o: SentinelOptions = {}): Promise<Sentine
   const replica = new RedisProc(rPort, [...dataArgs(rPort, 'r'), '--replicaof', '127.0.0.1', String(pPort)]);
   await waitForRedis(pPort);
   await waitForRedis(rPort);
+  await waitForReplicasInSync([rPort]);
   const sentinels: RedisProc[] = [];
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
@@ -369,6 +401,17 @@ export async function startCluster(primaries = 3, replicas = 0): Promise<Cluster
       if (Date.now() > deadline) throw new Error('cluster did not reach cluster_state:ok within 30 s');
       await sleep(200);
     }
+    const roles = await Promise.all(
+      nodes.map(async (n) => {
+        const c = new IORedis({ host: '127.0.0.1', port: n.port, maxRetriesPerRequest: 1 });
+        try {
+          return /role:slave/.test(await c.info('replication')) ? n.port : undefined;
+        } finally {
+          c.disconnect();
+        }
+      }),
+    );
+    await waitForReplicasInSync(roles.filter((p): p is number => p !== undefined));
   } catch (err) {
     await stop();
     throw err;
