@@ -13,5 +13,5 @@
  */
 export { budgetId } from './budgetId';
 export { SharedBudget, readBudgetGuard, readBudgetRate, type SharedBudgetOptions } from './limiter';
-export type { AdaptiveRateOptions, RateDecision, ThrottleCause } from './adaptiveRate';
+export { GUARD_NARROW_MS, type AdaptiveRateOptions, type RateDecision, type ThrottleCause } from './adaptiveRate';
 export { BACKOFF_TYPE, MAX_BACKOFF_MS, backoffDelay } from './backoff';
