@@ -4,7 +4,7 @@
  * (do their first calls leave on time?), and kill -9 of one of two workers (how soon are its jobs
  * done?). The simulator counts refused arrivals toward the window in every run here.
  */
-import { GUARD_NARROW_MS } from '../src/budget';
+import { GUARD_FRESH_NARROW_MS, GUARD_NARROW_MS } from '../src/budget';
 import { BASELINES } from './baselineWorker';
 import type { Child } from './children';
 import {
@@ -175,7 +175,7 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
     '',
     table(HEADERS, longRows),
     '',
-    `The guard starts at TCSS_WINDOW_GUARD_MS (${h.defaults.tcss.windowGuardMs} ms: at most ${fixed(theory(h.defaults.tcss.windowGuardMs))} calls/s) and narrows by ${GUARD_NARROW_MS} ms per quiet second; ` +
+    `The guard starts at TCSS_WINDOW_GUARD_MS (${h.defaults.tcss.windowGuardMs} ms: at most ${fixed(theory(h.defaults.tcss.windowGuardMs))} calls/s) and narrows by ${GUARD_FRESH_NARROW_MS} ms per quiet second until a call is refused, ${GUARD_NARROW_MS} ms after; ` +
       `99% of the limit needs a guard ≤ ${fixed(1000 / 0.99 - 1000, 1)} ms. A throttle of our own timing widens it by 10 ms.`,
     '',
     `### 0–${o.jitterMs} ms arrival jitter`,

@@ -2,7 +2,7 @@
  * 1. Pacing with a backlog: ours and the alternatives a user would reach for, with 1, 2 and 4 worker
  * processes together, one call per job, against the simulator's sliding 1-second window by arrival.
  */
-import { GUARD_NARROW_MS } from '../src/budget';
+import { GUARD_FRESH_NARROW_MS } from '../src/budget';
 import { BASELINES, type BaselineKind } from './baselineWorker';
 import { timedRun, type Harness, type SectionResult, type TargetResult, type TimedRunResult } from './harness';
 import { fixed, percent, ratio, table, type Cell } from './markdown';
@@ -117,7 +117,7 @@ export async function runPacing(h: Harness, progress: (line: string) => void): P
     ),
     '',
     `With the defaults, a run starts with calls ${fixed(spacing)} ms apart ((1000 + TCSS_WINDOW_GUARD_MS ${d.windowGuardMs}) / ${limit} + TCSS_PACING_MARGIN_MS ${d.pacingMarginMs}), at most ${fixed(spacingCap)} calls/s ` +
-      `(${percent(spacingCap / limit)} of the limit); while no call is refused the controller narrows the guard by ${GUARD_NARROW_MS} ms a second, so longer runs go faster (section 5).` +
+      `(${percent(spacingCap / limit)} of the limit); while no call is refused the controller narrows the guard by ${GUARD_FRESH_NARROW_MS} ms a second, so longer runs go faster (section 5).` +
       (o.tunedProcessCounts.length > 0 ? ' The "tuned" rows start with a narrower guard.' : ''),
   ].join('\n');
   return { title: '1. Pacing with a backlog: ours against the alternatives', body, targets };

@@ -9,7 +9,8 @@
  * - `sent` ≥ the limit: we spent the whole budget ourselves, so the refusal is our own timing (calls
  *   that left on time arrived closer together than they left: network jitter, a late process). The
  *   rate stays; the guard (the send log counts `limit` sends per 1000 + guard ms, and calls are spaced
- *   by the same window) widens by `guardWidenMs`. While no throttle comes it narrows again, fast down to
+ *   by the same window) widens by `guardWidenMs`. While no throttle comes it narrows again (faster while
+ *   no guard was ever refused: `guardFreshNarrowMs`), fast down to
  *   `guardWidenMs / 2` above the guard that last failed, slowly below it (that guard is forgotten after
  *   `ceilingMemoryMs`), down to `minGuardMs`.
  * - `sent` < the limit: someone else spends the key (console, tccli, another service). The server
@@ -64,6 +65,8 @@ export interface AdaptiveRateOptions {
   maxGuardMs?: number;
   /** Widening on a throttle of our own timing, ms. Default 10. */
   guardWidenMs?: number;
+  /** Narrowing per quiet interval while no guard was refused (or the refusal is forgotten), ms. Default GUARD_FRESH_NARROW_MS. */
+  guardFreshNarrowMs?: number;
   /** Narrowing per quiet interval far from the last failed guard, ms. Default GUARD_NARROW_MS. */
   guardNarrowMs?: number;
   /** Narrowing per quiet interval within `guardWidenMs / 2` of the last failed guard, ms. Default 0.2. */
@@ -98,12 +101,16 @@ export interface RateDecision {
 const CAUSES: readonly ThrottleCause[] = ['none', 'own-timing', 'other-consumer', 'unknown'];
 
 /**
- * The guard's narrowing per quiet second far from the last guard that was refused, ms: from the default
- * 25 ms to the narrowest (5 ms, 99.5 % of the limit) in 10 s. At 1 ms a 10-second run without jitter
- * stayed at 97.45 % of the limit (the bench, 2026-12-02); with jitter the first refusal comes within a
- * second or two whatever the speed, and near a refused guard the slow narrowing takes over.
+ * The guard's narrowing per quiet second while no guard has been refused (a fresh budget, or the last
+ * refusal forgotten after `ceilingMemoryMs`), ms: from the default 25 ms to the narrowest (5 ms, 99.5 %
+ * of the limit) in 10 s. At 1 ms a 10-second run without jitter stayed at 97.45 % of the limit (the
+ * bench, 2026-12-02). Once a guard was refused, narrowing goes back to GUARD_NARROW_MS (at 2 ms there
+ * too, the 60-second runs were refused twice as often and the jitter runs settled lower, refused more).
  */
-export const GUARD_NARROW_MS = 2;
+export const GUARD_FRESH_NARROW_MS = 2;
+
+/** The guard's narrowing per quiet second far (over half a widening) from the last refused guard, ms. */
+export const GUARD_NARROW_MS = 1;
 
 /** Sends older than this are dropped from the log; a throttle reported later than this is 'unknown'. */
 export const SEND_LOG_RETAIN_MS = 6000;
@@ -136,6 +143,7 @@ const script = defineScript({
     'minGuard',
     'maxGuard',
     'widen',
+    'freshNarrow',
     'narrow',
     'slowNarrow',
     'guardInterval',
@@ -238,6 +246,7 @@ elseif event == 'success' then
   local gi = tonumber(A.guardInterval)
   if guard > minGuard and now - lastGuardChange >= gi and now - lastThrottle >= gi then
     local dec = tonumber(A.narrow)
+    if guardFloor < 0 then dec = tonumber(A.freshNarrow) end
     if guardFloor >= 0 and guard <= guardFloor + widen / 2 then dec = tonumber(A.slowNarrow) end
     guard = math.max(minGuard, guard - dec)
     lastGuardChange = now
@@ -304,6 +313,7 @@ export class AdaptiveRate {
       minGuardMs: 5,
       maxGuardMs: 200,
       guardWidenMs: 10,
+      guardFreshNarrowMs: GUARD_FRESH_NARROW_MS,
       guardNarrowMs: GUARD_NARROW_MS,
       guardSlowNarrowMs: 0.2,
       guardIntervalMs: 1000,
@@ -337,6 +347,7 @@ export class AdaptiveRate {
       minGuard: o.minGuardMs,
       maxGuard: o.maxGuardMs,
       widen: o.guardWidenMs,
+      freshNarrow: o.guardFreshNarrowMs,
       narrow: o.guardNarrowMs,
       slowNarrow: o.guardSlowNarrowMs,
       guardInterval: o.guardIntervalMs,

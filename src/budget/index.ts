@@ -13,5 +13,11 @@
  */
 export { budgetId } from './budgetId';
 export { SharedBudget, readBudgetGuard, readBudgetRate, type SharedBudgetOptions } from './limiter';
-export { GUARD_NARROW_MS, type AdaptiveRateOptions, type RateDecision, type ThrottleCause } from './adaptiveRate';
+export {
+  GUARD_FRESH_NARROW_MS,
+  GUARD_NARROW_MS,
+  type AdaptiveRateOptions,
+  type RateDecision,
+  type ThrottleCause,
+} from './adaptiveRate';
 export { BACKOFF_TYPE, MAX_BACKOFF_MS, backoffDelay } from './backoff';

@@ -226,13 +226,27 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     // Fast (4 ms) down to 35 (half a widening above the 30 that failed), then slow (1 ms).
     expect(guards).toEqual([36, 32, 31, 30]);
 
-    const fresh = make(redis, { guardMs: 30, guardNarrowMs: 4, minGuardMs: 21 }, clock);
+    // A budget that was never refused narrows at its own (faster) step; after a refusal, the usual one.
+    const fresh = make(redis, { guardMs: 30, guardFreshNarrowMs: 4, guardNarrowMs: 1, minGuardMs: 21 }, clock);
     const seen: number[] = [];
     for (let i = 0; i < 4; i++) {
       seen.push((await fresh.ctl.report('success')).guardMs);
       clock.advance(300);
     }
     expect(seen).toEqual([26, 22, 21, 21]);
+    const refused = make(
+      redis,
+      { guardMs: 50, guardWidenMs: 10, guardFreshNarrowMs: 4, guardNarrowMs: 1, minGuardMs: 21 },
+      clock,
+    );
+    await logSends(refused.keys.sends, 20, clock.t);
+    expect((await refused.ctl.report('throttle', clock.t)).guardMs).toBe(60); // 50 failed
+    const after: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(300);
+      after.push((await refused.ctl.report('success')).guardMs);
+    }
+    expect(after).toEqual([59, 58, 57]);
   });
 
   test('never cuts below the floor, never widens past the widest guard', async () => {
