@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import IORedis, { type Redis } from 'ioredis';
 import { freePort, redisServerBinary } from '../../src/redisServer';
-import { sleep } from './redis';
+import { sleep, waitFor } from './redis';
 
 /** A redis-server (or sentinel) process we started. */
 export class RedisProc {
@@ -91,32 +91,33 @@ const BASE_ARGS = (port: number, dir: string) => [
   '0',
 ];
 
+/** Runs `fn` on a short-lived client of the node on `port`, and disconnects it. */
+async function withNode<T>(port: number, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new IORedis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
+  try {
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
 /**
  * Polls until every replica on `ports` has finished its first sync and its link to the primary is up.
  * Until then a failover would promote an empty replica: every job and record lost, not what a test of
  * a failover means to measure (seen: a kill 4 s after start, the replica still in `wait_bgsave`).
  */
 export async function waitForReplicasInSync(ports: number[], timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const states = await Promise.all(
-      ports.map(async (port) => {
-        const c = new IORedis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
-        try {
-          const info = await c.info('replication');
-          return /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
-        } catch {
-          return false;
-        } finally {
-          c.disconnect();
-        }
-      }),
-    );
-    if (states.every(Boolean)) return;
-    if (Date.now() > deadline)
-      throw new Error(`replicas ${ports.join(', ')} did not finish their sync within ${timeoutMs} ms`);
-    await sleep(100);
-  }
+  const inSync = (port: number) =>
+    withNode(port, async (c) => {
+      const info = await c.info('replication');
+      return /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info);
+    }).catch(() => false);
+  await waitFor(
+    async () => (await Promise.all(ports.map(inSync))).every(Boolean),
+    timeoutMs,
+    100,
+    `replicas ${ports.join(', ')} to finish their sync`,
+  );
 }
 
 // --- TLS and ACL ---------------------------------------------------------------------------------
@@ -283,26 +284,18 @@ export async function startSentinelSet(o: SentinelOptions = {}): Promise<Sentine
     sentinels.push(new RedisProc(port, [conf, '--sentinel']));
   }
   for (const s of sentinels) await waitForRedis(s.port);
-  // Wait until the replica is in sync and every sentinel knows it (else a failover has no candidate).
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const ok = await Promise.all(
-      sentinels.map(async (s) => {
-        const c = new IORedis({ host: '127.0.0.1', port: s.port, maxRetriesPerRequest: 1 });
-        try {
-          const replicas = (await c.call('SENTINEL', 'REPLICAS', name)) as string[][];
-          return replicas.some((r) => r.includes(String(rPort)) && r[r.indexOf('flags') + 1] === 'slave');
-        } catch {
-          return false;
-        } finally {
-          c.disconnect();
-        }
-      }),
-    );
-    if (ok.every(Boolean)) break;
-    if (Date.now() > deadline) throw new Error('sentinels did not discover the replica within 20 s');
-    await sleep(200);
-  }
+  // Wait until every sentinel knows the replica (else a failover has no candidate).
+  const knowsReplica = (port: number) =>
+    withNode(port, async (c) => {
+      const replicas = (await c.call('SENTINEL', 'REPLICAS', name)) as string[][];
+      return replicas.some((r) => r.includes(String(rPort)) && r[r.indexOf('flags') + 1] === 'slave');
+    }).catch(() => false);
+  await waitFor(
+    async () => (await Promise.all(sentinels.map((s) => knowsReplica(s.port)))).every(Boolean),
+    20_000,
+    200,
+    'the sentinels to discover the replica',
+  );
   return {
     name,
     primary,
@@ -312,14 +305,11 @@ export async function startSentinelSet(o: SentinelOptions = {}): Promise<Sentine
     currentPrimaryPort: async () => {
       for (const s of sentinels) {
         if (!s.alive) continue;
-        const c = new IORedis({ host: '127.0.0.1', port: s.port, maxRetriesPerRequest: 1 });
         try {
-          const addr = (await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
-          return Number(addr[1]);
+          const addr = await withNode(s.port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name));
+          return Number((addr as string[])[1]);
         } catch {
           // ask the next one
-        } finally {
-          c.disconnect();
         }
       }
       throw new Error('no sentinel answered');
@@ -385,33 +375,25 @@ export async function startCluster(primaries = 3, replicas = 0): Promise<Cluster
       ],
       { stdio: 'pipe' },
     );
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const states = await Promise.all(
-        nodes.map(async (n) => {
-          const c = new IORedis({ host: '127.0.0.1', port: n.port, maxRetriesPerRequest: 1 });
-          try {
-            return /cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO')));
-          } finally {
-            c.disconnect();
-          }
-        }),
-      );
-      if (states.every(Boolean)) break;
-      if (Date.now() > deadline) throw new Error('cluster did not reach cluster_state:ok within 30 s');
-      await sleep(200);
-    }
-    const roles = await Promise.all(
-      nodes.map(async (n) => {
-        const c = new IORedis({ host: '127.0.0.1', port: n.port, maxRetriesPerRequest: 1 });
-        try {
-          return /role:slave/.test(await c.info('replication')) ? n.port : undefined;
-        } finally {
-          c.disconnect();
-        }
-      }),
+    await waitFor(
+      async () =>
+        (
+          await Promise.all(
+            nodes.map((n) =>
+              withNode(n.port, async (c) => /cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO')))),
+            ),
+          )
+        ).every(Boolean),
+      30_000,
+      200,
+      'the cluster to reach cluster_state:ok',
     );
-    await waitForReplicasInSync(roles.filter((p): p is number => p !== undefined));
+    const replicaPorts = await Promise.all(
+      nodes.map((n) =>
+        withNode(n.port, async (c) => (/role:slave/.test(await c.info('replication')) ? n.port : undefined)),
+      ),
+    );
+    await waitForReplicasInSync(replicaPorts.filter((p): p is number => p !== undefined));
   } catch (err) {
     await stop();
     throw err;
@@ -422,17 +404,13 @@ export async function startCluster(primaries = 3, replicas = 0): Promise<Cluster
     primaryFor: async (key: string) => {
       for (const n of nodes) {
         if (!n.alive) continue;
-        const c = new IORedis({ host: '127.0.0.1', port: n.port, maxRetriesPerRequest: 1 });
-        try {
+        const port = await withNode(n.port, async (c) => {
           const slot = Number(await c.call('CLUSTER', 'KEYSLOT', key));
           const shards = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
-          const owner = shards.find(([from, to]) => slot >= from && slot <= to);
-          const port = owner?.[2]?.[1];
-          const p = nodes.find((x) => x.port === port);
-          if (p) return p;
-        } finally {
-          c.disconnect();
-        }
+          return shards.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
+        });
+        const p = nodes.find((x) => x.port === port);
+        if (p) return p;
       }
       throw new Error(`no node serves the slot of ${key}`);
     },
