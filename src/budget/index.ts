@@ -16,6 +16,7 @@ export { SharedBudget, readBudgetGuard, readBudgetRate, type SharedBudgetOptions
 export {
   GUARD_FRESH_NARROW_MS,
   GUARD_NARROW_MS,
+  GUARD_SLOW_NARROW_MS,
   type AdaptiveRateOptions,
   type RateDecision,
   type ThrottleCause,

@@ -99,13 +99,22 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     await redis.del(keys.state);
   });
 
-  test('throttled after sending the limit in the last second: our own timing, the guard widens and the rate stays', async () => {
+  test('throttled after sending the limit in the last second: our own timing, the guard widens (doubles the first time) and the rate stays', async () => {
     const clock = new FakeClock();
     const { ctl, keys } = make(redis, { guardWidenMs: 10 }, clock);
     await logSends(keys.sends, 20, clock.t);
     const d = await ctl.report('throttle', clock.t);
-    expect(d).toMatchObject({ cause: 'own-timing', sent: 20, rate: 20, guardMs: 35, changed: true });
-    expect(d.spacingMs).toBeCloseTo(1035 / 20 + 0.5);
+    // Never refused before: 25 ms was too little by an unknown amount, so it doubles.
+    expect(d).toMatchObject({ cause: 'own-timing', sent: 20, rate: 20, guardMs: 50, changed: true });
+    expect(d.spacingMs).toBeCloseTo(1050 / 20 + 0.5);
+    // Once a guard was refused: steps of guardWidenMs.
+    const next = clock.advance(1);
+    await logSends(keys.sends, 20, next);
+    expect(await ctl.report('throttle', next)).toMatchObject({ cause: 'own-timing', guardMs: 60 });
+    // A narrow fresh guard doubles by at least half a widening.
+    const narrow = make(redis, { guardMs: 2, minGuardMs: 0, guardWidenMs: 10 }, clock);
+    await logSends(narrow.keys.sends, 20, clock.t);
+    expect((await narrow.ctl.report('throttle', clock.t)).guardMs).toBe(7);
   });
 
   test('throttled after sending fewer: another consumer; the rate is set from the count at once, seeded entries not counted', async () => {
@@ -145,19 +154,20 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     expect((await b.ctl.report('get')).rate).toBe(11);
   });
 
-  test('a refused call sent before the last decision could act (within 1000 + guard ms) changes nothing; one sent after it does', async () => {
+  test('a refused call sent before the last decision changes nothing, even reported later; one sent after it does', async () => {
     const clock = new FakeClock();
     const { ctl, keys } = make(redis, { guardWidenMs: 10 }, clock);
-    const decidedAt = clock.t;
-    await logSends(keys.sends, 20, decidedAt);
-    expect((await ctl.report('throttle', decidedAt)).guardMs).toBe(35);
-    // Sent up to 1000 + 35 ms after the decision: the server's second still held sends at the old spacing.
-    const sameBurst = clock.advance(1035);
-    await logSends(keys.sends, 20, sameBurst);
-    expect(await ctl.report('throttle', sameBurst)).toMatchObject({ changed: false, guardMs: 35 });
-    const next = clock.advance(1);
-    await logSends(keys.sends, 20, next);
-    expect(await ctl.report('throttle', next)).toMatchObject({ changed: true, guardMs: 45, cause: 'own-timing' });
+    const sentBefore = clock.t - 40;
+    await logSends(keys.sends, 20, clock.t);
+    expect((await ctl.report('throttle', clock.t)).guardMs).toBe(50);
+    // Its answer comes 200 ms later: it left before the decision, under the old guard.
+    clock.advance(200);
+    expect(await ctl.report('throttle', sentBefore)).toMatchObject({ changed: false, guardMs: 50 });
+    expect(await ctl.report('throttle', clock.t - 200)).toMatchObject({ changed: false, guardMs: 50 });
+    // Sent 1 ms after the decision: paced and counted under the new guard, so its refusal is news.
+    const after = clock.t - 199;
+    await logSends(keys.sends, 20, after);
+    expect(await ctl.report('throttle', after)).toMatchObject({ changed: true, guardMs: 60, cause: 'own-timing' });
   });
 
   test('a throttle whose send time is unknown cuts by the factor, once per cooldown', async () => {
@@ -210,21 +220,21 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
     const clock = new FakeClock();
     const { ctl, keys } = make(
       redis,
-      { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 4, guardSlowNarrowMs: 1, minGuardMs: 21 },
+      { guardMs: 30, guardWidenMs: 10, guardNarrowMs: 8, guardSlowNarrowMs: 1, minGuardMs: 21 },
       clock,
     );
     await logSends(keys.sends, 20, clock.t);
-    expect((await ctl.report('throttle', clock.t)).guardMs).toBe(40); // 30 failed
+    expect((await ctl.report('throttle', clock.t)).guardMs).toBe(60); // 30 failed (the first refusal doubles)
     clock.advance(299);
-    expect((await ctl.report('success')).guardMs).toBe(40); // the interval is 300 ms
+    expect((await ctl.report('success')).guardMs).toBe(60); // the interval is 300 ms
     const guards: number[] = [];
     clock.advance(1);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       guards.push((await ctl.report('success')).guardMs);
       clock.advance(300);
     }
-    // Fast (4 ms) down to 35 (half a widening above the 30 that failed), then slow (1 ms).
-    expect(guards).toEqual([36, 32, 31, 30]);
+    // Fast (8 ms) while above 35 (half a widening above the 30 that failed), then slow (1 ms).
+    expect(guards).toEqual([52, 44, 36, 28, 27, 26]);
 
     // A budget that was never refused narrows at its own (faster) step; after a refusal, the usual one.
     const fresh = make(redis, { guardMs: 30, guardFreshNarrowMs: 4, guardNarrowMs: 1, minGuardMs: 21 }, clock);
@@ -240,13 +250,31 @@ describe('AdaptiveRate (the cluster-wide controller in Redis)', () => {
       clock,
     );
     await logSends(refused.keys.sends, 20, clock.t);
-    expect((await refused.ctl.report('throttle', clock.t)).guardMs).toBe(60); // 50 failed
+    expect((await refused.ctl.report('throttle', clock.t)).guardMs).toBe(100); // 50 failed
     const after: number[] = [];
     for (let i = 0; i < 3; i++) {
       clock.advance(300);
       after.push((await refused.ctl.report('success')).guardMs);
     }
-    expect(after).toEqual([59, 58, 57]);
+    expect(after).toEqual([99, 98, 97]);
+  });
+
+  test('a narrow guard (a lone late process, no network jitter) at most doubles, and narrows slowly only within half of that', async () => {
+    const clock = new FakeClock();
+    const { ctl, keys } = make(redis, { guardMs: 5, minGuardMs: 5, guardWidenMs: 10, guardSlowNarrowMs: 0.25 }, clock);
+    await logSends(keys.sends, 20, clock.t);
+    expect((await ctl.report('throttle', clock.t)).guardMs).toBe(10); // fresh: doubled
+    const guards: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock.advance(300);
+      guards.push((await ctl.report('success')).guardMs);
+    }
+    // Fast (1 ms) while above 7.5 (half of the 5 ms step above the 5 that failed), then slow.
+    expect(guards).toEqual([9, 8, 7, 6.75, 6.5]);
+    const at = clock.advance(1);
+    await logSends(keys.sends, 20, at);
+    // Refused at 6.5: widened by 6.5 (doubled), not by the 10 of a wide guard.
+    expect((await ctl.report('throttle', at)).guardMs).toBe(13);
   });
 
   test('never cuts below the floor, never widens past the widest guard', async () => {
