@@ -4,7 +4,7 @@
  * (do their first calls leave on time?), and kill -9 of one of two workers (how soon are its jobs
  * done?). The simulator counts refused arrivals toward the window in every run here.
  */
-import { GUARD_FRESH_NARROW_MS, GUARD_NARROW_MS } from '../src/budget';
+import { GUARD_FRESH_NARROW_MS, GUARD_NARROW_MS, GUARD_SLOW_NARROW_MS } from '../src/budget';
 import { BASELINES } from './baselineWorker';
 import type { Child } from './children';
 import {
@@ -176,7 +176,7 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
     table(HEADERS, longRows),
     '',
     `The guard starts at TCSS_WINDOW_GUARD_MS (${h.defaults.tcss.windowGuardMs} ms: at most ${fixed(theory(h.defaults.tcss.windowGuardMs))} calls/s) and narrows by ${GUARD_FRESH_NARROW_MS} ms per quiet second until a call is refused, ${GUARD_NARROW_MS} ms after; ` +
-      `99% of the limit needs a guard ≤ ${fixed(1000 / 0.99 - 1000, 1)} ms. A throttle of our own timing widens it by 10 ms.`,
+      `99% of the limit needs a guard ≤ ${fixed(1000 / 0.99 - 1000, 1)} ms. The first throttle of our own timing doubles it, later ones widen it by 10 ms; within 5 ms of the last refused guard it narrows by ${GUARD_SLOW_NARROW_MS} ms per quiet second.`,
     '',
     `### 0–${o.jitterMs} ms arrival jitter`,
     '',
@@ -228,7 +228,7 @@ export async function runFreshStart(h: Harness, progress: (line: string) => void
     }
   }
   const body = [
-    `${o.freshProcesses} new worker processes start together (each ready, i.e. listed by BullMQ, before the backlog is enqueued), ${o.freshSeconds} s each run, one call per job, refused arrivals counted. ` +
+    `${o.freshProcesses} new worker processes start together (each ready, i.e. listed by BullMQ, before the backlog is enqueued into the paused queue, which is then resumed: every process finds work at once), ${o.freshSeconds} s each run, one call per job, refused arrivals counted. ` +
       `Each row is a fresh Redis and fresh processes; the variants alternate so that machine load falls on both alike.`,
     '',
     table(

@@ -92,6 +92,7 @@ function header(
     `- **Ours**: \`tcss-rescan worker\` processes (dist/cli.js) with the service's defaults unless a table says otherwise: TCSS_RATE_LIMIT ${d.rateLimit}, TCSS_PACING_MARGIN_MS ${d.pacingMarginMs}, ` +
       `TCSS_WINDOW_GUARD_MS ${d.windowGuardMs}, TCSS_MAX_IN_FLIGHT ${d.maxInFlight}, TCSS_ADAPTIVE_RATE ${d.adaptiveRate}, TCSS_COALESCE ${d.coalesce} (window ${d.coalesceWindowMs} ms), ` +
       `TCSS_MAX_ASSETS_PER_CALL ${d.maxAssetsPerCall}, WORKER_CONCURRENCY ${h.defaults.workerConcurrency}, LOG_LEVEL warn`,
+    `- **Timed runs** (pacing, sharing, network, fresh processes): the workers start and are ready, the backlog is enqueued into the paused queue, and the run's time starts when the queue is resumed; rates are over first to last arrival`,
     `- **Run sizes**: pacing ${o.pacingSeconds} s per run at ${o.pacingProcessCounts.join(', ')} process(es); sharing ${o.sharingSeconds} s per run, ${o.sharingProcesses} processes, other consumer ${o.backgroundRps} req/s; ` +
       `coalescing ${count(o.coalesceJobs)} jobs (${count(o.uncoalescedJobs)} without); enqueue ${count(o.enqueueJobs)} jobs; ` +
       `network: ${o.longSeconds} s without jitter and ${o.jitterSeconds} s with 0–${o.jitterMs} ms arrival jitter at ${o.networkProcessCounts.join(', ')} processes; ` +
