@@ -145,7 +145,16 @@ describe.each([
       const line = await w.waitForLog((l) => l.level === 60, 20_000);
       expect(line.code).toBe(code);
       expect(String(line.msg)).toMatch(new RegExp(`^${fatal}`));
-      await until(async () => (await env.counts()).active === 0, 20_000, 'held jobs back in the queue');
+      // Every job back in the queue. A fetch BullMQ had under way when the worker paused may still move
+      // one job to active after that; the worker puts it back too, so wait for all 40, not just active 0.
+      await until(
+        async () => {
+          const c = await env.counts();
+          return c.active === 0 && c.waiting + c.prioritized + c.delayed === 40;
+        },
+        20_000,
+        'held jobs back in the queue',
+      );
       const counts = await env.counts();
       expect(counts.failed).toBe(0);
       expect(counts.completed).toBe(0);
