@@ -189,7 +189,7 @@ export async function runNetwork(h: Harness, progress: (line: string) => void): 
     table(HEADERS, longRows),
     '',
     `The guard starts at TCSS_WINDOW_GUARD_MS (${h.defaults.tcss.windowGuardMs} ms: at most ${fixed(theory(h.defaults.tcss.windowGuardMs))} calls/s) and narrows by ${GUARD_FRESH_NARROW_MS} ms per quiet second until a call is refused, ${GUARD_NARROW_MS} ms after; ` +
-      `99% of the limit needs a guard ≤ ${fixed(1000 / 0.99 - 1000, 1)} ms. The first throttle of our own timing doubles it, later ones widen it by 10 ms; within 5 ms of the last refused guard it narrows by ${GUARD_SLOW_NARROW_MS} ms per quiet second. ` +
+      `99% of the limit needs a guard ≤ ${fixed(1000 / 0.99 - 1000, 1)} ms. The first throttle of our own timing doubles it, later ones widen it by 10 ms; within half a widening of the last refused guard (5 ms; half the last step below 10 ms) it narrows by ${GUARD_SLOW_NARROW_MS} ms per quiet second. ` +
       `What is refused here is our own lateness (a worker's event loop resuming up to about 20 ms late after the send-time check); docs/budget.md ("What the last percent costs without network jitter") shows the measurement.`,
     '',
     `### 0–${o.jitterMs} ms arrival jitter`,

@@ -181,11 +181,14 @@ local function spacing(rate, guard)
   return (1000 + guard) / rate + margin
 end
 
--- The widening once a guard was refused: 'widen', but never more than doubling a narrow guard (a lone
--- late process at 5 ms needs 5 more, not 10). The guard narrows slowly within half of it above the
--- refused guard.
-local function widenStep(g)
-  return math.min(widen, math.max(g, widen / 2))
+-- The widening of guard g. Never refused before (fresh): the jitter is more than g, by an unknown
+-- amount, so g doubles (by at least widen / 2). Once a guard was refused: 'widen', but never more than
+-- doubling a narrow guard (a lone late process at 5 ms needs 5 more, not 10). The guard narrows
+-- slowly within half of it above the refused guard.
+local function widenStep(g, fresh)
+  local step = math.max(g, widen / 2)
+  if fresh then return step end
+  return math.min(widen, step)
 end
 
 local s = redis.call('hmget', K.state, 'rate', 'guard', 'lastDecrease', 'lastChange', 'ceiling', 'lastGuardChange', 'guardFloor', 'lastThrottle', 'lastDecision')
@@ -234,9 +237,7 @@ if event == 'throttle' then
     end
     if sent >= math.floor(maxRate + 1e-9) then
       cause = 'own-timing'
-      -- Never refused before: the jitter is more than this guard, by an unknown amount; double it.
-      local step = widenStep(guard)
-      if guardFloor < 0 then step = math.max(guard, widen / 2) end
+      local step = widenStep(guard, guardFloor < 0)
       guardFloor = guard
       guard = math.min(maxGuard, guard + step)
       lastGuardChange = now
@@ -268,7 +269,7 @@ elseif event == 'success' then
   if guard > minGuard and now - lastGuardChange >= gi and now - lastThrottle >= gi then
     local dec = tonumber(A.narrow)
     if guardFloor < 0 then dec = tonumber(A.freshNarrow) end
-    if guardFloor >= 0 and guard <= guardFloor + widenStep(guardFloor) / 2 then dec = tonumber(A.slowNarrow) end
+    if guardFloor >= 0 and guard <= guardFloor + widenStep(guardFloor, false) / 2 then dec = tonumber(A.slowNarrow) end
     guard = math.max(minGuard, guard - dec)
     lastGuardChange = now
   end
